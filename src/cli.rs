@@ -1,0 +1,202 @@
+//! The command-line interface: every subcommand, flag and its help text (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run declarative cloud-migration plans: validate them, copy and verify the selected
+/// mounts, keep state, and report.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate plans against the schema and the domain rules, reporting every problem at once.
+    Check(CheckArgs),
+    /// Explain a diagnostic code, with a wrong and a fixed example.
+    Explain(ExplainArgs),
+    /// Print the plan format's JSON Schema (draft 2020-12).
+    Schema,
+    /// Run every migration of a plan that has not yet succeeded.
+    Run(RunArgs),
+    /// Show what `ferry run` would do, moving no data.
+    Plan(PlanArgs),
+    /// Report the migrations recorded in state.
+    Report(ReportArgs),
+    /// Read, export, import and delete the objects in the state store.
+    State(StateArgs),
+}
+
+/// Where the state lives; shared by every command that reads or writes it.
+#[derive(Debug, Clone, Args)]
+pub struct StateLocation {
+    /// The state database file.
+    #[arg(
+        long = "state",
+        env = "FERRY_STATE",
+        default_value = ".ferry/state.db",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The plan files to check.
+    #[arg(required = true, value_name = "PLAN")]
+    pub plans: Vec<PathBuf>,
+    /// How to print the diagnostics.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Treat warnings as errors (exit status 1).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Also connect to every source and target, prove the credentials, and check that the
+    /// selected mounts are readable and the targets have room. Copies nothing.
+    #[arg(long)]
+    pub connect: bool,
+    #[command(flatten)]
+    pub state: StateLocation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Graphical reports with source snippets (plain when stdout is not a terminal or NO_COLOR is set).
+    Human,
+    /// One versioned JSON document.
+    Json,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code to explain, such as `unknown-mount`.
+    #[arg(required_unless_present = "list", value_name = "CODE")]
+    pub code: Option<String>,
+    /// List every code with its one-line summary.
+    #[arg(long, conflicts_with = "code")]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyMode {
+    /// Read every written file back and compare its BLAKE3 hash with the source's.
+    Full,
+    /// Compare sizes only after writing (the source is still hashed while read).
+    Size,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Junit,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan to run.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Run only the named migrations (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// How many migrations run at once.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// How many files each migration copies at once.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub transfers: u16,
+    /// Limit the total bandwidth, such as `50MiB` (per second).
+    #[arg(long, value_name = "RATE")]
+    pub bwlimit: Option<String>,
+    /// How each copied file is verified.
+    #[arg(long, value_enum, default_value_t = VerifyMode::Full)]
+    pub verify: VerifyMode,
+    /// The format of the report printed at the end.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub report_format: ReportFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub report_output: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The plan to preview.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Exit 0 when there is nothing to do, 2 when work is pending, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub state: StateLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+    #[command(flatten)]
+    pub state: StateLocation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateKind {
+    Source,
+    Target,
+    Migration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the recorded sources, targets and migrations.
+    List {
+        /// Only this kind of object.
+        #[arg(long, value_enum)]
+        kind: Option<StateKind>,
+    },
+    /// Show one object, with its history.
+    Show {
+        #[arg(value_enum)]
+        kind: StateKind,
+        name: String,
+    },
+    /// Forget an object (a source forgets its recorded IP; a migration its copied files).
+    Rm {
+        #[arg(value_enum)]
+        kind: StateKind,
+        name: String,
+    },
+    /// Write the whole state as JSON (to stdout, or a file).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Replace or merge the state from a JSON export.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}

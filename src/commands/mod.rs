@@ -1,0 +1,31 @@
+//! One function per subcommand: each wires the plan, exec, state and report modules together and returns an exit status.
+
+use crate::cli::{Cli, Command};
+
+/// What a command's outcome means for the process exit code. `main` maps it, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked: no errors, nothing pending.
+    Success,
+    /// The command worked and found problems: check errors, failed migrations, not ready.
+    Failure,
+    /// The command itself could not work: a missing file, a bad flag, an unreadable state.
+    CommandError,
+    /// `ferry plan --detailed-exitcode`: the plan is valid and work is pending.
+    Pending,
+    /// Interrupted by Ctrl-C; the state is recorded and resumable.
+    Interrupted,
+}
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
+    match cli.command {
+        Command::Check(_)
+        | Command::Explain(_)
+        | Command::Schema
+        | Command::Run(_)
+        | Command::Plan(_)
+        | Command::Report(_)
+        | Command::State(_) => Err(miette::miette!("not built yet")),
+    }
+}

@@ -1,0 +1,1 @@
+//! Executing a `ValidPlan`: moving, verifying and recording the selected mounts' data.

@@ -1,0 +1,157 @@
+//! The resolved plan that validation produces and execution consumes: every reference checked, every value parsed.
+//!
+//! A `ValidPlan` exists only when the plan had no errors. `exec` accepts nothing else.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+pub use crate::plan::mount_name::MountName;
+pub use crate::plan::raw::{Cloud, OsFamily};
+
+/// A plan that passed every check.
+#[derive(Debug, Clone)]
+pub struct ValidPlan {
+    /// The plan file as the user named it.
+    pub file: PathBuf,
+    /// The absolute folder that relative paths in the plan resolve against.
+    pub base_dir: PathBuf,
+    pub sources: IndexMap<String, Workload>,
+    pub targets: IndexMap<String, Target>,
+    pub migrations: Vec<Migration>,
+}
+
+impl ValidPlan {
+    /// The source a migration names. Validation guarantees it exists.
+    pub fn source_of(&self, migration: &Migration) -> &Workload {
+        &self.sources[&migration.source]
+    }
+
+    /// The target a migration names. Validation guarantees it exists.
+    pub fn target_of(&self, migration: &Migration) -> &Target {
+        &self.targets[&migration.target]
+    }
+}
+
+/// A server, source or target VM.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: String,
+    pub ip: IpAddr,
+    pub credentials: Credentials,
+    pub os: OsFamily,
+    pub mounts: Vec<Mount>,
+    pub connection: Option<Connection>,
+}
+
+impl Workload {
+    /// The mount with this name, compared the OS's way.
+    pub fn mount(&self, name: &MountName) -> Option<&Mount> {
+        self.mounts.iter().find(|mount| &mount.name == name)
+    }
+
+    /// The system volume: the mount marked `system: true`, else `C:\` on Windows or `/` on POSIX.
+    pub fn system_volume(&self) -> Option<&Mount> {
+        self.mounts.iter().find(|mount| mount.system)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: SecretRef,
+    pub domain: Option<String>,
+}
+
+/// Where a secret comes from. Resolved only when a connection needs it.
+#[derive(Debug, Clone)]
+pub enum SecretRef {
+    Plain(SecretString),
+    Env(String),
+    /// An absolute path.
+    File(PathBuf),
+}
+
+/// A secret's value. Its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value itself, for handing to an authentication call and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub name: MountName,
+    /// Total size in bytes, greater than zero.
+    pub size: u64,
+    /// Exactly one mount of a workload is the system volume, if any is.
+    pub system: bool,
+    /// The data location relative to the connection root (`/` separators).
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub cloud: Cloud,
+    pub credentials: Credentials,
+    pub vm: Workload,
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// Unique within the plan.
+    pub name: String,
+    /// A key of `ValidPlan::sources`.
+    pub source: String,
+    /// A key of `ValidPlan::targets`.
+    pub target: String,
+    /// Each exists on the source; no repeats; includes the system volume when the source has one.
+    pub mounts: Vec<MountName>,
+}
+
+/// How ferry reaches a workload's data.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// An absolute directory on this machine.
+    Local {
+        path: PathBuf,
+    },
+    Sftp(SftpSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SftpSettings {
+    pub port: u16,
+    /// The remote directory mounts live under; `None` means the file system root.
+    pub root: Option<String>,
+    /// An absolute path to a private key.
+    pub key: Option<PathBuf>,
+    /// A pinned `SHA256:...` fingerprint.
+    pub host_key: Option<String>,
+    /// An absolute path to a known_hosts file.
+    pub known_hosts: Option<PathBuf>,
+    pub accept_new_host_key: bool,
+}
