@@ -1,1 +1,3 @@
 //! Executing a `ValidPlan`: moving, verifying and recording the selected mounts' data.
+
+pub mod transport;

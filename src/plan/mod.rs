@@ -5,3 +5,4 @@ pub mod diagnostic;
 pub mod mount_name;
 pub mod raw;
 pub mod valid;
+pub mod yaml;

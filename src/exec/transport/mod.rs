@@ -1,0 +1,227 @@
+//! The file-tree interface both ends of a copy speak (a local directory, an SFTP server), and its typed errors.
+//!
+//! Every path crossing this interface is a `RelativePath`: it cannot name anything outside the
+//! tree's root, so no source entry can make ferry write outside a target.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// What kind of entry a path is. Symlinks are never followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Directory,
+    Symlink,
+    /// Sockets, devices, FIFOs: skipped by the copy and reported.
+    Other,
+}
+
+/// An entry's metadata, as far as the tree can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub kind: EntryKind,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+    /// Unix permission bits, where the tree has them.
+    pub mode: Option<u32>,
+    /// The file system (device) id, where the tree has it: a different id below a mount's root
+    /// marks a nested mount, which is excluded from its parent's copy (like `rsync -x`).
+    pub device: Option<u64>,
+}
+
+/// A path relative to a tree's root, with `/` separators, that cannot escape the root:
+/// no empty, `.` or `..` components, no leading `/`, no NUL or backslash in a component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelativePath(String);
+
+impl RelativePath {
+    /// The tree's root itself.
+    pub fn root() -> Self {
+        Self(String::new())
+    }
+
+    /// Validates a relative path; `None` when it could escape the root or is malformed.
+    pub fn new(path: &str) -> Option<Self> {
+        if path.is_empty() {
+            return Some(Self::root());
+        }
+        let valid = path.split('/').all(|component| {
+            !component.is_empty()
+                && component != "."
+                && component != ".."
+                && !component.contains(['\0', '\\'])
+        });
+        valid.then(|| Self(path.to_string()))
+    }
+
+    /// This path with one more component; `None` when the name is not a single safe component.
+    pub fn join(&self, name: &str) -> Option<Self> {
+        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0', '\\']) {
+            return None;
+        }
+        Some(if self.0.is_empty() {
+            Self(name.to_string())
+        } else {
+            Self(format!("{}/{}", self.0, name))
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The final component, or `""` for the root.
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or("")
+    }
+
+    /// The parent path; the root's parent is the root.
+    pub fn parent(&self) -> Self {
+        match self.0.rfind('/') {
+            Some(index) => Self(self.0[..index].to_string()),
+            None => Self::root(),
+        }
+    }
+}
+
+impl fmt::Display for RelativePath {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(if self.0.is_empty() { "." } else { &self.0 })
+    }
+}
+
+/// Why a tree operation failed, and whether trying again may help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    PermissionDenied,
+    /// Login refused: wrong user, password or key.
+    Authentication,
+    /// The server's host key is unknown or does not match.
+    HostKey,
+    /// The connection failed or dropped.
+    Connection,
+    Timeout,
+    /// The target has no room left.
+    NoSpace,
+    /// Anything else the operating system or server reported.
+    Other,
+}
+
+/// A failed tree operation.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    pub kind: ErrorKind,
+    /// Human-readable, naming the path and the endpoint; never a secret.
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Whether retrying the operation (with backoff) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Connection | ErrorKind::Timeout)
+    }
+}
+
+pub type TransportResult<T> = Result<T, TransportError>;
+
+pub type Reader = Box<dyn AsyncRead + Send + Unpin>;
+pub type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A file tree: a local directory or a directory on an SFTP server. Paths are relative to the
+/// tree's root. Implementations must be safe to call concurrently.
+#[async_trait]
+pub trait FileTree: Send + Sync {
+    /// Names the tree for messages and reports, e.g. `local:/srv/out` or `sftp://user@10.0.0.5:22/data`.
+    /// Never contains a secret.
+    fn describe(&self) -> String;
+
+    /// An entry's metadata without following symlinks; `None` when nothing is there.
+    async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>>;
+
+    /// One directory's entries (not recursive), without following symlinks.
+    async fn list(&self, directory: &RelativePath) -> TransportResult<Vec<(String, Metadata)>>;
+
+    /// Reads a file from `offset` to its end.
+    async fn open_read(&self, path: &RelativePath, offset: u64) -> TransportResult<Reader>;
+
+    /// Opens a file for writing at `offset`: 0 creates or truncates it; a larger offset keeps
+    /// the first `offset` bytes of an existing file and drops the rest (resuming a partial file).
+    /// The caller must `shutdown` the writer to flush and close it.
+    async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer>;
+
+    /// Creates a directory and any missing parents.
+    async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()>;
+
+    /// Renames a file, replacing whatever file is at `to`.
+    async fn rename(&self, from: &RelativePath, to: &RelativePath) -> TransportResult<()>;
+
+    /// Removes a file or symlink.
+    async fn remove_file(&self, path: &RelativePath) -> TransportResult<()>;
+
+    /// Removes an empty directory.
+    async fn remove_dir(&self, path: &RelativePath) -> TransportResult<()>;
+
+    /// Reads a symlink's target text (never followed).
+    async fn read_link(&self, path: &RelativePath) -> TransportResult<String>;
+
+    /// Creates a symlink at `path` whose target text is `target`.
+    async fn symlink(&self, target: &str, path: &RelativePath) -> TransportResult<()>;
+
+    /// Sets the modification time and permission bits where the tree can hold them.
+    async fn set_metadata(
+        &self,
+        path: &RelativePath,
+        modified: Option<SystemTime>,
+        mode: Option<u32>,
+    ) -> TransportResult<()>;
+
+    /// Free space in bytes at the root, when the tree can tell.
+    async fn free_space(&self) -> TransportResult<Option<u64>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RelativePath;
+
+    #[test]
+    fn relative_paths_cannot_escape_the_root() {
+        for bad in [
+            "..",
+            "../escape",
+            "a/../b",
+            "/etc/passwd",
+            "a//b",
+            "a/./b",
+            "a\\..\\b",
+            "a\0b",
+            "a/",
+        ] {
+            assert_eq!(RelativePath::new(bad), None, "{bad:?} must be refused");
+        }
+        let base = RelativePath::new("C/Users").unwrap();
+        assert_eq!(base.join("..").as_ref(), None);
+        assert_eq!(base.join("x/y").as_ref(), None);
+        assert_eq!(
+            base.join("notes.txt").unwrap().as_str(),
+            "C/Users/notes.txt"
+        );
+        assert_eq!(base.parent().as_str(), "C");
+        assert!(RelativePath::new("").unwrap().is_root());
+    }
+}

@@ -1,0 +1,101 @@
+//! The YAML loader: saphyr parser events to a tree with byte spans on every node, with safety limits.
+//!
+//! Interface contract (owned by this module, used by the schema and rule layers):
+//! - `parse` never panics and never recurses without bound, whatever the input.
+//! - Spans are byte ranges into the text passed in, trimmed to the node's last content byte.
+//! - Anchors, aliases and merge keys (`<<`) are resolved here; alias expansion is bounded.
+//! - Duplicate keys are reported with both places labelled; the first occurrence is kept so the
+//!   later layers still run.
+
+use std::ops::Range;
+
+use crate::plan::diagnostic::Diagnostic;
+
+/// Safety limits for untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of collections.
+    pub max_depth: usize,
+    /// Most nodes the tree may hold after alias expansion.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 32 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 2_000_000,
+        }
+    }
+}
+
+/// The outcome of parsing: a tree when one could be built, and every problem found.
+#[derive(Debug)]
+pub struct Parsed {
+    /// `None` after a syntax error or an exceeded limit.
+    pub root: Option<Node>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A YAML node with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Range<usize>,
+    pub value: Value,
+}
+
+/// A resolved YAML 1.2 (core schema) value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Integer(i64),
+    /// Integers that do not fit `i64` (kept so that a huge size gets a clear error, not a wrap).
+    BigInteger(String),
+    Float(f64),
+    String(String),
+    Sequence(Vec<Node>),
+    /// Entries in document order; keys are nodes so that each key has its own span.
+    Mapping(Vec<(Node, Node)>),
+}
+
+/// Where a JSON pointer leads in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The span of the mapping key that leads to the node, when the last step is a key.
+    pub key: Option<Range<usize>>,
+    /// The span of the node itself.
+    pub value: Range<usize>,
+}
+
+/// Parses a plan's text.
+pub fn parse(_text: &str, _limits: &Limits) -> Parsed {
+    todo!("yaml loader")
+}
+
+impl Node {
+    /// Converts the tree to JSON for schema validation and typed deserialisation.
+    /// Mapping keys become strings (non-string keys use their YAML text).
+    pub fn to_json(&self) -> serde_json::Value {
+        todo!("yaml to json")
+    }
+
+    /// Follows an RFC 6901 JSON pointer (`/sources/web-01/ip`; `~0` is `~`, `~1` is `/`).
+    pub fn find(&self, _pointer: &str) -> Option<Located> {
+        todo!("pointer lookup")
+    }
+
+    /// The best span for a pointer that may not exist: the node itself when it does, otherwise
+    /// the longest existing prefix (its key when it has one). Never fails: the root is the last resort.
+    pub fn locate(&self, _pointer: &str) -> Located {
+        todo!("pointer lookup with fallback")
+    }
+}
+
+/// Escapes one pointer segment (RFC 6901).
+pub fn escape_pointer_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
