@@ -99,3 +99,15 @@ impl Node {
 pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
+
+/// Anything that can turn a JSON pointer into a span: the YAML tree, or a test stand-in.
+pub trait Locate {
+    /// See [`Node::locate`].
+    fn locate(&self, pointer: &str) -> Located;
+}
+
+impl Locate for Node {
+    fn locate(&self, pointer: &str) -> Located {
+        Node::locate(self, pointer)
+    }
+}

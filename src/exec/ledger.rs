@@ -1,0 +1,48 @@
+//! The ledger of copied files that lets a re-run skip unchanged files and resume a half-copied one; the state store implements it.
+
+/// A file that was copied and verified. Paths are relative to the migration's target root
+/// (`C/Windows/win.ini`), so one migration's files share one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    /// The source's modification time when it was copied, in nanoseconds since the Unix epoch.
+    pub modified_nanos: Option<i64>,
+    /// BLAKE3 of the content, lower-case hex.
+    pub blake3: String,
+}
+
+/// A file whose copy was interrupted: enough to continue it when the source is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialRecord {
+    /// The file's final path, relative to the target root.
+    pub path: String,
+    /// The temporary path the bytes are being written to, relative to the target root.
+    pub temporary_path: String,
+    /// The source's size and modification time when the copy started.
+    pub source_size: u64,
+    pub source_modified_nanos: Option<i64>,
+}
+
+/// The ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("state store: {0}")]
+pub struct LedgerError(pub String);
+
+/// Where the copy engine keeps and finds its records, per migration. Implementations must be safe
+/// to call from several tasks; writes must be durable when the call returns (a `kill -9` right
+/// after must not lose them).
+pub trait Ledger: Send + Sync {
+    /// Every file recorded for the migration.
+    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError>;
+    /// Records (inserts or replaces by path) files that were copied and verified.
+    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError>;
+    /// Forgets files that no longer exist on the source (they were removed from the target).
+    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError>;
+    /// Every interrupted copy recorded for the migration.
+    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError>;
+    /// Records (inserts or replaces by path) an interrupted copy in progress.
+    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError>;
+    /// Forgets a partial copy (it finished, or was discarded).
+    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError>;
+}
