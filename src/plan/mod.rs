@@ -4,5 +4,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod mount_name;
 pub mod raw;
+pub mod schema;
+pub mod suggest;
 pub mod valid;
 pub mod yaml;

@@ -1,0 +1,1 @@
+fn main() { print!("{}", ferry::plan::schema::plan_schema_text()); }

@@ -1,0 +1,110 @@
+//! A small builder that runs the real `ferry` binary in a temporary directory and captures what users see.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The repository root (where `plans/` and `schema/` live).
+pub fn repository_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One invocation of `ferry`, run in its own temporary working directory.
+pub struct Ferry {
+    directory: tempfile::TempDir,
+    arguments: Vec<OsString>,
+    environment: Vec<(OsString, OsString)>,
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The temporary working directory, for replacing in snapshots.
+    pub directory: PathBuf,
+}
+
+impl Ferry {
+    pub fn new() -> Self {
+        Self {
+            directory: tempfile::tempdir().expect("create a temporary directory"),
+            arguments: Vec::new(),
+            environment: Vec::new(),
+        }
+    }
+
+    /// The temporary working directory.
+    pub fn directory(&self) -> &Path {
+        self.directory.path()
+    }
+
+    pub fn arg(mut self, argument: impl Into<OsString>) -> Self {
+        self.arguments.push(argument.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, arguments: I) -> Self {
+        self.arguments.extend(arguments.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.environment.push((key.into(), value.into()));
+        self
+    }
+
+    /// Writes a file (creating folders) in the working directory.
+    pub fn file(self, relative: &str, contents: impl AsRef<[u8]>) -> Self {
+        let path = self.directory.path().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folders");
+        }
+        std::fs::write(&path, contents).expect("write a test file");
+        self
+    }
+
+    /// Runs `ferry` with the arguments, a clean environment (no colour, fixed width), and no stdin.
+    pub fn run(&self) -> Outcome {
+        self.run_in(self.directory.path())
+    }
+
+    /// Runs `ferry` in another working directory (the repository root, for stable relative paths).
+    pub fn run_in(&self, working_directory: &Path) -> Outcome {
+        let output = Command::new(env!("CARGO_BIN_EXE_ferry"))
+            .args(&self.arguments)
+            .current_dir(working_directory)
+            .env_remove("FERRY_STATE")
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .envs(self.environment.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the ferry binary");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            directory: self.directory.path().to_path_buf(),
+        }
+    }
+}
+
+impl Outcome {
+    /// Exit code, stdout and stderr in one text for snapshots, with the temporary directory and
+    /// the repository path replaced by stable names.
+    pub fn snapshot(&self) -> String {
+        let text = format!("exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}", self.code, self.stdout, self.stderr);
+        stable_paths(&text, &self.directory)
+    }
+}
+
+/// Replaces machine-specific paths with `[TEMP]` and `[REPO]`.
+pub fn stable_paths(text: &str, temporary: &Path) -> String {
+    let mut text = text.replace(&temporary.display().to_string(), "[TEMP]");
+    if let Ok(canonical) = temporary.canonicalize() {
+        text = text.replace(&canonical.display().to_string(), "[TEMP]");
+    }
+    text.replace(&repository_root().display().to_string(), "[REPO]")
+}
