@@ -7,3 +7,11 @@ pub fn print_command_error(report: &miette::Report) {
         eprintln!("{report:?}");
     }
 }
+
+/// Prints a finished document (a schema, an export) to stdout as it is.
+pub fn print_document(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`ferry schema | head`) is not an error worth reporting.
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}

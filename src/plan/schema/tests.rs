@@ -180,3 +180,20 @@ fn missing_keys_explain_what_the_key_is() {
     assert_eq!(diagnostics[0].code, Code::MissingKey);
     assert_eq!(diagnostics[0].help.as_deref(), Some("add `target`: The target's name, a key of `targets`"));
 }
+
+/// `schema/plan.schema.json` is a committed artifact; it must match the types. Regenerate it with
+/// `FERRY_UPDATE_SCHEMA=1 cargo test schema_file` (or `ferry schema > schema/plan.schema.json`).
+#[test]
+fn schema_file_matches_the_types() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/plan.schema.json");
+    let expected = super::plan_schema_text();
+    if std::env::var_os("FERRY_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &expected).expect("write schema/plan.schema.json");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == expected,
+        "schema/plan.schema.json has drifted from the Rust types in src/plan/raw.rs;\n\
+         regenerate it with `FERRY_UPDATE_SCHEMA=1 cargo test schema_file` and commit it"
+    );
+}

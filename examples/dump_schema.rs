@@ -1,1 +1,0 @@
-fn main() { print!("{}", ferry::plan::schema::plan_schema_text()); }
