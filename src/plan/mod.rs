@@ -4,5 +4,6 @@ pub mod codes;
 pub mod diagnostic;
 pub mod mount_name;
 pub mod raw;
+pub mod rules;
 pub mod valid;
 pub mod yaml;
