@@ -233,8 +233,13 @@ mod tests {
         let mut plan = sample_plan();
         plan["sources"]["web-01"] = json!({"ip": 12});
         plan["targets"]["aws-1"] = json!("broken");
+        plan["migrations"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"source": 1}));
         assert!(with_code(&plan, Code::UnknownSource).is_empty());
         assert!(with_code(&plan, Code::UnknownTarget).is_empty());
+        assert!(with_code(&plan, Code::DuplicateMigration).is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! deserialise is `None`: its name still counts as defined, but no rule looks inside it.
 
 mod addresses;
+mod capacity;
 mod credentials;
 mod migrations;
 mod mounts;

@@ -1,9 +1,7 @@
 //! Rules on a migration's selected `mounts`: `empty-selection`, `duplicate-mount`, `unknown-mount`,
-//! `missing-system-volume` and `capacity-exceeded`.
+//! and `missing-system-volume` (`capacity-exceeded` is in `capacity.rs`).
 
 use std::collections::HashMap;
-
-use bytesize::ByteSize;
 
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
@@ -11,9 +9,9 @@ use crate::plan::mount_name::MountName;
 use crate::plan::raw::{RawMigration, RawMount, RawWorkload};
 
 use super::PlanEntries;
+use super::capacity::check_capacity;
 use super::migrations::{effective_names, migration_pointer};
 use super::mounts::same_mount_help;
-use super::size::parse_size;
 use super::spans::{Pointer, Spans};
 use super::suggest::did_you_mean;
 use super::system_volume::system_volume;
@@ -50,24 +48,24 @@ pub(super) fn check_selections(
         if let Some(source) = entries.source(&migration.source) {
             selection.check_against_source(source, spans, diagnostics);
             if let Some(target) = entries.target(&migration.target) {
-                selection.check_capacity(source, &target.vm, spans, diagnostics);
+                check_capacity(&selection, source, &target.vm, spans, diagnostics);
             }
         }
     }
 }
 
 /// One migration's `mounts` list.
-struct Selection<'a> {
-    migration: &'a RawMigration,
+pub(super) struct Selection<'a> {
+    pub(super) migration: &'a RawMigration,
     /// The migration's effective name.
-    name: &'a str,
+    pub(super) name: &'a str,
     /// `/migrations/N/mounts`.
-    pointer: Pointer,
+    pub(super) pointer: Pointer,
 }
 
 impl Selection<'_> {
     /// The selected names that are not blank, with their index in the list.
-    fn names(&self) -> impl Iterator<Item = (usize, &str)> {
+    pub(super) fn names(&self) -> impl Iterator<Item = (usize, &str)> {
         self.migration
             .mounts
             .iter()
@@ -183,70 +181,12 @@ impl Selection<'_> {
             .with_help(format!("add '{}' to mounts", system.name)),
         );
     }
-
-    /// `capacity-exceeded`, when the target VM declares its mounts and every size involved is valid.
-    fn check_capacity(
-        &self,
-        source: &RawWorkload,
-        vm: &RawWorkload,
-        spans: &Spans<'_>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) {
-        if vm.mountpoints.is_empty() {
-            return;
-        }
-        let Some(declared) = total_size(vm.mountpoints.iter()) else {
-            return;
-        };
-        let mut seen: Vec<MountName> = Vec::new();
-        let mut selected_mounts = Vec::new();
-        for (_, written) in self.names() {
-            let name = MountName::new(written);
-            if seen.contains(&name) {
-                continue;
-            }
-            if let Some(mount) = find_mount(&source.mountpoints, &name) {
-                selected_mounts.push(mount);
-            }
-            seen.push(name);
-        }
-        let Some(selected) = total_size(selected_mounts.into_iter()) else {
-            return;
-        };
-        if selected <= declared {
-            return;
-        }
-        let target = &self.migration.target;
-        let (selected, declared) = (ByteSize(selected), ByteSize(declared));
-        diagnostics.push(
-            Diagnostic::new(
-                Code::CapacityExceeded,
-                format!(
-                    "migration `{}` moves more than the VM of target `{target}` holds: {selected} selected, {declared} declared",
-                    self.name
-                ),
-            )
-            .with_label(spans.value(&self.pointer), format!("{selected} selected"))
-            .with_label(
-                spans.key(&Pointer::root().key("targets").key(target).key("vm").key("mountpoints")),
-                format!("{declared} declared"),
-            )
-            .with_help("select fewer mounts, or declare larger mounts on the target VM"),
-        );
-    }
 }
 
-fn find_mount<'a>(mounts: &'a [RawMount], name: &MountName) -> Option<&'a RawMount> {
+pub(super) fn find_mount<'a>(mounts: &'a [RawMount], name: &MountName) -> Option<&'a RawMount> {
     mounts
         .iter()
         .find(|mount| !mount.name.trim().is_empty() && MountName::new(&mount.name) == *name)
-}
-
-/// The sum of the sizes, or `None` when one is invalid (already reported) or the sum overflows.
-fn total_size<'a>(mut mounts: impl Iterator<Item = &'a RawMount>) -> Option<u64> {
-    mounts.try_fold(0u64, |total, mount| {
-        total.checked_add(parse_size(&mount.size).ok()?)
-    })
 }
 
 #[cfg(test)]
@@ -358,49 +298,5 @@ mod tests {
             json!([{"name": "/data", "size": 1}, {"name": "/srv", "size": 1}]);
         plan["migrations"][1]["mounts"] = json!(["/srv"]);
         assert!(with_code(&plan, Code::MissingSystemVolume).is_empty());
-    }
-
-    #[test]
-    fn capacity_is_checked_when_the_vm_declares_mounts() {
-        let mut plan = sample_plan();
-        plan["targets"]["aws-1"]["vm"]["mountpoints"] =
-            json!([{"name": "C:\\", "size": "40 GiB"}, {"name": "D:\\", "size": "24 GiB"}]);
-        plan["sources"]["web-01"]["mountpoints"][1]["size"] = json!("120 GiB");
-        let found = with_code(&plan, Code::CapacityExceeded);
-        assert_eq!(found.len(), 1);
-        assert_eq!(
-            found[0].labels,
-            [
-                (
-                    "value /migrations/0/mounts".to_string(),
-                    "160.0 GiB selected".to_string()
-                ),
-                (
-                    "key /targets/aws-1/vm/mountpoints".to_string(),
-                    "64.0 GiB declared".to_string()
-                ),
-            ]
-        );
-        assert!(
-            found[0]
-                .message
-                .contains("160.0 GiB selected, 64.0 GiB declared")
-        );
-        // Only the selected mounts count.
-        plan["migrations"][0]["mounts"] = json!(["C:\\"]);
-        assert!(with_code(&plan, Code::CapacityExceeded).is_empty());
-    }
-
-    #[test]
-    fn capacity_is_not_checked_without_declared_mounts_or_with_invalid_sizes() {
-        let mut plan = sample_plan();
-        plan["migrations"][1]["target"] = json!("aws-1");
-        plan["migrations"][0]["target"] = json!("azure-1");
-        assert!(with_code(&plan, Code::CapacityExceeded).is_empty());
-        let mut plan = sample_plan();
-        plan["targets"]["aws-1"]["vm"]["mountpoints"][0]["size"] = json!("1 GiB");
-        assert_eq!(with_code(&plan, Code::CapacityExceeded).len(), 1);
-        plan["sources"]["web-01"]["mountpoints"][1]["size"] = json!("huge");
-        assert!(with_code(&plan, Code::CapacityExceeded).is_empty());
     }
 }

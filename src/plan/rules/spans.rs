@@ -57,3 +57,30 @@ impl<'a> Spans<'a> {
         located.key.unwrap_or(located.value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_escaped() {
+        let pointer = Pointer::root()
+            .key("sources")
+            .key("a/b~c")
+            .key("mountpoints")
+            .index(2)
+            .key("name");
+        assert_eq!(pointer.as_str(), "/sources/a~1b~0c/mountpoints/2/name");
+        assert_eq!(Pointer::root().as_str(), "");
+    }
+
+    #[test]
+    fn names_with_slashes_are_located_by_their_escaped_pointer() {
+        let mut plan = super::super::test_support::sample_plan();
+        plan["sources"]["web/01"] = plan["sources"]["web-01"].clone();
+        plan["sources"]["web/01"]["ip"] = serde_json::json!("bad");
+        let found =
+            super::super::test_support::with_code(&plan, crate::plan::codes::Code::InvalidIp);
+        assert_eq!(found[0].places(), ["value /sources/web~101/ip"]);
+    }
+}

@@ -43,7 +43,11 @@ impl PointerLocator {
     pub(super) fn describe(&self, span: &Range<usize>) -> String {
         let pointers = self.pointers.borrow();
         let pointer = pointers.get(span.start / 10).map_or("?", String::as_str);
-        let kind = if span.start.is_multiple_of(10) { "value" } else { "key" };
+        let kind = if span.start.is_multiple_of(10) {
+            "value"
+        } else {
+            "key"
+        };
         format!("{kind} {pointer}")
     }
 }
