@@ -2,8 +2,10 @@
 
 pub mod codes;
 pub mod diagnostic;
+pub mod load;
 pub mod mount_name;
 pub mod raw;
+pub mod rules;
 pub mod schema;
 pub mod suggest;
 pub mod valid;

@@ -135,7 +135,7 @@ pub enum RawSize {
     Bytes(#[schemars(range(min = 1))] u64),
     /// A number with a unit.
     Text(
-        #[schemars(regex(pattern = r"^\s*[0-9]+(\.[0-9]+)?\s*([kKMGTPE]i?[bB]?|[bB])?\s*$"), example = &"40 GiB")]
+        #[schemars(regex(pattern = r"^\s*([0-9]+\s*([kKmMgGtTpPeE][iI]?[bB]?|[bB])?|[0-9]+\.[0-9]+\s*([kKmMgGtTpPeE][iI]?[bB]?|[bB]))\s*$"), example = &"40 GiB")]
          String,
     ),
 }

@@ -184,7 +184,7 @@ impl Context<'_> {
         let located = self.locator.locate(&pointer);
         let span = located.key.unwrap_or(located.value);
         let help = match suggest::did_you_mean(key, known.iter().map(String::as_str)) {
-            Some(suggestion) => suggestion,
+            Some(suggestion) => format!("did you mean `{suggestion}`?"),
             None if known.is_empty() => "remove this key".to_string(),
             None => format!("the keys allowed here are: {}", known.join(", ")),
         };
@@ -318,7 +318,7 @@ fn cloud_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
         .iter()
         .find(|(alias, _)| *alias == lowered)
         .map(|(_, cloud)| cloud.as_str())
-        .or_else(|| suggest::closest(&lowered, names.iter().copied()));
+        .or_else(|| suggest::did_you_mean(&lowered, names.iter().copied()));
     let help = match suggestion {
         Some(cloud) => format!("did you mean `{cloud}`? The cloud is one of: {}", names.join(", ")),
         None => format!("the cloud is one of: {}", names.join(", ")),
