@@ -318,7 +318,7 @@ fn cloud_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
         .iter()
         .find(|(alias, _)| *alias == lowered)
         .map(|(_, cloud)| cloud.as_str())
-        .or_else(|| suggest::did_you_mean(&lowered, names.iter().copied()));
+        .or_else(|| suggest::did_you_mean(written.trim(), names.iter().copied()));
     let help = match suggestion {
         Some(cloud) => format!("did you mean `{cloud}`? The cloud is one of: {}", names.join(", ")),
         None => format!("the cloud is one of: {}", names.join(", ")),
