@@ -10,13 +10,14 @@ use crate::plan::codes::Code;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
 use crate::plan::rules::{self, NamedEntry, PlanEntries};
 use crate::plan::valid::ValidPlan;
-use crate::plan::yaml::{self, Limits, Node};
 use crate::plan::schema;
+use crate::plan::yaml::{self, Limits, Node};
 
 /// A plan file could not be read at all (exit status 2, not a diagnostic).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
-    #[error("cannot read plan file `{path}`")]
+    #[error("cannot read plan file `{}`", path.display())]
+    #[diagnostic(code(ferry::unreadable_plan), help("check the path; relative paths are relative to the working directory"))]
     Read {
         path: PathBuf,
         #[source]
