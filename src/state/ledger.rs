@@ -175,3 +175,16 @@ impl Ledger for Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// How many copied files and partial copies the ledger holds for a migration.
+    pub fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
+        let connection = self.connection();
+        let count = |table: &str| -> Result<u64, StateError> {
+            let sql = format!("SELECT count(*) FROM {table} WHERE migration = ?1");
+            let count: i64 = connection.query_row(&sql, [migration], |row| row.get(0))?;
+            Ok(u64::try_from(count).unwrap_or_default())
+        };
+        Ok((count("files")?, count("partials")?))
+    }
+}

@@ -10,7 +10,7 @@ fn file(index: usize) -> FileRecord {
     FileRecord {
         path: format!("C/data/file-{index:05}.bin"),
         size: index as u64 * 7,
-        modified_nanos: if index % 3 == 0 {
+        modified_nanos: if index.is_multiple_of(3) {
             None
         } else {
             Some(1_700_000_000_000_000_000 + index as i64)
