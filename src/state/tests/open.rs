@@ -29,9 +29,8 @@ fn creates_the_file_and_its_folder_private_and_reopens_it() {
     // The WAL and shared-memory files SQLite makes get the database file's mode.
     for suffix in ["-wal", "-shm"] {
         let side = folder.path().join(format!(".ferry/state.db{suffix}"));
-        if side.exists() {
-            assert_eq!(mode(&side), 0o600, "{suffix}");
-        }
+        assert!(side.exists(), "{suffix} exists while the store is open");
+        assert_eq!(mode(&side), 0o600, "{suffix}");
     }
     let version: i64 = store
         .connection()
