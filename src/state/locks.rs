@@ -4,9 +4,10 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::state::error::StateError;
-use crate::state::migrations::{MigrationFailure, MigrationState, set_state_in};
+use crate::state::migrations::{MigrationFailure, MigrationState};
 use crate::state::store::Store;
 use crate::state::time;
+use crate::state::transitions::set_state_in;
 
 /// A lock on another host whose heartbeat is older than this is considered abandoned.
 pub const STALE_HEARTBEAT: SignedDuration = SignedDuration::from_secs(120);

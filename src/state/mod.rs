@@ -18,6 +18,7 @@ mod schema;
 mod sources;
 mod store;
 mod time;
+mod transitions;
 
 pub use error::{IpChange, StateError};
 pub use export::{ImportMode, ImportSummary, STATE_EXPORT_VERSION, StateExport};

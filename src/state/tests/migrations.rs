@@ -127,3 +127,85 @@ fn unknown_migrations_are_not_found() {
     store.delete_migration("web-01").expect("delete");
     assert!(store.migrations().expect("list").is_empty());
 }
+
+fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
+    use crate::plan::valid::{
+        Cloud, Credentials, Migration, MountName, OsFamily, SecretRef, SecretString, Target,
+        ValidPlan, Workload,
+    };
+    let workload = |name: &str, ip: &str| Workload {
+        name: name.to_string(),
+        ip: super::ip(ip),
+        credentials: Credentials {
+            username: "administrator".to_string(),
+            password: SecretRef::Plain(SecretString::new("hunter2-secret".to_string())),
+            domain: None,
+        },
+        os: OsFamily::Windows,
+        mounts: Vec::new(),
+        connection: None,
+    };
+    ValidPlan {
+        file: "plan.yaml".into(),
+        base_dir: "/".into(),
+        sources: [("web-01".to_string(), workload("web-01", source_ip))]
+            .into_iter()
+            .collect(),
+        targets: [(
+            "aws-web".to_string(),
+            Target {
+                name: "aws-web".to_string(),
+                cloud: Cloud::Aws,
+                credentials: workload("cloud", "192.0.2.1").credentials,
+                vm: workload("vm", "198.51.100.5"),
+            },
+        )]
+        .into_iter()
+        .collect(),
+        migrations: vec![Migration {
+            name: "web-01".to_string(),
+            source: "web-01".to_string(),
+            target: "aws-web".to_string(),
+            mounts: vec![MountName::new("C:\\")],
+        }],
+    }
+}
+
+#[test]
+fn recording_a_plan_is_all_or_nothing_and_keeps_secrets_out() {
+    let (folder, store) = super::temporary_store();
+    let records = store.record_plan(&plan("192.0.2.10")).expect("record");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].mounts, vec!["C:\\".to_string()]);
+    assert_eq!(records[0].state, MigrationState::NotStarted);
+
+    store
+        .set_migration_state("web-01", MigrationState::Success, None)
+        .expect("success");
+    store.record_plan(&plan("192.0.2.10")).expect("again");
+    assert_eq!(
+        store.migration("web-01").expect("read").state,
+        MigrationState::Success,
+        "re-recording keeps the state"
+    );
+
+    let (_other_folder, other) = super::temporary_store();
+    other
+        .record_source("web-01", super::ip("192.0.2.99"), None, None)
+        .expect("source");
+    let error = other
+        .record_plan(&plan("192.0.2.10"))
+        .expect_err("IP changed");
+    assert!(matches!(error, StateError::IpImmutable { .. }), "{error}");
+    assert!(
+        other.targets().expect("read").is_empty(),
+        "nothing half-recorded"
+    );
+
+    drop(store);
+    let bytes = std::fs::read(folder.path().join(".ferry/state.db")).expect("read");
+    let wal = std::fs::read(folder.path().join(".ferry/state.db-wal")).unwrap_or_default();
+    for haystack in [bytes, wal] {
+        assert!(!haystack.windows(7).any(|window| window == b"hunter2"));
+    }
+}
