@@ -21,8 +21,11 @@ mod time;
 mod transitions;
 
 pub use error::{IpChange, StateError};
-pub use export::{ImportMode, ImportSummary, STATE_EXPORT_VERSION, StateExport};
-pub use locks::{LockGuard, LockInfo, TakenOver};
+pub use export::{
+    ExportedFile, ExportedPartial, ImportMode, ImportSummary, MigrationExport,
+    STATE_EXPORT_VERSION, StateExport,
+};
+pub use locks::{INTERRUPTED_MESSAGE, LockGuard, LockInfo, STALE_HEARTBEAT, TakenOver};
 pub use migrations::{
     MigrationDefinition, MigrationFailure, MigrationRecord, MigrationState, MigrationStats,
     StorageRecord,
