@@ -188,15 +188,22 @@ pub enum StateCommand {
         #[arg(value_enum)]
         kind: StateKind,
         name: String,
+        /// Also forget the migrations that use the source or target (with their copied files).
+        #[arg(long)]
+        force: bool,
     },
     /// Write the whole state as JSON (to stdout, or a file).
     Export {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Replace or merge the state from a JSON export.
+    /// Merge a JSON export into the state (or replace it). Refused whole if it would change a
+    /// recorded source IP.
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Make the state exactly the export, forgetting everything it lacks.
+        #[arg(long)]
+        replace: bool,
     },
 }

@@ -2,6 +2,9 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod report;
+pub mod state;
+
 /// What a command's outcome means for the process exit code. `main` maps it, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -24,8 +27,8 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
         | Command::Explain(_)
         | Command::Schema
         | Command::Run(_)
-        | Command::Plan(_)
-        | Command::Report(_)
-        | Command::State(_) => Err(miette::miette!("not built yet")),
+        | Command::Plan(_) => Err(miette::miette!("not built yet")),
+        Command::Report(args) => report::run(args),
+        Command::State(args) => state::run(args),
     }
 }

@@ -1,0 +1,23 @@
+//! `ferry report`: the migrations recorded in state as a table, JSON, JUnit XML or Markdown. Exit 0 even when migrations failed.
+
+use miette::{IntoDiagnostic, WrapErr};
+
+use crate::cli::ReportArgs;
+use crate::commands::ExitStatus;
+use crate::commands::state::state_error;
+use crate::report::run_report;
+use crate::state::Store;
+
+/// Runs `ferry report`.
+pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
+    let store = Store::open_existing(&args.state.path).map_err(state_error)?;
+    let records = store.migrations().map_err(state_error)?;
+    let text = run_report::render(&run_report::rows(&records), args.format);
+    run_report::write_report(&text, args.output.as_deref())
+        .into_diagnostic()
+        .wrap_err_with(|| match &args.output {
+            Some(path) => format!("cannot write the report to {}", path.display()),
+            None => "cannot write the report".to_string(),
+        })?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,152 @@
+//! The run report: one row per migration in state, rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
+//!
+//! The renderers are pure (`rows -> String`) so that `ferry report` and the end of `ferry run`
+//! share them; [`write_report`] puts the text on stdout or in a file.
+
+mod json;
+mod junit;
+mod markdown;
+mod table;
+
+use std::io::Write;
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::cli::ReportFormat;
+use crate::state::{MigrationRecord, MigrationState};
+
+pub use json::REPORT_VERSION;
+
+/// One migration as reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRow {
+    pub name: String,
+    pub source: String,
+    pub target: String,
+    pub cloud: String,
+    pub mounts: Vec<String>,
+    pub state: MigrationState,
+    pub attempts: u32,
+    /// Files and bytes verified on the target by the last attempt (copied or already there).
+    pub files: u64,
+    pub bytes: u64,
+    /// Of those, the ones skipped because they were already copied and unchanged.
+    pub skipped_files: u64,
+    pub skipped_bytes: u64,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub error: Option<String>,
+    pub error_retryable: Option<bool>,
+}
+
+impl MigrationRow {
+    pub fn from_record(record: &MigrationRecord) -> MigrationRow {
+        MigrationRow {
+            name: record.name.clone(),
+            source: record.source.clone(),
+            target: record.target.clone(),
+            cloud: record.cloud.as_str().to_string(),
+            mounts: record.mounts.clone(),
+            state: record.state,
+            attempts: record.attempts,
+            files: record.stats.files,
+            bytes: record.stats.bytes,
+            skipped_files: record.stats.skipped_files,
+            skipped_bytes: record.stats.skipped_bytes,
+            started_at: record.started_at,
+            finished_at: record.finished_at,
+            error: record.last_error.clone(),
+            error_retryable: record.error_retryable,
+        }
+    }
+
+    /// From start to finish of the last attempt; `None` while running or never started.
+    pub fn duration(&self) -> Option<SignedDuration> {
+        match (self.started_at, self.finished_at) {
+            (Some(started), Some(finished)) if finished >= started => {
+                Some(finished.duration_since(started))
+            }
+            _ => None,
+        }
+    }
+
+    /// Bytes actually transferred (verified minus skipped) per second of the last attempt.
+    pub fn throughput(&self) -> Option<f64> {
+        let seconds = self.duration()?.as_secs_f64();
+        (seconds > 0.0).then(|| self.bytes.saturating_sub(self.skipped_bytes) as f64 / seconds)
+    }
+}
+
+/// The rows of every recorded migration, in the order they were first recorded.
+pub fn rows(records: &[MigrationRecord]) -> Vec<MigrationRow> {
+    records.iter().map(MigrationRow::from_record).collect()
+}
+
+/// Renders the report in `format`.
+pub fn render(rows: &[MigrationRow], format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Table => table::render(rows),
+        ReportFormat::Json => json::render(rows),
+        ReportFormat::Junit => junit::render(rows),
+        ReportFormat::Markdown => markdown::render(rows),
+    }
+}
+
+/// Writes a rendered report to `output`, or to stdout.
+pub fn write_report(text: &str, output: Option<&Path>) -> std::io::Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()
+        }
+    }
+}
+
+/// How many migrations are in each state, in [`MigrationState::ALL`] order.
+pub(crate) fn counts(rows: &[MigrationRow]) -> [(MigrationState, usize); 4] {
+    MigrationState::ALL.map(|state| (state, rows.iter().filter(|row| row.state == state).count()))
+}
+
+/// `1.5 GiB`.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    bytesize::ByteSize(bytes).display().iec().to_string()
+}
+
+/// `1h 02m 03s`, `4m 05s`, `6.2s`.
+pub(crate) fn human_duration(duration: SignedDuration) -> String {
+    let total = duration.as_secs();
+    let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
+    if hours > 0 {
+        format!("{hours}h {minutes:02}m {seconds:02}s")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds:02}s")
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+/// `12.3 MiB/s`.
+pub(crate) fn human_throughput(bytes_per_second: f64) -> String {
+    format!("{}/s", human_bytes(bytes_per_second.round() as u64))
+}
+
+/// `2024-05-01 12:00:03Z` (UTC, to the second).
+pub(crate) fn human_time(timestamp: Timestamp) -> String {
+    timestamp.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// The state as a word: `not started`, `running`, `error`, `success`.
+pub(crate) fn state_word(state: MigrationState) -> &'static str {
+    match state {
+        MigrationState::NotStarted => "not started",
+        MigrationState::Running => "running",
+        MigrationState::Error => "error",
+        MigrationState::Success => "success",
+    }
+}
+
+#[cfg(test)]
+mod tests;

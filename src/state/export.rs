@@ -1,0 +1,321 @@
+//! The whole state as one versioned JSON document, and importing it back in one transaction.
+
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::exec::ledger::{FileRecord, PartialRecord};
+use crate::state::error::{IpChange, StateError};
+use crate::state::ledger::{files_in, insert_files_in, insert_partial_in, partials_in};
+use crate::state::migrations::{
+    MigrationRecord, list_migrations_in, replace_storage_in, storage_in, to_sql_u64,
+};
+use crate::state::sources::{
+    SourceRecord, TargetRecord, find_source_in, list_sources_in, list_targets_in, os_text,
+};
+use crate::state::store::Store;
+
+/// The export format's version. Bump it when a field changes meaning or disappears.
+pub const STATE_EXPORT_VERSION: u32 = 1;
+
+/// Everything in the store except locks (they belong to running processes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateExport {
+    pub version: u32,
+    pub exported_at: Timestamp,
+    pub sources: Vec<SourceRecord>,
+    pub targets: Vec<TargetRecord>,
+    pub migrations: Vec<MigrationExport>,
+}
+
+/// A migration with what it needs to resume: the target's storage, the copied files and partial copies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationExport {
+    #[serde(flatten)]
+    pub record: MigrationRecord,
+    #[serde(default)]
+    pub target_storage: Vec<crate::state::migrations::StorageRecord>,
+    /// The ledger's copied files (named apart from the record's `files` counter).
+    #[serde(default)]
+    pub copied_files: Vec<ExportedFile>,
+    #[serde(default)]
+    pub partial_copies: Vec<ExportedPartial>,
+}
+
+/// [`FileRecord`] in the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFile {
+    pub path: String,
+    pub size: u64,
+    #[serde(default)]
+    pub modified_nanos: Option<i64>,
+    pub blake3: String,
+}
+
+/// [`PartialRecord`] in the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedPartial {
+    pub path: String,
+    pub temporary_path: String,
+    pub source_size: u64,
+    #[serde(default)]
+    pub source_modified_nanos: Option<i64>,
+}
+
+/// How an import meets the existing state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Objects in the export replace those with the same name; others stay.
+    Merge,
+    /// The state becomes exactly the export (sources absent from it are forgotten).
+    Replace,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportSummary {
+    pub sources: usize,
+    pub targets: usize,
+    pub migrations: usize,
+    pub files: usize,
+}
+
+impl Store {
+    /// Exports every source, target and migration (with storage, files and partial copies).
+    pub fn export(&self) -> Result<StateExport, StateError> {
+        let connection = self.connection();
+        let mut migrations = Vec::new();
+        for record in list_migrations_in(&connection)? {
+            let name = record.name.clone();
+            let ledger =
+                |error: crate::exec::ledger::LedgerError| StateError::Corrupt { what: error.0 };
+            migrations.push(MigrationExport {
+                target_storage: storage_in(&connection, &name)?,
+                copied_files: files_in(&connection, &name)
+                    .map_err(ledger)?
+                    .into_iter()
+                    .map(|file| ExportedFile {
+                        path: file.path,
+                        size: file.size,
+                        modified_nanos: file.modified_nanos,
+                        blake3: file.blake3,
+                    })
+                    .collect(),
+                partial_copies: partials_in(&connection, &name)
+                    .map_err(ledger)?
+                    .into_iter()
+                    .map(|partial| ExportedPartial {
+                        path: partial.path,
+                        temporary_path: partial.temporary_path,
+                        source_size: partial.source_size,
+                        source_modified_nanos: partial.source_modified_nanos,
+                    })
+                    .collect(),
+                record,
+            });
+        }
+        Ok(StateExport {
+            version: STATE_EXPORT_VERSION,
+            exported_at: Timestamp::now(),
+            sources: list_sources_in(&connection)?,
+            targets: list_targets_in(&connection)?,
+            migrations,
+        })
+    }
+
+    /// Imports an export in one transaction: all of it or nothing. Refused, naming them, when
+    /// it would change any recorded source's IP ([`StateError::ImportWouldChangeIp`]).
+    pub fn import(
+        &self,
+        export: &StateExport,
+        mode: ImportMode,
+    ) -> Result<ImportSummary, StateError> {
+        if export.version != STATE_EXPORT_VERSION {
+            return Err(StateError::UnsupportedExport {
+                found: export.version,
+                supported: STATE_EXPORT_VERSION,
+            });
+        }
+        let mut connection = self.connection();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        check_ips(&transaction, export)?;
+        if mode == ImportMode::Replace {
+            transaction.execute_batch(
+                "DELETE FROM migrations; DELETE FROM targets; DELETE FROM sources;",
+            )?;
+        }
+        let mut summary = ImportSummary::default();
+        for source in &export.sources {
+            import_source(&transaction, source)?;
+            summary.sources += 1;
+        }
+        for target in &export.targets {
+            import_target(&transaction, target)?;
+            summary.targets += 1;
+        }
+        for migration in &export.migrations {
+            summary.files += import_migration(&transaction, migration)?;
+            summary.migrations += 1;
+        }
+        transaction.commit()?;
+        Ok(summary)
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> StateError {
+    StateError::ImportInvalid {
+        reason: reason.into(),
+    }
+}
+
+/// Canonical IP text, or a clear refusal.
+fn canonical_ip(source: &SourceRecord) -> Result<String, StateError> {
+    source
+        .ip
+        .parse::<IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| {
+            invalid(format!(
+                "source `{}` has an invalid IP `{}`",
+                source.name, source.ip
+            ))
+        })
+}
+
+fn check_ips(connection: &Connection, export: &StateExport) -> Result<(), StateError> {
+    let mut changes = Vec::new();
+    for source in &export.sources {
+        let ip = canonical_ip(source)?;
+        if let Some(recorded) = find_source_in(connection, &source.name)?
+            && recorded.ip != ip
+        {
+            changes.push(IpChange {
+                source: source.name.clone(),
+                recorded: recorded.ip,
+                requested: ip,
+            });
+        }
+    }
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(StateError::ImportWouldChangeIp { changes })
+    }
+}
+
+/// Maps a constraint failure to a refusal that names the object.
+fn constraint(what: String) -> impl FnOnce(rusqlite::Error) -> StateError {
+    move |error| match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => invalid(format!("{what}: {error}")),
+        _ => StateError::Database(error),
+    }
+}
+
+fn import_source(connection: &Connection, source: &SourceRecord) -> Result<(), StateError> {
+    connection
+        .execute(
+            "INSERT INTO sources (name, ip, os, username, recorded_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET os = excluded.os, username = excluded.username,
+                 recorded_at = excluded.recorded_at, updated_at = excluded.updated_at",
+            params![
+                source.name,
+                canonical_ip(source)?,
+                source.os.map(os_text),
+                source.username,
+                source.recorded_at.to_string(),
+                source.updated_at.to_string()
+            ],
+        )
+        .map_err(constraint(format!(
+            "source `{}` (IP {} may be recorded for another source)",
+            source.name, source.ip
+        )))?;
+    Ok(())
+}
+
+fn import_target(connection: &Connection, target: &TargetRecord) -> Result<(), StateError> {
+    connection
+        .execute(
+            "INSERT OR REPLACE INTO targets
+                 (name, cloud, vm_ip, vm_os, vm_username, recorded_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                target.name,
+                target.cloud.as_str(),
+                target.vm_ip,
+                target.vm_os.map(os_text),
+                target.vm_username,
+                target.recorded_at.to_string(),
+                target.updated_at.to_string()
+            ],
+        )
+        .map_err(constraint(format!("target `{}`", target.name)))?;
+    Ok(())
+}
+
+/// Imports one migration, replacing any with the same name. Returns the number of files.
+fn import_migration(
+    connection: &Connection,
+    migration: &MigrationExport,
+) -> Result<usize, StateError> {
+    let record = &migration.record;
+    let mounts =
+        serde_json::to_string(&record.mounts).map_err(|error| invalid(error.to_string()))?;
+    // Deleting first cascades to the old files, partials and storage.
+    connection.execute("DELETE FROM migrations WHERE name = ?1", [&record.name])?;
+    connection
+        .execute(
+            "INSERT INTO migrations (name, source, target, cloud, mounts, state, attempts,
+                 last_error, error_retryable, started_at, finished_at, files, bytes,
+                 skipped_files, skipped_bytes, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                record.name,
+                record.source,
+                record.target,
+                record.cloud.as_str(),
+                mounts,
+                record.state.as_str(),
+                record.attempts,
+                record.last_error,
+                record.error_retryable,
+                record.started_at.map(|at| at.to_string()),
+                record.finished_at.map(|at| at.to_string()),
+                to_sql_u64(record.stats.files, "files")?,
+                to_sql_u64(record.stats.bytes, "bytes")?,
+                to_sql_u64(record.stats.skipped_files, "skipped files")?,
+                to_sql_u64(record.stats.skipped_bytes, "skipped bytes")?,
+                record.created_at.to_string(),
+                record.updated_at.to_string()
+            ],
+        )
+        .map_err(constraint(format!(
+            "migration `{}` (its source and target must be in the state or the export)",
+            record.name
+        )))?;
+    replace_storage_in(connection, &record.name, &migration.target_storage)?;
+    let files: Vec<FileRecord> = migration
+        .copied_files
+        .iter()
+        .map(|file| FileRecord {
+            path: file.path.clone(),
+            size: file.size,
+            modified_nanos: file.modified_nanos,
+            blake3: file.blake3.clone(),
+        })
+        .collect();
+    insert_files_in(connection, &record.name, &files)?;
+    for partial in &migration.partial_copies {
+        let partial = PartialRecord {
+            path: partial.path.clone(),
+            temporary_path: partial.temporary_path.clone(),
+            source_size: partial.source_size,
+            source_modified_nanos: partial.source_modified_nanos,
+        };
+        insert_partial_in(connection, &record.name, &partial)?;
+    }
+    Ok(files.len())
+}

@@ -1,0 +1,190 @@
+//! The store as the copy engine's ledger: copied files and interrupted copies, per migration, written in batches.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
+use crate::state::error::StateError;
+use crate::state::migrations::to_sql_u64;
+use crate::state::store::Store;
+
+impl From<StateError> for LedgerError {
+    fn from(error: StateError) -> Self {
+        LedgerError(error.to_string())
+    }
+}
+
+fn database(error: rusqlite::Error) -> LedgerError {
+    LedgerError::from(StateError::from(error))
+}
+
+fn size_from_sql(value: i64) -> Result<u64, LedgerError> {
+    u64::try_from(value).map_err(|_| LedgerError(format!("negative size {value} in the ledger")))
+}
+
+pub(crate) fn files_in(
+    connection: &Connection,
+    migration: &str,
+) -> Result<Vec<FileRecord>, LedgerError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT path, size, modified_nanos, blake3 FROM files WHERE migration = ?1 ORDER BY path",
+        )
+        .map_err(database)?;
+    let rows = statement
+        .query_map([migration], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(database)?;
+    rows.map(|row| {
+        let (path, size, modified_nanos, blake3) = row.map_err(database)?;
+        Ok(FileRecord {
+            path,
+            size: size_from_sql(size)?,
+            modified_nanos,
+            blake3,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn insert_files_in(
+    connection: &Connection,
+    migration: &str,
+    files: &[FileRecord],
+) -> Result<(), StateError> {
+    let mut insert = connection.prepare_cached(
+        "INSERT OR REPLACE INTO files (migration, path, size, modified_nanos, blake3)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for file in files {
+        insert.execute(params![
+            migration,
+            file.path,
+            to_sql_u64(file.size, "file size")?,
+            file.modified_nanos,
+            file.blake3
+        ])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn partials_in(
+    connection: &Connection,
+    migration: &str,
+) -> Result<Vec<PartialRecord>, LedgerError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT path, temporary_path, source_size, source_modified_nanos FROM partials
+             WHERE migration = ?1 ORDER BY path",
+        )
+        .map_err(database)?;
+    let rows = statement
+        .query_map([migration], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
+        })
+        .map_err(database)?;
+    rows.map(|row| {
+        let (path, temporary_path, source_size, source_modified_nanos) = row.map_err(database)?;
+        Ok(PartialRecord {
+            path,
+            temporary_path,
+            source_size: size_from_sql(source_size)?,
+            source_modified_nanos,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn insert_partial_in(
+    connection: &Connection,
+    migration: &str,
+    partial: &PartialRecord,
+) -> Result<(), StateError> {
+    connection
+        .prepare_cached(
+            "INSERT OR REPLACE INTO partials
+                 (migration, path, temporary_path, source_size, source_modified_nanos)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            migration,
+            partial.path,
+            partial.temporary_path,
+            to_sql_u64(partial.source_size, "source size")?,
+            partial.source_modified_nanos
+        ])?;
+    Ok(())
+}
+
+/// Every ledger write is one transaction, committed (durable against `kill -9`) before it returns.
+impl Ledger for Store {
+    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
+        files_in(&self.connection(), migration)
+    }
+
+    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
+        let mut connection = self.connection();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        insert_files_in(&transaction, migration, files)?;
+        transaction.commit().map_err(database)
+    }
+
+    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
+        let mut connection = self.connection();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        {
+            let mut delete = transaction
+                .prepare_cached("DELETE FROM files WHERE migration = ?1 AND path = ?2")
+                .map_err(database)?;
+            for path in paths {
+                delete.execute(params![migration, path]).map_err(database)?;
+            }
+        }
+        transaction.commit().map_err(database)
+    }
+
+    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
+        partials_in(&self.connection(), migration)
+    }
+
+    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
+        Ok(insert_partial_in(&self.connection(), migration, partial)?)
+    }
+
+    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError> {
+        self.connection()
+            .execute(
+                "DELETE FROM partials WHERE migration = ?1 AND path = ?2",
+                params![migration, path],
+            )
+            .map_err(database)?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// How many copied files and partial copies the ledger holds for a migration.
+    pub fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
+        let connection = self.connection();
+        let count = |table: &str| -> Result<u64, StateError> {
+            let sql = format!("SELECT count(*) FROM {table} WHERE migration = ?1");
+            let count: i64 = connection.query_row(&sql, [migration], |row| row.get(0))?;
+            Ok(u64::try_from(count).unwrap_or_default())
+        };
+        Ok((count("files")?, count("partials")?))
+    }
+}

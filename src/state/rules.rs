@@ -1,0 +1,63 @@
+//! The state-aware check rules: a plan's source IPs against the IPs recorded in state (`ip-changed`, `ip-recorded-elsewhere`).
+
+use std::net::IpAddr;
+
+use crate::plan::codes::Code;
+use crate::plan::diagnostic::Diagnostic;
+use crate::plan::yaml::{Locate, escape_pointer_segment};
+use crate::state::error::StateError;
+use crate::state::store::Store;
+
+/// Compares each `(source name, ip text)` of a plan with the state. IPs that do not parse are
+/// skipped (the plan rules report them as `invalid-ip`).
+pub fn check_recorded_ips(
+    store: &Store,
+    sources: &[(String, String)],
+    locator: &dyn Locate,
+) -> Result<Vec<Diagnostic>, StateError> {
+    let mut diagnostics = Vec::new();
+    for (name, ip_text) in sources {
+        let Ok(ip) = ip_text.trim().parse::<IpAddr>() else {
+            continue;
+        };
+        let ip = ip.to_string();
+        let pointer = format!("/sources/{}/ip", escape_pointer_segment(name));
+        let span = locator.locate(&pointer).value;
+        if let Some(recorded) = store.find_source(name)? {
+            if recorded.ip != ip {
+                let recorded_at = recorded.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC");
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::IpChanged,
+                        format!(
+                            "source `{name}` is recorded in state with IP {} (since {recorded_at}), but the plan says {ip}",
+                            recorded.ip
+                        ),
+                    )
+                    .with_label(span, format!("recorded as {}", recorded.ip))
+                    .with_help(format!(
+                        "a source's IP never changes; if this is a different machine, give it a new name, or forget the old record with `ferry state rm source {name}`"
+                    )),
+                );
+            }
+            continue;
+        }
+        if let Some(other) = store.find_source_by_ip(&ip)? {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::IpRecordedElsewhere,
+                    format!(
+                        "IP {ip} of source `{name}` is recorded in state for source `{}`",
+                        other.name
+                    ),
+                )
+                .with_label(span, format!("recorded for `{}`", other.name))
+                .with_help(format!(
+                    "no two sources share an IP; if `{name}` is `{}` renamed, keep the old name, or forget the old record with `ferry state rm source {}`",
+                    other.name, other.name
+                )),
+            );
+        }
+    }
+    Ok(diagnostics)
+}
