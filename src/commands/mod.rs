@@ -2,6 +2,8 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod explain;
+
 /// What a command's outcome means for the process exit code. `main` maps it, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -20,8 +22,8 @@ pub enum ExitStatus {
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
+        Command::Explain(args) => explain::run(&args),
         Command::Check(_)
-        | Command::Explain(_)
         | Command::Schema
         | Command::Run(_)
         | Command::Plan(_)

@@ -107,7 +107,7 @@ impl Summary {
 }
 
 /// The severity's lowercase name, as every format spells it.
-pub(crate) fn severity_name(severity: Severity) -> &'static str {
+pub fn severity_name(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
