@@ -7,7 +7,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 
 use super::line_index::LineIndex;
 use super::redact::Redacted;
@@ -39,7 +42,10 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> St
         }
         let redacted = Redacted::new(&file.source);
         let index = LineIndex::new(&redacted.text);
-        let source = NamedSource::new(&file.path, redacted.text.clone());
+        let source = Snippets {
+            name: file.path.clone(),
+            text: redacted.text.clone(),
+        };
         for diagnostic in &file.diagnostics {
             first_code.get_or_insert(diagnostic.code);
             let report = Report {
@@ -147,11 +153,52 @@ fn plain_report(report: &Report<'_>, path: &str, index: &LineIndex<'_>) -> Strin
     text
 }
 
+/// The (masked) text of one file, named, for miette to cut snippets from. It differs from
+/// miette's `NamedSource` in one way: the column in a snippet's `[file:line:column]` header
+/// counts characters, as the other formats do, where miette counts bytes.
+struct Snippets {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette reports a column only when it reads no lines before the span.
+        let column = if contents.column() == 0 {
+            0
+        } else {
+            let offset = span.offset().min(self.text.len());
+            let before = self.text.get(..offset).unwrap_or_default();
+            let line_start = before
+                .rfind(['\n', '\r'])
+                .map_or(0, |position| position + 1);
+            before[line_start..].chars().count()
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column,
+            contents.line_count(),
+        )))
+    }
+}
+
 /// Adapts a ferry diagnostic to miette's `Diagnostic` trait for one rendering.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
     severity: Severity,
-    source: &'a NamedSource<String>,
+    source: &'a Snippets,
     labels: Vec<LabeledSpan>,
 }
 

@@ -4,7 +4,8 @@
 //! - lines and columns start at 1;
 //! - a column counts Unicode characters (code points) from the start of the line, not bytes and
 //!   not UTF-16 units, so `æ` and `😀` each count as one column;
-//! - a line ends at `\n`; the `\r` of a `\r\n` pair belongs to the line it ends;
+//! - a line ends at `\n`, `\r\n` or a lone `\r` (as in YAML); the `\r` of a `\r\n` pair
+//!   belongs to the line it ends;
 //! - an end position is exclusive: it is where the character after the span starts.
 //!
 //! Offsets are never trusted: one past the end of the text is clamped to the end, one inside a
@@ -37,11 +38,15 @@ pub struct LineIndex<'text> {
 
 impl<'text> LineIndex<'text> {
     pub fn new(text: &'text str) -> Self {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
         line_starts.extend(
-            text.bytes()
+            bytes
+                .iter()
                 .enumerate()
-                .filter(|(_, byte)| *byte == b'\n')
+                .filter(|(offset, byte)| {
+                    **byte == b'\n' || (**byte == b'\r' && bytes.get(offset + 1) != Some(&b'\n'))
+                })
                 .map(|(offset, _)| offset + 1),
         );
         Self { text, line_starts }
@@ -157,6 +162,14 @@ mod tests {
         let range = index.range(&(6..text.len()));
         assert_eq!(range.start, at(2, 1));
         assert_eq!(range.end, at(2, 6));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let index = LineIndex::new("a\rb\r\nc");
+        assert_eq!(index.position(2), at(2, 1));
+        assert_eq!(index.position(3), at(2, 2));
+        assert_eq!(index.position(5), at(3, 1));
     }
 
     #[test]

@@ -82,3 +82,15 @@ fn awkward_spans_render_without_panicking() {
         assert!(output.contains(message), "missing {message:?} in\n{output}");
     }
 }
+
+#[test]
+fn snippet_header_columns_count_characters() {
+    // `wéb-02` starts at character 13 of its line, byte 13 too; put a multibyte character
+    // before it to tell them apart.
+    let mut file = fixtures::staging_file();
+    file.source = file.source.replace("  - source:", "  - søurce:");
+    let start = file.source.find("wéb-02").unwrap_or_default();
+    file.diagnostics[0].labels[0].span = start..start + "wéb-02".len();
+    let output = render(&[file], false, false);
+    assert!(output.contains("[plans\\staging.yaml:5:13]"), "{output}");
+}
