@@ -3,9 +3,10 @@
 //! The human format prints source lines around each label, so a password written in plain text
 //! on a nearby line would end up in a terminal or a CI log. Every value of a key that looks like
 //! a secret (`password`, `passwd`, `secret`, `token`, any case) written on the key's own line is
-//! replaced with `********`. References (`{ env: NAME }`, `{ file: PATH }`), aliases and block
-//! scalars (`|`, `>`) are left alone; a block scalar's lines are not masked (a known limit: the
-//! plan format has no use for multi-line passwords).
+//! replaced with `********`. Empty values stay visible (`''` hides nothing). References
+//! (`{ env: NAME }`, `{ file: PATH }`), aliases and block scalars (`|`, `>`) are left alone; a
+//! block scalar's lines are not masked (a known limit: the plan format has no use for
+//! multi-line passwords).
 
 use std::ops::Range;
 
@@ -149,7 +150,8 @@ fn value_after(line: &str, from: usize, in_flow: bool) -> Option<Range<usize>> {
                         position += 2;
                         continue;
                     }
-                    return Some(start..position + 1);
+                    // An empty string hides nothing, and masking it would hide that it is empty.
+                    return (position > start + 1).then_some(start..position + 1);
                 }
                 if *byte == b'\n' {
                     break;
@@ -216,6 +218,8 @@ mod tests {
             "password: { env: WEB_PASSWORD }\n",
             "password: {file: secrets/web.txt}\n",
             "password: *shared\n",
+            "password: ''\n",
+            "credentials: { username: a, password: \"\" }\n",
             "password:\n  env: X\n",
             "username: administrator\n",
             "path: C:\\data\n",
