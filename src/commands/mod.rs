@@ -2,7 +2,10 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod check;
+pub mod explain;
 pub mod report;
+pub mod schema;
 pub mod state;
 
 /// What a command's outcome means for the process exit code. `main` maps it, once.
@@ -23,11 +26,10 @@ pub enum ExitStatus {
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
-        Command::Check(_)
-        | Command::Explain(_)
-        | Command::Schema
-        | Command::Run(_)
-        | Command::Plan(_) => Err(miette::miette!("not built yet")),
+        Command::Explain(args) => explain::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Schema => Ok(schema::run()),
+        Command::Run(_) | Command::Plan(_) => Err(miette::miette!("not built yet")),
         Command::Report(args) => report::run(args),
         Command::State(args) => state::run(args),
     }
