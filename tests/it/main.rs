@@ -1,0 +1,7 @@
+//! The one integration-test binary: runs the real `ferry` (and the real test servers) end to end.
+
+mod support;
+
+mod check;
+mod explain;
+mod state;

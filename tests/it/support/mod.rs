@@ -1,0 +1,3 @@
+//! Shared test support: the `ferry` command builder.
+
+pub mod command;
