@@ -134,13 +134,12 @@ impl Builder<'_> {
                 let is_key = self.awaits_key();
                 let plain_untagged = style == ScalarStyle::Plain && tag.is_none();
                 let merge = is_key && plain_untagged && text == "<<";
-                if self.stack.is_empty() && plain_untagged && anchor == 0 && text.is_empty() {
-                    self.root_is_empty = true;
-                }
+                let empty_root =
+                    self.stack.is_empty() && plain_untagged && anchor == 0 && text.is_empty();
                 let value = if is_key {
                     Value::String(text.into_owned())
                 } else {
-                    let (value, mismatch) = resolve(&text, style, tag.as_deref());
+                    let (value, mismatch) = resolve(text, style, tag.as_deref());
                     if let Some(mismatch) = mismatch {
                         self.diagnostics.push(
                             Diagnostic::new(
@@ -158,6 +157,7 @@ impl Builder<'_> {
                     }
                     value
                 };
+                self.root_is_empty |= empty_root;
                 let node = Node { span: range, value };
                 self.count_nodes(1, &node.span, false)?;
                 if anchor != 0 {
@@ -185,7 +185,14 @@ impl Builder<'_> {
     }
 
     fn open(&mut self, container: Container, anchor: usize, span: Span) -> ControlFlow<()> {
-        let range = self.range(span);
+        let mut range = self.range(span);
+        if range.is_empty()
+            && matches!(container, Container::Sequence(_))
+            && self.text.as_bytes().get(range.start) != Some(&b'-')
+        {
+            // An indentless sequence (`key:\n- a`) starts at its first item, after the `-`.
+            range = self.back_to_dash(range.start)..range.end;
+        }
         if self.stack.len() >= self.limits.max_depth {
             let limit = self.limits.max_depth;
             return self.fail_break(
@@ -409,6 +416,20 @@ impl Builder<'_> {
                 ));
         }
         self.fail(diagnostic);
+    }
+
+    /// `start`, or the `-` just before it (over spaces) when there is one.
+    fn back_to_dash(&self, start: usize) -> usize {
+        let before = self.text.as_bytes().get(..start).unwrap_or_default();
+        let spaces = before
+            .iter()
+            .rev()
+            .take_while(|byte| **byte == b' ')
+            .count();
+        match before.len().checked_sub(spaces + 1) {
+            Some(dash) if before[dash] == b'-' => dash,
+            _ => start,
+        }
     }
 
     /// The innermost open `[` or `{`, when it started on an earlier line than `error_start`.

@@ -3,6 +3,8 @@
 //! Only plain (unquoted) scalars are resolved; quoted and block scalars are always strings.
 //! `yes`, `no`, `on` and `off` stay strings (they were booleans only in YAML 1.1).
 
+use std::borrow::Cow;
+
 use saphyr_parser::{ScalarStyle, Tag};
 
 use super::Value;
@@ -21,7 +23,7 @@ pub(crate) struct TagMismatch {
 ///
 /// On a tag mismatch the value is kept as a string and the mismatch is returned beside it.
 pub(crate) fn resolve(
-    text: &str,
+    text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&Tag>,
 ) -> (Value, Option<TagMismatch>) {
@@ -29,13 +31,14 @@ pub(crate) fn resolve(
         return if style == ScalarStyle::Plain {
             (resolve_plain(text), None)
         } else {
-            (Value::String(text.to_owned()), None)
+            (Value::String(text.into_owned()), None)
         };
     };
     if tag.handle != CORE_HANDLE {
         // The non-specific tag `!` and application tags (`!custom`) leave the text as a string.
-        return (Value::String(text.to_owned()), None);
+        return (Value::String(text.into_owned()), None);
     }
+    let text = text.as_ref();
     let resolved = match tag.suffix.as_str() {
         "null" => is_null(text).then_some(Value::Null),
         "bool" => parse_bool(text).map(Value::Bool),
@@ -60,7 +63,11 @@ pub(crate) fn resolve(
 }
 
 /// Core-schema resolution of a plain scalar.
-pub(crate) fn resolve_plain(text: &str) -> Value {
+pub(crate) fn resolve_plain(text: Cow<'_, str>) -> Value {
+    if is_plain_string(&text) {
+        return Value::String(text.into_owned());
+    }
+    let text = text.as_ref();
     if is_null(text) {
         return Value::Null;
     }
@@ -74,6 +81,17 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
         return float;
     }
     Value::String(text.to_owned())
+}
+
+/// A quick check that rules out every other type: null, booleans and numbers start with one of
+/// `~ n N t T f F + - . 0-9`, or are empty.
+fn is_plain_string(text: &str) -> bool {
+    !matches!(
+        text.as_bytes().first(),
+        None | Some(
+            b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'+' | b'-' | b'.' | b'0'..=b'9'
+        )
+    )
 }
 
 fn is_null(text: &str) -> bool {

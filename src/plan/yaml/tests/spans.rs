@@ -90,3 +90,37 @@ fn a_list_where_a_map_belongs_parses_fine() {
         matches!(child(&root, "sources").value, Value::Sequence(ref items) if items.len() == 2)
     );
 }
+
+#[test]
+fn indentless_sequences_anchored_blocks_and_a_byte_order_mark() {
+    let text =
+        "\u{feff}mounts:\n- /\n- /var\nbase: &b\n  user: admin\n  domain: CORP\n\nnext: [a]\n";
+    let root = parse_clean(text);
+    assert_eq!(slice(text, &child(&root, "mounts").span), "- /\n- /var");
+    assert_eq!(slice(text, &item(child(&root, "mounts"), 1).span), "/var");
+    assert_eq!(
+        slice(text, &child(&root, "base").span),
+        "&b\n  user: admin\n  domain: CORP"
+    );
+    assert_eq!(slice(text, &entry(&root, "next").0.span), "next");
+    let text = "- - a
+  - b
+- c
+";
+    let root = parse_clean(text);
+    assert_eq!(slice(text, &root.span), "- - a\n  - b\n- c");
+    assert_eq!(slice(text, &item(&root, 0).span), "- a\n  - b");
+}
+
+#[test]
+fn multi_line_and_quoted_scalars() {
+    let text = "a: first\n  continued\nb: 'it''s'\nc: \"ø\\n\"\n";
+    let root = parse_clean(text);
+    assert_eq!(
+        child(&root, "a").value,
+        Value::String("first continued".into())
+    );
+    assert_eq!(slice(text, &child(&root, "a").span), "first\n  continued");
+    assert_eq!(slice(text, &child(&root, "b").span), "'it''s'");
+    assert_eq!(slice(text, &child(&root, "c").span), "\"ø\\n\"");
+}
