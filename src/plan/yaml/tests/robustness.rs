@@ -152,13 +152,10 @@ fn large_plan_parses_quickly() {
         Some("/data")
     ));
     assert!(matches!(root.value, Value::Mapping(_)));
-    // The real budget (release, 2-3 MB well under 100 ms) is measured by the `yaml_loader`
-    // example; unoptimised test builds on a shared machine only get a loose bound.
-    let budget = if cfg!(debug_assertions) {
-        60_000
-    } else {
-        1_000
-    };
+    // 5.4 MB (10,000 sources with 40,000 mounts, 10,000 targets and migrations). Release builds
+    // get a bound that catches quadratic behaviour even on a loaded shared machine; unoptimised
+    // test builds only a loose one. Run `cargo test --release --lib large_plan` to check.
+    let budget = if cfg!(debug_assertions) { 60_000 } else { 500 };
     assert!(
         elapsed < Duration::from_millis(budget),
         "{} bytes took {elapsed:?}",
