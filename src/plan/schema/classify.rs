@@ -144,23 +144,65 @@ impl Context<'_> {
                 return;
             }
             Place::Workload([credentials, password])
-                if credentials == "credentials" && password == "password" =>
+                if credentials == "credentials"
+                    && password == "password"
+                    && value
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| text.trim().is_empty()) =>
             {
-                if value
-                    .and_then(Value::as_str)
-                    .is_some_and(|text| text.trim().is_empty())
-                {
-                    out.push(
-                        Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
-                            .with_label(span, "empty password")
-                            .with_help(
-                                "write `password: { env: VARIABLE }` or `password: { file: PATH }`",
-                            ),
-                    );
-                    return;
-                }
+                out.push(
+                    Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
+                        .with_label(span, "empty password")
+                        .with_help(
+                            "write `password: { env: VARIABLE }` or `password: { file: PATH }`",
+                        ),
+                );
+                return;
             }
             _ => {}
+        }
+        // An enumeration written as alternatives of constants (`os`, and enums with documented variants).
+        let constants: Option<Vec<&Value>> = branches
+            .iter()
+            .map(|branch| match branch.as_slice() {
+                [only] => match only.kind() {
+                    ValidationErrorKind::Constant { expected_value } => {
+                        Some(expected_value.as_ref())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if let Some(constants) = constants.filter(|constants| !constants.is_empty()) {
+            let names: Vec<&str> = constants
+                .iter()
+                .filter_map(|constant| constant.as_str())
+                .collect();
+            let written = value.and_then(Value::as_str).unwrap_or_default();
+            let listed = names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match suggest::did_you_mean(written, names.iter().copied()) {
+                Some(suggestion) => {
+                    format!("did you mean `{suggestion}`? Allowed values: {listed}")
+                }
+                None => format!("allowed values: {listed}"),
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{shown}` is {}, which is not allowed here",
+                        display_value(value)
+                    ),
+                )
+                .with_label(span, "not an allowed value")
+                .with_help(help),
+            );
+            return;
         }
         // Externally tagged alternatives (`connection: { local: ... }`, `password: { env: ... }`):
         // the branch whose tag key the user wrote is the one they meant.

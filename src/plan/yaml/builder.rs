@@ -408,7 +408,7 @@ impl Builder<'_> {
             let bracket = self.text.get(opening.clone()).unwrap_or("[").to_owned();
             let closing = if bracket == "{" { "}" } else { "]" };
             diagnostic.message = format!("a `{bracket}` is not closed before this line");
-            diagnostic.labels[0].message = "expected `,` or `{closing}` before this".to_owned();
+            diagnostic.labels[0].message = format!("expected `,` or `{closing}` before this");
             diagnostic = diagnostic
                 .with_label(opening, "opened here")
                 .with_help(format!(

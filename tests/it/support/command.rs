@@ -1,5 +1,8 @@
 //! A small builder that runs the real `ferry` binary in a temporary directory and captures what users see.
 
+// Not every test module uses every helper.
+#![allow(dead_code)]
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -95,7 +98,10 @@ impl Outcome {
     /// Exit code, stdout and stderr in one text for snapshots, with the temporary directory and
     /// the repository path replaced by stable names.
     pub fn snapshot(&self) -> String {
-        let text = format!("exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}", self.code, self.stdout, self.stderr);
+        let text = format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        );
         stable_paths(&text, &self.directory)
     }
 }
