@@ -359,7 +359,11 @@ impl Builder<'_> {
             Container::Sequence(items) => items.push(node),
             Container::Mapping(mapping) => {
                 if mapping.awaits_key() {
-                    if let Some(text) = key_text_of_value(&node.value) {
+                    // Keys from scalar events are strings already; an alias to a typed scalar
+                    // becomes its text.
+                    if !matches!(node.value, Value::String(_))
+                        && let Some(text) = key_text_of_value(&node.value)
+                    {
                         node.value = Value::String(text);
                     }
                     if let Some(duplicate) = mapping.push_key(node, merge) {
