@@ -651,3 +651,33 @@ async fn concurrent_operations_spread_over_the_pool() {
     }
     std::fs::remove_dir_all(local).unwrap();
 }
+
+#[tokio::test]
+async fn a_missing_root_is_created_on_demand() {
+    let Some(servers) = servers::sftp("a_missing_root_is_created_on_demand") else {
+        return;
+    };
+    let local = scratch(&servers, "missing-root");
+    let mut settings = settings(&servers.b, &servers.known_hosts);
+    settings.root = Some(format!("{}/not/yet/", local.display()));
+    let tree = SftpTree::connect(
+        &settings,
+        servers.b.host,
+        &servers.user,
+        Some(&password(&servers)),
+        "db-01",
+    )
+    .await
+    .unwrap();
+    assert!(
+        tree.metadata(&RelativePath::root())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let free = tree.free_space().await.unwrap();
+    assert!(free.is_some_and(|bytes| bytes > 0), "{free:?}");
+    tree.create_dir_all(&path("C/Users")).await.unwrap();
+    assert!(local.join("not/yet/C/Users").is_dir());
+    std::fs::remove_dir_all(local).unwrap();
+}
