@@ -10,6 +10,7 @@ use tokio::io::AsyncSeekExt;
 
 use super::SftpTree;
 use super::connection::Connection;
+use super::device::{annotate_directories, file_system_id};
 use super::errors::{sftp_error, sftp_kind};
 use super::paths::is_windows_drive_path;
 use super::stream::{SftpReader, SftpWriter, StreamContext};
@@ -193,10 +194,14 @@ impl FileTree for SftpTree {
     async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> {
         let connection = self.pool.get().await?;
         let remote = self.paths.remote(path);
-        Ok(self
-            .lstat(&connection, &remote)
-            .await?
-            .map(|attributes| to_metadata(&attributes)))
+        let Some(attributes) = self.lstat(&connection, &remote).await? else {
+            return Ok(None);
+        };
+        let mut metadata = to_metadata(&attributes);
+        if metadata.kind == EntryKind::Directory {
+            metadata.device = file_system_id(&connection, &remote).await;
+        }
+        Ok(Some(metadata))
     }
 
     async fn list(&self, directory: &RelativePath) -> TransportResult<Vec<(String, Metadata)>> {
@@ -215,6 +220,7 @@ impl FileTree for SftpTree {
             .map(|entry| (entry.file_name(), to_metadata(&entry.metadata())))
             .collect();
         listing.sort_by(|left, right| left.0.cmp(&right.0));
+        annotate_directories(&connection, &remote, &mut listing).await;
         Ok(listing)
     }
 
