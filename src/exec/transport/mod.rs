@@ -3,6 +3,8 @@
 //! Every path crossing this interface is a `RelativePath`: it cannot name anything outside the
 //! tree's root, so no source entry can make ferry write outside a target.
 
+pub mod sftp;
+
 use std::fmt;
 use std::time::SystemTime;
 
