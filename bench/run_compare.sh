@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Compares `ferry run` with rclone, rsync and cp on the same data, in one run, on this machine.
+#
+#   bench/run_compare.sh            (from the repository root; takes a few minutes)
+#
+# Cases (issue 3): (a) 10,000 files of 4-64 KiB, local to local; (b) eight files of 256 MiB;
+# (c) a no-op re-run of (a); (d) (b) downloaded over SFTP from the loopback sshd that
+# scripts/test-servers.sh starts. ferry runs with full verification (the default: every file is
+# read back and its BLAKE3 compared). Each line: wall seconds and peak RSS (GNU time).
+# Data lives in $FERRY_BENCH_DIR (default /tmp/ferry-bench), reused between runs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
+work=${FERRY_BENCH_DIR:-/tmp/ferry-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}
+mkdir -p "$work"
+
+need=()
+for tool in rclone rsync /usr/bin/time sftp; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+if ((${#need[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone rsync time openssh-client >/dev/null
+fi
+cargo build --release --locked --bin ferry >&2
+ferry=$CARGO_TARGET_DIR/release/ferry
+
+[ -d "$work/small" ] || python3 bench/make_data.py small "$work/small"
+[ -d "$work/large" ] || python3 bench/make_data.py large "$work/large"
+
+# measure NAME COMMAND...: prints "NAME  wall_s  peak_rss_MiB"
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { echo "$name failed:"; tail -20 "$work/$name.log"; return 1; }
+  read -r wall rss <"$work/time.txt"
+  printf '%-34s %8.2f s %8.1f MiB\n' "$name" "$wall" "$(awk "BEGIN { print $rss / 1024 }")"
+}
+
+# A ferry plan that copies DIR (as the mount `/`) to OUT; $3 is an optional sftp connection.
+plan() {
+  local data=$1 out=$2 connection=${3:-"{ local: { path: $1 } }"}
+  cat <<PLAN
+version: 1
+sources:
+  bench:
+    ip: ${FERRY_TEST_SFTP_HOST_A:-192.0.2.1}
+    credentials: { username: ${FERRY_TEST_SFTP_USER:-bench}, password: { env: FERRY_BENCH_PASSWORD } }
+    mountpoints: [ { name: /, size: 4 GiB } ]
+    connection: $connection
+targets:
+  out:
+    cloud: vsphere
+    credentials: { username: bench, password: { env: FERRY_BENCH_PASSWORD } }
+    vm:
+      ip: 198.51.100.1
+      credentials: { username: bench, password: { env: FERRY_BENCH_PASSWORD } }
+      connection: { local: { path: $out } }
+migrations:
+  - { name: bench, source: bench, target: out, mounts: [/] }
+PLAN
+}
+
+fresh() { rm -rf "$work/out" "$work/state.db"* && mkdir -p "$work/out"; }
+run_ferry() { "$ferry" run --state "$work/state.db" "$@"; }
+
+echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
+for case in small large; do
+  label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
+  echo "== $label"
+  plan "$work/$case" "$work/out/target" >"$work/$case.yaml"
+  fresh; measure "ferry run (verify full)" run_ferry "$work/$case.yaml"
+  if [ "$case" = small ]; then
+    measure "(c) ferry run, no-op re-run" run_ferry "$work/$case.yaml"
+    rsync -a "$work/$case/" "$work/rsync-target/"
+    measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
+    rm -rf "$work/rsync-target"
+  fi
+  fresh; measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$work/out/target"
+  fresh; measure "rsync -a" rsync -a "$work/$case/" "$work/out/target/"
+  fresh; measure "cp -a" cp -a "$work/$case" "$work/out/target"
+done
+
+echo "== (d) 8 x 256 MiB over SFTP from the loopback sshd"
+scripts/test-servers.sh start >&2
+eval "$(scripts/test-servers.sh env)"
+remote=$FERRY_TEST_SFTP_DATA/bench-large
+if [ ! -d "$remote" ]; then cp -a "$work/large" "$remote" && chown -R "$FERRY_TEST_SFTP_USER" "$remote"; fi
+export FERRY_BENCH_PASSWORD=$FERRY_TEST_SFTP_PASSWORD
+plan "$remote" "$work/out/target" "{ sftp: { port: $FERRY_TEST_SFTP_PORT_A, root: $remote, known_hosts: $FERRY_TEST_SFTP_KNOWN_HOSTS } }" >"$work/sftp.yaml"
+fresh; measure "ferry run over SFTP (verify full)" run_ferry "$work/sftp.yaml"
+export RCLONE_CONFIG=$work/rclone.conf
+printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_hosts_file = %s\n' \
+  "$FERRY_TEST_SFTP_HOST_A" "$FERRY_TEST_SFTP_PORT_A" "$FERRY_TEST_SFTP_USER" "$(rclone obscure "$FERRY_TEST_SFTP_PASSWORD")" \
+  "$FERRY_TEST_SFTP_KNOWN_HOSTS" >"$RCLONE_CONFIG"
+fresh; measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
+fresh; measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
+  -P "$FERRY_TEST_SFTP_PORT_A" -b <(printf 'get -r %s %s\n' "$remote" "$work/out/target") "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
+fresh
