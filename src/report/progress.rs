@@ -86,11 +86,7 @@ pub fn plain_line(
 ) -> String {
     let total = progress.total_bytes;
     let done = progress.done_bytes.min(total);
-    let percent = if total == 0 {
-        100
-    } else {
-        done.saturating_mul(100) / total
-    };
+    let percent = done.saturating_mul(100).checked_div(total).unwrap_or(100);
     let mut line = format!(
         "migration {migration}: {} of {} ({percent}%)",
         format_bytes(done),
