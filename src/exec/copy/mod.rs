@@ -60,6 +60,30 @@ pub struct MountJob {
     pub excluded: Vec<RelativePath>,
 }
 
+impl MountJob {
+    /// Jobs for the selected mounts of a source, each excluding every other source mount nested
+    /// below it (selected or not: a nested mount is copied by its own job or not at all).
+    /// `selected` holds (label, source root, target root); `all_mounts` every mount root of the source.
+    pub fn for_mounts(
+        selected: &[(String, RelativePath, RelativePath)],
+        all_mounts: &[RelativePath],
+    ) -> Vec<MountJob> {
+        selected
+            .iter()
+            .map(|(label, source_root, target_root)| MountJob {
+                label: label.clone(),
+                source_root: source_root.clone(),
+                target_root: target_root.clone(),
+                excluded: all_mounts
+                    .iter()
+                    .filter(|other| *other != source_root)
+                    .filter_map(|other| other.strip_prefix(source_root))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 /// How transient failures are retried, per file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -178,7 +178,10 @@ impl TransportError {
 
 pub type TransportResult<T> = Result<T, TransportError>;
 
+/// A file being read. Its `io::Error`s may wrap a `TransportError` (`io::Error::other(error)`) to
+/// keep its kind (a dropped connection stays retryable); the copy engine unwraps it.
 pub type Reader = Box<dyn AsyncRead + Send + Unpin>;
+/// A file being written; errors as for `Reader`.
 pub type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// A file tree: a local directory or a directory on an SFTP server. Paths are relative to the

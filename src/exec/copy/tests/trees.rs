@@ -428,3 +428,18 @@ async fn excluded_paths_on_the_target_are_left_alone_even_when_the_source_lacks_
     assert!(target.path().join("data/mnt/other-mount.txt").is_file());
     assert!(target.path().join("data/a.txt").is_file());
 }
+
+#[test]
+fn jobs_exclude_every_nested_mount_of_the_source() {
+    let all = [path(""), path("var"), path("var/log"), path("srv")];
+    let selected = [
+        ("/".to_string(), path(""), path("")),
+        ("/var".to_string(), path("var"), path("var")),
+    ];
+    let jobs = MountJob::for_mounts(&selected, &all);
+    assert_eq!(
+        jobs[0].excluded,
+        [path("var"), path("var/log"), path("srv")]
+    );
+    assert_eq!(jobs[1].excluded, [path("log")]);
+}
