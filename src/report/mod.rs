@@ -6,6 +6,8 @@ pub mod explain;
 pub mod run_report;
 pub mod state_view;
 
+pub mod progress;
+
 /// Prints an error that stopped a command (exit status 2), with its cause chain.
 pub fn print_command_error(report: &miette::Report) {
     #[allow(clippy::print_stderr)]
