@@ -130,7 +130,7 @@ pub struct MountOutcome {
     pub files_copied: u64,
     /// The full sizes of the files copied.
     pub bytes_copied: u64,
-    /// Bytes read from the source in this run (resumed files count only their remainder).
+    /// Bytes written to the target in this run (resumed files count only their remainder).
     pub bytes_transferred: u64,
     pub files_resumed: u64,
     pub files_unchanged: u64,

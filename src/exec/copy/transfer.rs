@@ -33,7 +33,7 @@ pub(crate) struct TransferContext {
 #[derive(Debug)]
 pub(crate) struct Copied {
     pub record: FileRecord,
-    /// Bytes read from the source in this run (less than the size when resumed).
+    /// Bytes written to the target in this run (less than the size when resumed).
     pub transferred: u64,
     /// Where the copy continued from (0 unless resumed).
     pub resumed_from: u64,
@@ -121,15 +121,20 @@ async fn copy_once(
     }
     let mut hasher = blake3::Hasher::new();
     let mut buffer = vec![0u8; CHUNK_SIZE];
+    // The hash is always the source's: the prefix an earlier run wrote is re-read from the source
+    // (not from the target), so the recorded BLAKE3 is the source's content and a full verify
+    // also catches a prefix damaged on the target. Resuming saves the writes, not the reads.
+    let mut reader = source
+        .open_read(&copy.source_path, 0)
+        .await
+        .map_err(vanished_when_missing)?;
     if offset > 0 {
-        // The prefix an earlier run wrote: hash it from the target instead of reading the source again.
-        let mut prefix = target.open_read(temporary, 0).await?;
-        let hashed = hash_stream(&mut prefix, &mut hasher, &mut buffer, Some(offset)).await?;
+        let hashed = hash_stream(&mut reader, &mut hasher, &mut buffer, Some(offset)).await?;
         if hashed != offset {
-            return Err(FileFailure::Transport(TransportError::new(
-                ErrorKind::Other,
-                format!("`{temporary}` shrank while it was being resumed"),
-            )));
+            return Err(FileFailure::ChangedDuringCopy {
+                expected: size,
+                read: hashed,
+            });
         }
         context.progress.emit(ProgressEvent::Resumed {
             migration: context.migration.clone(),
@@ -137,10 +142,6 @@ async fn copy_once(
             bytes: offset,
         });
     }
-    let mut reader = source
-        .open_read(&copy.source_path, offset)
-        .await
-        .map_err(vanished_when_missing)?;
     let mut writer = target.open_write(temporary, offset).await?;
     let mut written = offset;
     loop {

@@ -86,8 +86,14 @@ async fn an_interrupted_large_file_resumes_from_its_partial_length() {
     )
     .await
     .unwrap();
-    assert_eq!(counting.bytes_read(), 20 * MIB - partial_length);
+    // The prefix is re-hashed from the source (so the recorded hash is the source's), but only
+    // the remainder is written to the target.
+    assert_eq!(counting.bytes_read(), 20 * MIB);
     assert_eq!(outcome.mounts[0].files_resumed, 1);
+    assert_eq!(
+        outcome.mounts[0].bytes_transferred,
+        20 * MIB - partial_length
+    );
     assert_eq!(
         fs::read(target.path().join("data/disk.img")).unwrap(),
         content
