@@ -1,4 +1,6 @@
 //! Executing a `ValidPlan`: moving, verifying and recording the selected mounts' data.
 
+pub mod copy;
 pub mod ledger;
+pub mod memory_ledger;
 pub mod transport;

@@ -3,6 +3,8 @@
 //! Every path crossing this interface is a `RelativePath`: it cannot name anything outside the
 //! tree's root, so no source entry can make ferry write outside a target.
 
+pub mod local;
+
 use std::fmt;
 use std::time::SystemTime;
 
@@ -67,6 +69,42 @@ impl RelativePath {
         } else {
             Self(format!("{}/{}", self.0, name))
         })
+    }
+
+    /// This path followed by another relative path (both already safe, so the result is too).
+    pub fn concat(&self, relative: &RelativePath) -> Self {
+        match (self.0.is_empty(), relative.0.is_empty()) {
+            (true, _) => relative.clone(),
+            (_, true) => self.clone(),
+            _ => Self(format!("{}/{}", self.0, relative.0)),
+        }
+    }
+
+    /// Whether `base` is this path or one of its ancestors (compared by whole components).
+    pub fn starts_with(&self, base: &RelativePath) -> bool {
+        self.strip_prefix(base).is_some()
+    }
+
+    /// This path relative to `base`, when `base` is this path or one of its ancestors.
+    pub fn strip_prefix(&self, base: &RelativePath) -> Option<Self> {
+        if base.0.is_empty() {
+            return Some(self.clone());
+        }
+        if self.0 == base.0 {
+            return Some(Self::root());
+        }
+        let rest = self.0.strip_prefix(&base.0)?.strip_prefix('/')?;
+        Some(Self(rest.to_string()))
+    }
+
+    /// The path's components, outermost first (none for the root).
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/').filter(|component| !component.is_empty())
+    }
+
+    /// How many components the path has (0 for the root).
+    pub fn depth(&self) -> usize {
+        self.components().count()
     }
 
     pub fn as_str(&self) -> &str {
@@ -193,6 +231,13 @@ pub trait FileTree: Send + Sync {
 
     /// Free space in bytes at the root, when the tree can tell.
     async fn free_space(&self) -> TransportResult<Option<u64>>;
+
+    /// Makes everything written so far durable (the copy engine calls it before recording a batch
+    /// of files in the ledger, so the ledger never claims more than the target holds after a
+    /// crash). Trees whose writes are durable when closed (object stores) keep the default.
+    async fn sync(&self) -> TransportResult<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -223,5 +268,26 @@ mod tests {
         );
         assert_eq!(base.parent().as_str(), "C");
         assert!(RelativePath::new("").unwrap().is_root());
+    }
+
+    #[test]
+    fn relative_paths_compose_by_whole_components() {
+        let base = RelativePath::new("data/app").unwrap();
+        let file = RelativePath::new("logs/today.log").unwrap();
+        let joined = base.concat(&file);
+        assert_eq!(joined.as_str(), "data/app/logs/today.log");
+        assert_eq!(RelativePath::root().concat(&file), file);
+        assert_eq!(file.concat(&RelativePath::root()), file);
+        assert!(joined.starts_with(&base));
+        assert!(joined.starts_with(&RelativePath::root()));
+        assert!(
+            !RelativePath::new("data/application")
+                .unwrap()
+                .starts_with(&base)
+        );
+        assert_eq!(joined.strip_prefix(&base), Some(file));
+        assert_eq!(base.strip_prefix(&base), Some(RelativePath::root()));
+        assert_eq!(base.depth(), 2);
+        assert_eq!(RelativePath::root().depth(), 0);
     }
 }

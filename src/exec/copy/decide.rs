@@ -1,0 +1,301 @@
+//! What a mount's copy must do, decided from the two listings and the ledger without touching either tree:
+//! which files to copy, resume or skip, which temporary names to use, what to remove and forget.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::MountJob;
+use super::scan::SourceListing;
+use crate::exec::ledger::{FileRecord, PartialRecord};
+use crate::exec::transport::{EntryKind, Metadata, RelativePath};
+
+/// The longest file name most file systems accept, in bytes.
+const NAME_MAX: usize = 255;
+/// Marks ferry's temporary files: `.NAME.ferry-partial`.
+const PARTIAL_SUFFIX: &str = ".ferry-partial";
+
+/// One file to copy. Paths named `target_*` and `temporary_path` are relative to the target tree's root.
+#[derive(Debug, Clone)]
+pub(crate) struct FileCopy {
+    pub source_path: RelativePath,
+    pub target_path: RelativePath,
+    /// Where the bytes are written before the verified rename; never the name of a source entry.
+    pub temporary_path: RelativePath,
+    pub metadata: Metadata,
+    /// A partial record shows the temporary file holds a prefix of this same source version.
+    pub resume: bool,
+}
+
+impl FileCopy {
+    pub fn ledger_path(&self) -> String {
+        self.target_path.as_str().to_string()
+    }
+
+    pub fn partial_record(&self) -> PartialRecord {
+        PartialRecord {
+            path: self.ledger_path(),
+            temporary_path: self.temporary_path.as_str().to_string(),
+            source_size: self.metadata.size,
+            source_modified_nanos: self.metadata.modified.and_then(nanos_since_epoch),
+        }
+    }
+}
+
+/// One symlink to recreate (or check) on the target.
+#[derive(Debug, Clone)]
+pub(crate) struct SymlinkCopy {
+    pub source_path: RelativePath,
+    pub target_path: RelativePath,
+    pub metadata: Metadata,
+    /// The target already has a symlink there (its text is compared before replacing it).
+    pub target_is_symlink: bool,
+}
+
+/// Everything a mount's copy will do, in the order it does it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MountPlan {
+    /// Target entries of another kind where a source entry goes (removed first, recursively).
+    pub conflicts: Vec<(RelativePath, EntryKind)>,
+    /// Directories missing on the target, parents first (target paths).
+    pub create_directories: Vec<RelativePath>,
+    /// Every directory copied (the mount root, its directories, empty mount points), with its source
+    /// metadata, as target paths; their times and modes are set last.
+    pub directories: Vec<(RelativePath, Metadata)>,
+    pub copies: Vec<FileCopy>,
+    /// Files already on the target and unchanged since ferry copied them: (target path, size).
+    pub unchanged: Vec<(RelativePath, u64)>,
+    pub symlinks: Vec<SymlinkCopy>,
+    /// Target entries that are not (any longer) on the source; only the topmost of a removed subtree.
+    pub extraneous: Vec<(RelativePath, EntryKind)>,
+    /// Ledger records of files no longer on the source (or no longer files).
+    pub forget_files: Vec<String>,
+    /// Partial records that cannot be resumed (the source changed, or the file is gone).
+    pub forget_partials: Vec<String>,
+    /// Source sockets, devices and FIFOs (mount-relative), not copied.
+    pub special: Vec<RelativePath>,
+    /// Nested mounts and other devices (mount-relative), not descended.
+    pub excluded: Vec<RelativePath>,
+}
+
+/// A file system time as the ledger stores it.
+pub(crate) fn nanos_since_epoch(time: SystemTime) -> Option<i64> {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).ok(),
+        Err(before) => i64::try_from(before.duration().as_nanos())
+            .ok()
+            .map(|nanos| -nanos),
+    }
+}
+
+/// Decides a mount's copy. `target` lists the target mount root (paths relative to it);
+/// `records` and `partials` are the migration's ledger, keyed by target path.
+pub(crate) fn decide(
+    job: &MountJob,
+    source: &SourceListing,
+    target: &std::collections::BTreeMap<RelativePath, Metadata>,
+    records: &HashMap<String, FileRecord>,
+    partials: &HashMap<String, PartialRecord>,
+) -> MountPlan {
+    let root = &job.target_root;
+    let mut plan = MountPlan {
+        special: source.special.clone(),
+        excluded: source
+            .excluded
+            .iter()
+            .map(|(path, _)| path.clone())
+            .collect(),
+        ..MountPlan::default()
+    };
+    // Every name each source directory holds: temporary names must avoid all of them.
+    let mut names: HashMap<RelativePath, HashSet<&str>> = HashMap::new();
+    let all_source = source.entries.iter().chain(&source.excluded);
+    for (path, _) in all_source.clone() {
+        names
+            .entry(path.parent())
+            .or_default()
+            .insert(path.file_name());
+    }
+    for path in &source.special {
+        names
+            .entry(path.parent())
+            .or_default()
+            .insert(path.file_name());
+    }
+    // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
+    let mut keep: HashSet<RelativePath> = HashSet::new();
+    let excluded_targets: Vec<RelativePath> = job
+        .excluded
+        .iter()
+        .chain(&plan.excluded)
+        .map(|path| root.concat(path))
+        .collect();
+
+    plan.directories.push((root.clone(), source.root.clone()));
+    for (path, metadata) in all_source.filter(|(_, metadata)| metadata.kind != EntryKind::Other) {
+        keep.insert(path.clone());
+        let target_path = root.concat(path);
+        let on_target = target.get(path);
+        let is_mount_point = source.excluded.iter().any(|(excluded, _)| excluded == path);
+        if is_mount_point && metadata.kind != EntryKind::Directory {
+            continue;
+        }
+        if let Some(existing) = on_target
+            && existing.kind != metadata.kind
+        {
+            plan.conflicts.push((target_path.clone(), existing.kind));
+        }
+        let present = on_target.is_some_and(|existing| existing.kind == metadata.kind);
+        match metadata.kind {
+            EntryKind::Directory => {
+                if !present {
+                    plan.create_directories.push(target_path.clone());
+                }
+                plan.directories.push((target_path, metadata.clone()));
+            }
+            EntryKind::Symlink => plan.symlinks.push(SymlinkCopy {
+                source_path: job.source_root.concat(path),
+                target_path,
+                metadata: metadata.clone(),
+                target_is_symlink: present,
+            }),
+            EntryKind::File => {
+                let ledger_path = target_path.as_str().to_string();
+                let modified = metadata.modified.and_then(nanos_since_epoch);
+                let recorded = records.get(&ledger_path).is_some_and(|record| {
+                    record.size == metadata.size
+                        && modified.is_some()
+                        && record.modified_nanos == modified
+                });
+                let target_size_matches =
+                    present && on_target.is_some_and(|existing| existing.size == metadata.size);
+                if recorded && target_size_matches {
+                    plan.unchanged.push((target_path, metadata.size));
+                    continue;
+                }
+                let taken = names.get(&path.parent());
+                let resumable = partials.get(&ledger_path).filter(|partial| {
+                    partial.source_size == metadata.size
+                        && modified.is_some()
+                        && partial.source_modified_nanos == modified
+                        && RelativePath::new(&partial.temporary_path).is_some_and(|temporary| {
+                            temporary.parent() == target_path.parent()
+                                && !taken.is_some_and(|taken| taken.contains(temporary.file_name()))
+                        })
+                });
+                let (temporary_path, resume) = match resumable
+                    .and_then(|partial| RelativePath::new(&partial.temporary_path))
+                {
+                    Some(temporary) => {
+                        let relative = temporary.strip_prefix(root);
+                        let exists = relative
+                            .and_then(|relative| target.get(&relative))
+                            .is_some_and(|existing| existing.kind == EntryKind::File);
+                        (temporary, exists)
+                    }
+                    None => (temporary_path(&target_path, taken), false),
+                };
+                if let Some(relative) = temporary_path.strip_prefix(root) {
+                    // Something other than a file at the temporary name (a planted symlink) goes first.
+                    if let Some(existing) = target.get(&relative)
+                        && existing.kind != EntryKind::File
+                    {
+                        plan.conflicts.push((temporary_path.clone(), existing.kind));
+                    }
+                    keep.insert(relative);
+                }
+                plan.copies.push(FileCopy {
+                    source_path: job.source_root.concat(path),
+                    target_path,
+                    temporary_path,
+                    metadata: metadata.clone(),
+                    resume,
+                });
+            }
+            EntryKind::Other => {}
+        }
+    }
+    // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
+    let conflicts: HashSet<RelativePath> = plan
+        .conflicts
+        .iter()
+        .filter_map(|(path, _)| path.strip_prefix(root))
+        .collect();
+    let mut removed: HashSet<RelativePath> = conflicts.clone();
+    for (path, metadata) in target {
+        if keep.contains(path) || has_ancestor_in(path, &removed) {
+            continue;
+        }
+        removed.insert(path.clone());
+        plan.extraneous.push((root.concat(path), metadata.kind));
+    }
+
+    let copied: HashSet<&RelativePath> = plan.copies.iter().map(|copy| &copy.target_path).collect();
+    let unchanged: HashSet<&RelativePath> = plan.unchanged.iter().map(|(path, _)| path).collect();
+    let in_mount = |ledger_path: &str| {
+        RelativePath::new(ledger_path).filter(|path| {
+            path.starts_with(root)
+                && !excluded_targets
+                    .iter()
+                    .any(|excluded| path.starts_with(excluded))
+        })
+    };
+    for record in records.values() {
+        if let Some(path) = in_mount(&record.path)
+            && !copied.contains(&path)
+            && !unchanged.contains(&path)
+        {
+            plan.forget_files.push(record.path.clone());
+        }
+    }
+    let resumed: HashSet<&RelativePath> = plan
+        .copies
+        .iter()
+        .filter(|copy| copy.resume)
+        .map(|copy| &copy.target_path)
+        .collect();
+    for partial in partials.values() {
+        if let Some(path) = in_mount(&partial.path)
+            && !resumed.contains(&path)
+        {
+            plan.forget_partials.push(partial.path.clone());
+        }
+    }
+    plan.forget_files.sort();
+    plan.forget_partials.sort();
+    plan
+}
+
+fn has_ancestor_in(path: &RelativePath, set: &HashSet<RelativePath>) -> bool {
+    let mut current = path.parent();
+    while !current.is_root() {
+        if set.contains(&current) {
+            return true;
+        }
+        current = current.parent();
+    }
+    false
+}
+
+/// A temporary name beside `target_path` that no source entry of that directory uses.
+fn temporary_path(target_path: &RelativePath, taken: Option<&HashSet<&str>>) -> RelativePath {
+    let name = target_path.file_name();
+    let base = if name.len() + 1 + PARTIAL_SUFFIX.len() + 4 <= NAME_MAX {
+        format!(".{name}{PARTIAL_SUFFIX}")
+    } else {
+        // Too long to decorate: a short, stable stand-in.
+        let hash = blake3::hash(name.as_bytes()).to_hex();
+        format!(".{}{PARTIAL_SUFFIX}", &hash.as_str()[..16])
+    };
+    let mut candidate = base.clone();
+    let mut counter = 2u32;
+    while taken.is_some_and(|taken| taken.contains(candidate.as_str())) {
+        candidate = format!("{base}-{counter}");
+        counter += 1;
+    }
+    // `candidate` is a valid name decorated with safe characters, so joining cannot fail; were it
+    // to, the parent directory is returned, which no file write can clobber.
+    target_path
+        .parent()
+        .join(&candidate)
+        .unwrap_or_else(|| target_path.parent())
+}

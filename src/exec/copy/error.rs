@@ -1,0 +1,151 @@
+//! Why a copy failed: per file (`FileFailure`) and per migration (`CopyError`), each saying whether a retry may help.
+
+use crate::exec::ledger::LedgerError;
+use crate::exec::transport::TransportError;
+
+/// How many failed files a migration's error names before summarising the rest.
+const NAMED_FAILURES: usize = 5;
+
+/// Why one file (or symlink) could not be copied.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FileFailure {
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error(
+        "verification failed: the copy's BLAKE3 {actual} differs from the source's {expected}; the copy was discarded"
+    )]
+    HashMismatch { expected: String, actual: String },
+    #[error(
+        "verification failed: the copy holds {actual} bytes, the source {expected}; the copy was discarded"
+    )]
+    SizeMismatch { expected: u64, actual: u64 },
+    #[error("the source changed while it was copied ({expected} bytes expected, {read} read)")]
+    ChangedDuringCopy { expected: u64, read: u64 },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl FileFailure {
+    /// Whether copying the file again (now, with backoff) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(error) => error.is_retryable(),
+            Self::ChangedDuringCopy { .. } => true,
+            Self::HashMismatch { .. } | Self::SizeMismatch { .. } | Self::Interrupted => false,
+        }
+    }
+}
+
+/// A file that failed, named by its path on the target.
+#[derive(Debug, Clone)]
+pub struct FailedFile {
+    pub path: String,
+    pub failure: FileFailure,
+}
+
+/// Why a migration's copy stopped or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// Listing, creating or removing something outside a single file's copy failed.
+    #[error("migration {migration}: {error}")]
+    Transport {
+        migration: String,
+        #[source]
+        error: TransportError,
+    },
+    #[error(
+        "migration {migration}: mount {mount}: the source mount root `{path}` is not a directory"
+    )]
+    MountRootMissing {
+        migration: String,
+        mount: String,
+        path: String,
+    },
+    #[error("migration {migration}: {}", summarise(.failed, *.total))]
+    FilesFailed {
+        migration: String,
+        /// The first few failures (at most five).
+        failed: Vec<FailedFile>,
+        total: usize,
+    },
+    #[error(
+        "migration {migration}: {target} holds entries ferry did not write: {}; ferry will not delete data it did not write; empty the target or choose another directory",
+        .entries.join(", ")
+    )]
+    ForeignTargetEntries {
+        migration: String,
+        target: String,
+        entries: Vec<String>,
+    },
+    #[error("migration {migration}: {error}")]
+    Ledger {
+        migration: String,
+        #[source]
+        error: LedgerError,
+    },
+    #[error("migration {migration}: interrupted; run it again to resume")]
+    Interrupted { migration: String },
+}
+
+impl CopyError {
+    /// Whether running the migration again may succeed without anyone changing anything.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { error, .. } => error.is_retryable(),
+            Self::FilesFailed { failed, .. } => {
+                failed.iter().all(|file| file.failure.is_retryable())
+            }
+            Self::Interrupted { .. } => true,
+            Self::MountRootMissing { .. }
+            | Self::ForeignTargetEntries { .. }
+            | Self::Ledger { .. } => false,
+        }
+    }
+
+    pub(crate) fn files_failed(migration: &str, mut failed: Vec<FailedFile>) -> Self {
+        let total = failed.len();
+        failed.truncate(NAMED_FAILURES);
+        Self::FilesFailed {
+            migration: migration.to_string(),
+            failed,
+            total,
+        }
+    }
+}
+
+fn summarise(failed: &[FailedFile], total: usize) -> String {
+    let named: Vec<String> = failed
+        .iter()
+        .map(|file| format!("`{}`: {}", file.path, file.failure))
+        .collect();
+    let more = total.saturating_sub(failed.len());
+    let files = if total == 1 { "file" } else { "files" };
+    let mut summary = format!("{total} {files} failed: {}", named.join("; "));
+    if more > 0 {
+        summary.push_str(&format!("; and {more} more"));
+    }
+    summary
+}
+
+/// Context for turning transport and ledger errors into `CopyError`s.
+pub(crate) trait MigrationContext<T> {
+    fn in_migration(self, migration: &str) -> Result<T, CopyError>;
+}
+
+impl<T> MigrationContext<T> for Result<T, TransportError> {
+    fn in_migration(self, migration: &str) -> Result<T, CopyError> {
+        self.map_err(|error| CopyError::Transport {
+            migration: migration.to_string(),
+            error,
+        })
+    }
+}
+
+impl<T> MigrationContext<T> for Result<T, LedgerError> {
+    fn in_migration(self, migration: &str) -> Result<T, CopyError> {
+        self.map_err(|error| CopyError::Ledger {
+            migration: migration.to_string(),
+            error,
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The copy engine: moves a migration's mounts from a source `FileTree` to a target `FileTree`, verified, resumable and mirrored.
+//!
+//! How a migration is copied (`copy_migration`):
+//! 1. Every mount's source is listed breadth-first (nested mounts in `MountJob::excluded` and
+//!    anything on another device are not descended; their directories are created empty).
+//! 2. The target mount is listed and compared with the ledger: a file whose record matches the
+//!    source's size and mtime, and whose target has that size, is skipped without reading it.
+//! 3. Files are streamed with `CopyOptions::transfers` concurrent transfers in fixed
+//!    `CHUNK_SIZE` chunks, hashed with BLAKE3 while read, written to a temporary name beside the
+//!    final one, verified (read back and hashed, or size only), time-stamped, then renamed into
+//!    place. Files above `RESUMABLE_SIZE` get a partial record first, so an interrupted copy
+//!    continues from the temporary file's length. Symlinks are copied as links, never followed.
+//! 4. When every file succeeded, extraneous target entries are removed (mirror), and directory
+//!    times and modes are set deepest first.
+//!
+//! Call `prepare_target_root` first with all the migration's mount roots: it refuses to run over
+//! data ferry did not write. `plan_migration` previews a run without writing anything.
+
+mod bandwidth;
+mod decide;
+mod error;
+mod events;
+mod ledger_batch;
+mod run;
+mod scan;
+mod target_root;
+mod transfer;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use bandwidth::BandwidthLimiter;
+pub use error::{CopyError, FailedFile, FileFailure};
+pub use events::{ProgressEvent, ProgressSink};
+pub use run::{copy_migration, plan_migration};
+pub use scan::{MountTotals, ScanSummary, scan};
+pub use target_root::{TargetRootCleanup, check_target_root, prepare_target_root};
+
+pub use crate::cli::VerifyMode;
+use crate::exec::transport::RelativePath;
+
+/// Bytes each transfer reads, hashes and writes at once (its buffer size).
+pub const CHUNK_SIZE: usize = 1024 * 1024;
+/// Files larger than this get a partial record before copying, so an interruption resumes them.
+pub const RESUMABLE_SIZE: u64 = 8 * 1024 * 1024;
+/// Directories listed at once by `scan`.
+const LISTING_CONCURRENCY: usize = 8;
+
+/// One mount of a migration: where it is on the source and where it goes on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountJob {
+    /// The mount's name, for messages (`/var`, `D:`).
+    pub label: String,
+    pub source_root: RelativePath,
+    pub target_root: RelativePath,
+    /// Nested mounts, relative to `source_root`: not copied here (they are their own jobs or not
+    /// selected); their directories are created empty, and left alone on the target.
+    pub excluded: Vec<RelativePath>,
+}
+
+/// How transient failures are retried, per file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first try.
+    pub retries: u32,
+    /// The wait before the first retry; it doubles for each one after.
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            retries: 3,
+            first_backoff: transfer::DEFAULT_FIRST_BACKOFF,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// Files copied at once (at least 1).
+    pub transfers: usize,
+    pub verify: VerifyMode,
+    /// Bytes per second shared by all transfers; `None` for no limit.
+    pub bandwidth_limit: Option<u64>,
+    pub retry: RetryPolicy,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        Self {
+            transfers: 8,
+            verify: VerifyMode::Full,
+            bandwidth_limit: None,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What one mount's copy did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountOutcome {
+    pub mount: String,
+    pub files_copied: u64,
+    /// The full sizes of the files copied.
+    pub bytes_copied: u64,
+    /// Bytes read from the source in this run (resumed files count only their remainder).
+    pub bytes_transferred: u64,
+    pub files_resumed: u64,
+    pub files_unchanged: u64,
+    pub bytes_unchanged: u64,
+    pub symlinks_copied: u64,
+    pub directories_created: u64,
+    /// Target entries removed because the source no longer has them.
+    pub removed: u64,
+    pub failed: u64,
+    /// Source sockets, devices and FIFOs, which are not copied (mount-relative).
+    pub special_skipped: Vec<String>,
+    /// Nested mounts and other devices, not descended (mount-relative).
+    pub excluded: Vec<String>,
+}
+
+/// What a migration's copy did, per mount.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOutcome {
+    pub mounts: Vec<MountOutcome>,
+}
+
+impl CopyOutcome {
+    pub fn files_copied(&self) -> u64 {
+        self.mounts.iter().map(|mount| mount.files_copied).sum()
+    }
+
+    pub fn bytes_transferred(&self) -> u64 {
+        self.mounts
+            .iter()
+            .map(|mount| mount.bytes_transferred)
+            .sum()
+    }
+
+    pub fn files_unchanged(&self) -> u64 {
+        self.mounts.iter().map(|mount| mount.files_unchanged).sum()
+    }
+}
+
+/// What a run would do for one mount.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountPreview {
+    pub mount: String,
+    pub files_to_copy: u64,
+    pub bytes_to_copy: u64,
+    /// Of those, files an earlier run started and this one would continue.
+    pub files_to_resume: u64,
+    pub files_unchanged: u64,
+    pub bytes_unchanged: u64,
+    pub symlinks: u64,
+    pub directories_to_create: u64,
+    /// Target paths that would be removed (no longer on the source, or in the way of a source entry).
+    pub to_remove: Vec<String>,
+    pub special_skipped: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+impl MountPreview {
+    fn of(mount: &str, plan: &decide::MountPlan) -> Self {
+        let mut to_remove: Vec<String> = plan
+            .conflicts
+            .iter()
+            .chain(&plan.extraneous)
+            .map(|(path, _)| path.to_string())
+            .collect();
+        to_remove.sort();
+        Self {
+            mount: mount.to_string(),
+            files_to_copy: plan.copies.len() as u64,
+            bytes_to_copy: plan.copies.iter().map(|copy| copy.metadata.size).sum(),
+            files_to_resume: plan.copies.iter().filter(|copy| copy.resume).count() as u64,
+            files_unchanged: plan.unchanged.len() as u64,
+            bytes_unchanged: plan.unchanged.iter().map(|(_, size)| size).sum(),
+            symlinks: plan.symlinks.len() as u64,
+            directories_to_create: plan.create_directories.len() as u64,
+            to_remove,
+            special_skipped: plan.special.iter().map(ToString::to_string).collect(),
+            excluded: plan.excluded.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// What a run would do, per mount (`plan_migration`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanPreview {
+    pub mounts: Vec<MountPreview>,
+}

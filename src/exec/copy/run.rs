@@ -1,0 +1,451 @@
+//! `copy_migration` and `plan_migration`: scan every mount, decide, then copy with bounded
+//! concurrency, mirror, set directory metadata, and record it all in the ledger.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::bandwidth::BandwidthLimiter;
+use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
+use super::error::{CopyError, FailedFile, FileFailure, MigrationContext};
+use super::events::{ProgressEvent, ProgressSink};
+use super::ledger_batch::LedgerBatch;
+use super::scan::{SourceListing, list_source, list_target, missing_root};
+use super::target_root::remove_tree;
+use super::transfer::{Copied, TransferContext, copy_file, copy_symlink};
+use super::{
+    CopyOptions, CopyOutcome, MountJob, MountOutcome, MountPreview, PlanPreview, RESUMABLE_SIZE,
+};
+use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
+use crate::exec::transport::{EntryKind, FileTree, RelativePath};
+
+/// The migration's ledger, loaded once, keyed by target path.
+struct LedgerSnapshot {
+    files: HashMap<String, FileRecord>,
+    partials: HashMap<String, PartialRecord>,
+}
+
+impl LedgerSnapshot {
+    fn load(migration: &str, ledger: &dyn Ledger) -> Result<Self, CopyError> {
+        let files = ledger.files(migration).in_migration(migration)?;
+        let partials = ledger.partials(migration).in_migration(migration)?;
+        Ok(Self {
+            files: files
+                .into_iter()
+                .map(|record| (record.path.clone(), record))
+                .collect(),
+            partials: partials
+                .into_iter()
+                .map(|record| (record.path.clone(), record))
+                .collect(),
+        })
+    }
+}
+
+/// Lists every job's source (and fails when a mount root is missing).
+async fn scan_all(
+    migration: &str,
+    source: &dyn FileTree,
+    jobs: &[MountJob],
+    concurrency: usize,
+) -> Result<Vec<SourceListing>, CopyError> {
+    let mut listings = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let listing = list_source(migration, source, job, concurrency)
+            .await?
+            .ok_or_else(|| missing_root(migration, job))?;
+        listings.push(listing);
+    }
+    Ok(listings)
+}
+
+/// Lists a mount's target and decides its copy.
+async fn plan_mount(
+    migration: &str,
+    target: &dyn FileTree,
+    job: &MountJob,
+    listing: &SourceListing,
+    snapshot: &LedgerSnapshot,
+    concurrency: usize,
+) -> Result<MountPlan, CopyError> {
+    let excluded: HashSet<RelativePath> = job
+        .excluded
+        .iter()
+        .cloned()
+        .chain(listing.excluded.iter().map(|(path, _)| path.clone()))
+        .collect();
+    let existing = list_target(target, &job.target_root, &excluded, concurrency)
+        .await
+        .in_migration(migration)?;
+    Ok(decide(
+        job,
+        listing,
+        &existing,
+        &snapshot.files,
+        &snapshot.partials,
+    ))
+}
+
+/// What a run would do, reading both trees and the ledger but changing nothing (`--dry-run`).
+pub async fn plan_migration(
+    migration: &str,
+    source: &dyn FileTree,
+    target: &dyn FileTree,
+    jobs: &[MountJob],
+    ledger: &dyn Ledger,
+    options: &CopyOptions,
+) -> Result<PlanPreview, CopyError> {
+    let concurrency = options.transfers.max(1);
+    let snapshot = LedgerSnapshot::load(migration, ledger)?;
+    let listings = scan_all(migration, source, jobs, concurrency).await?;
+    let mut mounts = Vec::with_capacity(jobs.len());
+    for (job, listing) in jobs.iter().zip(&listings) {
+        let plan = plan_mount(migration, target, job, listing, &snapshot, concurrency).await?;
+        mounts.push(MountPreview::of(&job.label, &plan));
+    }
+    Ok(PlanPreview { mounts })
+}
+
+/// Copies a migration's mounts from `source` to `target`: see the module documentation of `exec::copy`.
+#[allow(clippy::too_many_arguments)]
+pub async fn copy_migration(
+    migration: &str,
+    source: Arc<dyn FileTree>,
+    target: Arc<dyn FileTree>,
+    jobs: &[MountJob],
+    ledger: &dyn Ledger,
+    options: &CopyOptions,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<CopyOutcome, CopyError> {
+    let concurrency = options.transfers.max(1);
+    let snapshot = LedgerSnapshot::load(migration, ledger)?;
+    let listings = scan_all(migration, &*source, jobs, concurrency).await?;
+    let totals: Vec<_> = jobs
+        .iter()
+        .zip(&listings)
+        .map(|(job, listing)| listing.totals(&job.label))
+        .collect();
+    progress.emit(ProgressEvent::ScanFinished {
+        migration: migration.to_string(),
+        files: totals.iter().map(|mount| mount.files).sum(),
+        bytes: totals.iter().map(|mount| mount.bytes).sum(),
+    });
+    let context = Arc::new(TransferContext {
+        migration: migration.to_string(),
+        source,
+        target: Arc::clone(&target),
+        verify: options.verify,
+        limiter: options
+            .bandwidth_limit
+            .map(|limit| Arc::new(BandwidthLimiter::new(limit))),
+        retry: options.retry,
+        progress: progress.clone(),
+        cancel: cancel.clone(),
+    });
+    let mut batch = LedgerBatch::new(migration, ledger);
+    let mut failures = Vec::new();
+    let mut outcome = CopyOutcome::default();
+    for ((job, listing), mount_totals) in jobs.iter().zip(&listings).zip(&totals) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        progress.emit(ProgressEvent::MountStarted {
+            migration: migration.to_string(),
+            mount: job.label.clone(),
+            files: mount_totals.files,
+            bytes: mount_totals.bytes,
+        });
+        let mut mount = MountCopy {
+            context: &context,
+            job,
+            ledger,
+            batch: &mut batch,
+            failures: &mut failures,
+            concurrency,
+        };
+        let result = mount.run(listing, &snapshot).await;
+        match result {
+            Ok(mount_outcome) => outcome.mounts.push(mount_outcome),
+            Err(error) => {
+                // Keep what was copied: record it before reporting the error.
+                let _ = batch.flush(&*target).await;
+                return Err(error);
+            }
+        }
+        progress.emit(ProgressEvent::MountFinished {
+            migration: migration.to_string(),
+            mount: job.label.clone(),
+        });
+    }
+    batch.flush(&*target).await?;
+    if cancel.is_cancelled() {
+        return Err(CopyError::Interrupted {
+            migration: migration.to_string(),
+        });
+    }
+    if !failures.is_empty() {
+        return Err(CopyError::files_failed(migration, failures));
+    }
+    Ok(outcome)
+}
+
+/// One unit of work for the transfer pool.
+enum Work {
+    File(FileCopy),
+    Symlink(SymlinkCopy),
+}
+
+enum Done {
+    File {
+        path: String,
+        large: bool,
+        result: Result<Copied, FileFailure>,
+    },
+    Symlink {
+        path: String,
+        result: Result<bool, FileFailure>,
+    },
+}
+
+/// One mount's copy, borrowing the migration's shared state.
+struct MountCopy<'run, 'ledger> {
+    context: &'run Arc<TransferContext>,
+    job: &'run MountJob,
+    ledger: &'ledger dyn Ledger,
+    batch: &'run mut LedgerBatch<'ledger>,
+    failures: &'run mut Vec<FailedFile>,
+    concurrency: usize,
+}
+
+impl MountCopy<'_, '_> {
+    async fn run(
+        &mut self,
+        listing: &SourceListing,
+        snapshot: &LedgerSnapshot,
+    ) -> Result<MountOutcome, CopyError> {
+        let context = Arc::clone(self.context);
+        let migration = context.migration.as_str();
+        let target = &*context.target;
+        let root = &self.job.target_root;
+        match target.metadata(root).await.in_migration(migration)? {
+            Some(existing) if existing.kind == EntryKind::Directory => {}
+            Some(existing) => {
+                remove_tree(target, root, existing.kind)
+                    .await
+                    .in_migration(migration)?;
+            }
+            None => {}
+        }
+        target.create_dir_all(root).await.in_migration(migration)?;
+        let plan = plan_mount(
+            migration,
+            target,
+            self.job,
+            listing,
+            snapshot,
+            self.concurrency,
+        )
+        .await?;
+        let mut outcome = MountOutcome {
+            mount: self.job.label.clone(),
+            special_skipped: plan.special.iter().map(ToString::to_string).collect(),
+            excluded: plan.excluded.iter().map(ToString::to_string).collect(),
+            directories_created: plan.create_directories.len() as u64,
+            ..MountOutcome::default()
+        };
+        for path in &plan.special {
+            context.progress.emit(ProgressEvent::SpecialSkipped {
+                migration: migration.to_string(),
+                path: root.concat(path).to_string(),
+            });
+        }
+        for path in &plan.forget_partials {
+            self.ledger
+                .forget_partial(migration, path)
+                .in_migration(migration)?;
+        }
+        for (path, kind) in &plan.conflicts {
+            remove_tree(target, path, *kind)
+                .await
+                .in_migration(migration)?;
+        }
+        for directory in &plan.create_directories {
+            target
+                .create_dir_all(directory)
+                .await
+                .in_migration(migration)?;
+        }
+        for (path, bytes) in &plan.unchanged {
+            outcome.files_unchanged += 1;
+            outcome.bytes_unchanged += bytes;
+            if context.progress.is_active() {
+                context.progress.emit(ProgressEvent::FileUnchanged {
+                    migration: migration.to_string(),
+                    path: path.to_string(),
+                    bytes: *bytes,
+                });
+            }
+        }
+        let failures_before = self.failures.len();
+        let work = plan
+            .symlinks
+            .iter()
+            .cloned()
+            .map(Work::Symlink)
+            .chain(plan.copies.iter().cloned().map(Work::File))
+            .collect();
+        self.transfer(work, &mut outcome).await?;
+        if context.cancel.is_cancelled() || self.failures.len() > failures_before {
+            // Leave the target as it is: a re-run resumes, then mirrors.
+            return Ok(outcome);
+        }
+        for (path, kind) in &plan.extraneous {
+            outcome.removed += remove_tree(target, path, *kind)
+                .await
+                .in_migration(migration)?;
+            context.progress.emit(ProgressEvent::Removed {
+                migration: migration.to_string(),
+                path: path.to_string(),
+            });
+        }
+        if !plan.forget_files.is_empty() {
+            self.ledger
+                .forget_files(migration, &plan.forget_files)
+                .in_migration(migration)?;
+        }
+        // Deepest first, after every change inside them, so their times stick.
+        let mut directories = plan.directories.clone();
+        directories.sort_by_key(|(path, _)| std::cmp::Reverse(path.depth()));
+        for (path, metadata) in &directories {
+            target
+                .set_metadata(path, metadata.modified, metadata.mode)
+                .await
+                .in_migration(migration)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Runs files and symlinks through at most `concurrency` transfers at once.
+    async fn transfer(
+        &mut self,
+        work: VecDeque<Work>,
+        outcome: &mut MountOutcome,
+    ) -> Result<(), CopyError> {
+        let context = Arc::clone(self.context);
+        let migration = context.migration.as_str();
+        let mut work = work;
+        let mut running = JoinSet::new();
+        loop {
+            while running.len() < self.concurrency && !context.cancel.is_cancelled() {
+                let Some(item) = work.pop_front() else { break };
+                let task_context = Arc::clone(&context);
+                match item {
+                    Work::File(copy) => {
+                        let large = copy.metadata.size > RESUMABLE_SIZE;
+                        if large {
+                            // Durable before any byte flows, so an interruption can resume.
+                            self.ledger
+                                .record_partial(migration, &copy.partial_record())
+                                .in_migration(migration)?;
+                        }
+                        let path = copy.ledger_path();
+                        running.spawn(async move {
+                            let result = copy_file(task_context, copy).await;
+                            Done::File {
+                                path,
+                                large,
+                                result,
+                            }
+                        });
+                    }
+                    Work::Symlink(link) => {
+                        let path = link.target_path.to_string();
+                        running.spawn(async move {
+                            let result = copy_symlink(task_context, link).await;
+                            Done::Symlink { path, result }
+                        });
+                    }
+                }
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let done = match joined {
+                Ok(done) => done,
+                Err(join_error) => {
+                    self.fail(
+                        "(a transfer task)".to_string(),
+                        FileFailure::Transport(crate::exec::transport::TransportError::new(
+                            crate::exec::transport::ErrorKind::Other,
+                            format!("a transfer stopped unexpectedly: {join_error}"),
+                        )),
+                    );
+                    continue;
+                }
+            };
+            match done {
+                Done::File {
+                    path,
+                    large,
+                    result: Ok(copied),
+                } => {
+                    outcome.files_copied += 1;
+                    outcome.bytes_copied += copied.record.size;
+                    outcome.bytes_transferred += copied.transferred;
+                    if copied.resumed_from > 0 {
+                        outcome.files_resumed += 1;
+                    }
+                    context.progress.emit(ProgressEvent::FileCopied {
+                        migration: migration.to_string(),
+                        path,
+                        bytes: copied.record.size,
+                    });
+                    self.batch
+                        .push(&*context.target, copied.record, large)
+                        .await?;
+                }
+                Done::Symlink {
+                    result: Ok(changed),
+                    ..
+                } => {
+                    if changed {
+                        outcome.symlinks_copied += 1;
+                    }
+                }
+                Done::File {
+                    result: Err(FileFailure::Interrupted),
+                    ..
+                }
+                | Done::Symlink {
+                    result: Err(FileFailure::Interrupted),
+                    ..
+                } => {}
+                Done::File {
+                    path,
+                    result: Err(failure),
+                    ..
+                }
+                | Done::Symlink {
+                    path,
+                    result: Err(failure),
+                } => {
+                    outcome.failed += 1;
+                    self.fail(path, failure);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, path: String, failure: FileFailure) {
+        self.context.progress.emit(ProgressEvent::FileFailed {
+            migration: self.context.migration.clone(),
+            path: path.clone(),
+            message: failure.to_string(),
+        });
+        self.failures.push(FailedFile { path, failure });
+    }
+}

@@ -1,0 +1,7 @@
+//! Tests of the copy engine against real directories on disk (`tempfile`), local tree to local tree.
+
+mod mirror;
+mod resume;
+mod safety;
+mod support;
+mod trees;

@@ -1,0 +1,329 @@
+//! Copying one file (streamed in fixed chunks, hashed, verified, renamed into place) or one symlink, with retries.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+use super::bandwidth::BandwidthLimiter;
+use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
+use super::error::FileFailure;
+use super::events::{ProgressEvent, ProgressSink};
+use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
+use crate::cli::VerifyMode;
+use crate::exec::ledger::FileRecord;
+use crate::exec::transport::{ErrorKind, FileTree, TransportError};
+
+/// What every transfer of a migration shares.
+pub(crate) struct TransferContext {
+    pub migration: String,
+    pub source: Arc<dyn FileTree>,
+    pub target: Arc<dyn FileTree>,
+    pub verify: VerifyMode,
+    pub limiter: Option<Arc<BandwidthLimiter>>,
+    pub retry: RetryPolicy,
+    pub progress: ProgressSink,
+    pub cancel: CancellationToken,
+}
+
+/// A file copied, verified and in place.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    pub record: FileRecord,
+    /// Bytes read from the source in this run (less than the size when resumed).
+    pub transferred: u64,
+    /// Where the copy continued from (0 unless resumed).
+    pub resumed_from: u64,
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the retries run out; waits between tries
+/// with exponential backoff. `attempt` receives the try number (0 first).
+async fn retrying<T, F, Fut>(context: &TransferContext, mut attempt: F) -> Result<T, FileFailure>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, FileFailure>>,
+{
+    let mut tries = 0u32;
+    loop {
+        match attempt(tries).await {
+            Err(failure) if failure.is_retryable() && tries < context.retry.retries => {
+                let delay = context
+                    .retry
+                    .first_backoff
+                    .saturating_mul(1u32 << tries.min(16));
+                tries += 1;
+                tokio::select! {
+                    () = context.cancel.cancelled() => return Err(FileFailure::Interrupted),
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Copies one file into place, retrying transient failures.
+pub(crate) async fn copy_file(
+    context: Arc<TransferContext>,
+    copy: FileCopy,
+) -> Result<Copied, FileFailure> {
+    let mut trust_temporary = copy.resume;
+    retrying(&context, |_| {
+        let trust = trust_temporary;
+        let context = &context;
+        let copy = &copy;
+        // A retry may continue a large file's own temporary from this run; a changed source may not.
+        trust_temporary = copy.metadata.size > RESUMABLE_SIZE;
+        async move {
+            let result = copy_once(context, copy, trust).await;
+            if matches!(result, Err(FileFailure::ChangedDuringCopy { .. })) {
+                let _ = context.target.remove_file(&copy.temporary_path).await;
+            }
+            result
+        }
+    })
+    .await
+}
+
+async fn copy_once(
+    context: &TransferContext,
+    copy: &FileCopy,
+    trust_temporary: bool,
+) -> Result<Copied, FileFailure> {
+    let (source, target) = (&context.source, &context.target);
+    let size = copy.metadata.size;
+    let temporary = &copy.temporary_path;
+    let mut offset = 0;
+    if trust_temporary
+        && let Some(existing) = target.metadata(temporary).await?
+        && existing.kind == crate::exec::transport::EntryKind::File
+        && existing.size <= size
+    {
+        offset = existing.size;
+    }
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = vec![0u8; CHUNK_SIZE];
+    if offset > 0 {
+        // The prefix an earlier run wrote: hash it from the target instead of reading the source again.
+        let mut prefix = target.open_read(temporary, 0).await?;
+        let hashed = hash_stream(&mut prefix, &mut hasher, &mut buffer, Some(offset)).await?;
+        if hashed != offset {
+            return Err(FileFailure::Transport(TransportError::new(
+                ErrorKind::Other,
+                format!("`{temporary}` shrank while it was being resumed"),
+            )));
+        }
+        context.progress.emit(ProgressEvent::Resumed {
+            migration: context.migration.clone(),
+            path: copy.target_path.to_string(),
+            bytes: offset,
+        });
+    }
+    let mut reader = source.open_read(&copy.source_path, offset).await?;
+    let mut writer = target.open_write(temporary, offset).await?;
+    let mut written = offset;
+    loop {
+        if context.cancel.is_cancelled() {
+            // Flush what was written so the next run resumes from an honest length.
+            let _ = writer.shutdown().await;
+            return Err(FileFailure::Interrupted);
+        }
+        let read = fill(&mut reader, &mut buffer)
+            .await
+            .map_err(transport_error)?;
+        if read == 0 {
+            break;
+        }
+        if let Some(limiter) = &context.limiter {
+            limiter.acquire(read as u64).await;
+        }
+        let chunk = &buffer[..read];
+        hasher.update(chunk);
+        writer.write_all(chunk).await.map_err(transport_error)?;
+        written += read as u64;
+        context.progress.emit(ProgressEvent::Transferred {
+            migration: context.migration.clone(),
+            bytes: read as u64,
+        });
+        if written > size {
+            break;
+        }
+    }
+    writer.shutdown().await.map_err(transport_error)?;
+    drop(reader);
+    if written != size {
+        return Err(FileFailure::ChangedDuringCopy {
+            expected: size,
+            read: written,
+        });
+    }
+    let expected = hasher.finalize().to_hex().to_string();
+    if let Err(failure) = verify(context, copy, &expected, &mut buffer).await {
+        if matches!(
+            failure,
+            FileFailure::HashMismatch { .. } | FileFailure::SizeMismatch { .. }
+        ) {
+            // Never resume from, or keep, bytes that failed verification.
+            let _ = target.remove_file(temporary).await;
+        }
+        return Err(failure);
+    }
+    target
+        .set_metadata(temporary, copy.metadata.modified, copy.metadata.mode)
+        .await?;
+    target.rename(temporary, &copy.target_path).await?;
+    Ok(Copied {
+        record: FileRecord {
+            path: copy.ledger_path(),
+            size,
+            modified_nanos: copy.metadata.modified.and_then(nanos_since_epoch),
+            blake3: expected,
+        },
+        transferred: written - offset,
+        resumed_from: offset,
+    })
+}
+
+async fn verify(
+    context: &TransferContext,
+    copy: &FileCopy,
+    expected: &str,
+    buffer: &mut [u8],
+) -> Result<(), FileFailure> {
+    let target = &context.target;
+    let size = copy.metadata.size;
+    match context.verify {
+        VerifyMode::Full => {
+            let mut reader = target.open_read(&copy.temporary_path, 0).await?;
+            let mut hasher = blake3::Hasher::new();
+            let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
+            if read != size {
+                return Err(FileFailure::SizeMismatch {
+                    expected: size,
+                    actual: read,
+                });
+            }
+            let actual = hasher.finalize().to_hex().to_string();
+            if actual != expected {
+                return Err(FileFailure::HashMismatch {
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+        }
+        VerifyMode::Size => {
+            let actual = target
+                .metadata(&copy.temporary_path)
+                .await?
+                .map(|metadata| metadata.size)
+                .unwrap_or(0);
+            if actual != size {
+                return Err(FileFailure::SizeMismatch {
+                    expected: size,
+                    actual,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recreates one symlink on the target (its text copied verbatim, never followed); `false` when it was already there.
+pub(crate) async fn copy_symlink(
+    context: Arc<TransferContext>,
+    link: SymlinkCopy,
+) -> Result<bool, FileFailure> {
+    retrying(&context, |_| async {
+        let (source, target) = (&context.source, &context.target);
+        let text = source.read_link(&link.source_path).await?;
+        if link.target_is_symlink {
+            match target.read_link(&link.target_path).await {
+                Ok(existing) if existing == text => return Ok(false),
+                Ok(_) => target.remove_file(&link.target_path).await?,
+                Err(error) if error.kind == ErrorKind::NotFound => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        target.symlink(&text, &link.target_path).await?;
+        // Not every tree can time-stamp a symlink (SFTP has no lsetstat): the link itself is what matters.
+        let _ = target
+            .set_metadata(&link.target_path, link.metadata.modified, None)
+            .await;
+        Ok(true)
+    })
+    .await
+}
+
+/// Reads until the buffer is full or the stream ends.
+async fn fill(
+    reader: &mut (impl AsyncRead + Unpin + ?Sized),
+    buffer: &mut [u8],
+) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let read = reader.read(&mut buffer[filled..]).await?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    Ok(filled)
+}
+
+/// Hashes a stream to its end, or its first `limit` bytes; returns how many bytes were hashed.
+async fn hash_stream(
+    reader: &mut (impl AsyncRead + Unpin + ?Sized),
+    hasher: &mut blake3::Hasher,
+    buffer: &mut [u8],
+    limit: Option<u64>,
+) -> Result<u64, FileFailure> {
+    let mut total = 0u64;
+    loop {
+        let wanted = match limit {
+            Some(limit) => usize::try_from(limit - total)
+                .unwrap_or(usize::MAX)
+                .min(buffer.len()),
+            None => buffer.len(),
+        };
+        if wanted == 0 {
+            return Ok(total);
+        }
+        let read = fill(reader, &mut buffer[..wanted])
+            .await
+            .map_err(transport_error)?;
+        if read == 0 {
+            return Ok(total);
+        }
+        hasher.update(&buffer[..read]);
+        total += read as u64;
+    }
+}
+
+/// An I/O error from a tree's reader or writer, as a `TransportError` (kept as is when the tree wrapped one).
+pub(crate) fn transport_error(error: io::Error) -> FileFailure {
+    if let Some(inner) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TransportError>())
+    {
+        return FileFailure::Transport(inner.clone());
+    }
+    let kind = match error.kind() {
+        io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::NotConnected
+        | io::ErrorKind::UnexpectedEof => ErrorKind::Connection,
+        io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorKind::NoSpace,
+        _ => ErrorKind::Other,
+    };
+    FileFailure::Transport(TransportError::new(kind, error.to_string()))
+}
+
+/// The first backoff used when none is configured.
+pub(crate) const DEFAULT_FIRST_BACKOFF: Duration = Duration::from_secs(1);

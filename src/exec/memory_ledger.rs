@@ -1,0 +1,132 @@
+//! `MemoryLedger`: a `Ledger` kept in memory, for tests and dry runs (nothing survives the process).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
+
+#[derive(Default)]
+struct Records {
+    /// Migration -> path -> record.
+    files: BTreeMap<String, BTreeMap<String, FileRecord>>,
+    partials: BTreeMap<String, BTreeMap<String, PartialRecord>>,
+    /// How many times each write method was called, so tests can check batching.
+    write_calls: usize,
+}
+
+/// The test and dry-run ledger: the same contract as the state store's, held in a mutex.
+#[derive(Default)]
+pub struct MemoryLedger {
+    records: Mutex<Records>,
+}
+
+impl MemoryLedger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many write calls (`record_files`, `forget_files`, `record_partial`, `forget_partial`) were made.
+    pub fn write_calls(&self) -> usize {
+        self.lock().map(|records| records.write_calls).unwrap_or(0)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Records>, LedgerError> {
+        self.records
+            .lock()
+            .map_err(|_| LedgerError("the in-memory ledger was poisoned by a panic".to_string()))
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
+        let records = self.lock()?;
+        Ok(records
+            .files
+            .get(migration)
+            .map(|files| files.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        let entries = records.files.entry(migration.to_string()).or_default();
+        for file in files {
+            entries.insert(file.path.clone(), file.clone());
+        }
+        Ok(())
+    }
+
+    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        if let Some(entries) = records.files.get_mut(migration) {
+            for path in paths {
+                entries.remove(path);
+            }
+        }
+        Ok(())
+    }
+
+    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
+        let records = self.lock()?;
+        Ok(records
+            .partials
+            .get(migration)
+            .map(|partials| partials.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        records
+            .partials
+            .entry(migration.to_string())
+            .or_default()
+            .insert(partial.path.clone(), partial.clone());
+        Ok(())
+    }
+
+    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        if let Some(partials) = records.partials.get_mut(migration) {
+            partials.remove(path);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_replace_by_path_and_are_kept_per_migration() {
+        let ledger = MemoryLedger::new();
+        let record = |size| FileRecord {
+            path: "data/a".to_string(),
+            size,
+            modified_nanos: Some(1),
+            blake3: "00".to_string(),
+        };
+        ledger.record_files("one", &[record(1)]).unwrap();
+        ledger.record_files("one", &[record(2)]).unwrap();
+        assert_eq!(ledger.files("one").unwrap(), vec![record(2)]);
+        assert!(ledger.files("two").unwrap().is_empty());
+        ledger.forget_files("one", &["data/a".to_string()]).unwrap();
+        assert!(ledger.files("one").unwrap().is_empty());
+        let partial = PartialRecord {
+            path: "data/big".to_string(),
+            temporary_path: "data/.big.ferry-partial".to_string(),
+            source_size: 10,
+            source_modified_nanos: None,
+        };
+        ledger.record_partial("one", &partial).unwrap();
+        assert_eq!(ledger.partials("one").unwrap(), vec![partial]);
+        ledger.forget_partial("one", "data/big").unwrap();
+        assert!(ledger.partials("one").unwrap().is_empty());
+        assert_eq!(ledger.write_calls(), 5);
+    }
+}
