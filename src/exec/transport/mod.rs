@@ -4,6 +4,7 @@
 //! tree's root, so no source entry can make ferry write outside a target.
 
 pub mod local;
+pub mod sftp;
 
 use std::fmt;
 use std::time::SystemTime;

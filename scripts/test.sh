@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# THE test command: starts the real test servers, then runs formatting, lint and every test.
+#
+#   scripts/test.sh            (also what CI runs, through .ci/run)
+#
+# Works on a fresh clone, as root, non-interactively (Debian 12): scripts/test-servers.sh
+# installs what is missing. Servers this run started are stopped on exit, even on failure.
+# Build output goes to $CARGO_TARGET_DIR, by default $HOME/.cache/ferry-target, which persists
+# between runs so CI on the same machine stays fast.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}
+export FERRY_TEST_DIR=${FERRY_TEST_DIR:-/tmp/ferry-test-servers}
+mkdir -p "$FERRY_TEST_DIR" "$CARGO_TARGET_DIR"
+
+# One test run at a time per server state dir: a second run waits instead of stopping the
+# servers under the first one's feet.
+exec 9>"$FERRY_TEST_DIR/test-run.lock"
+if ! flock -n 9; then
+  echo "test.sh: another test run holds $FERRY_TEST_DIR/test-run.lock; waiting" >&2
+  flock 9
+fi
+
+started_servers=0
+stop_servers() {
+  local status=$?
+  if [ "$started_servers" = 1 ]; then scripts/test-servers.sh stop || true; fi
+  exit "$status"
+}
+trap stop_servers EXIT
+trap 'exit 130' INT TERM
+
+if ! scripts/test-servers.sh status; then started_servers=1; fi
+scripts/test-servers.sh start
+eval "$(scripts/test-servers.sh env)"
+export FERRY_REQUIRE_SERVERS=1
+
+step() { echo "==> $*" >&2; "$@"; }
+step cargo fmt --all --check
+step cargo clippy --all-targets --locked -- -D warnings
+step cargo test --all-targets --locked
+step cargo test --doc --locked
+echo "test.sh: all checks passed" >&2
