@@ -2,7 +2,9 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod plan;
 pub mod report;
+pub mod run;
 pub mod state;
 
 /// What a command's outcome means for the process exit code. `main` maps it, once.
@@ -23,11 +25,11 @@ pub enum ExitStatus {
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
-        Command::Check(_)
-        | Command::Explain(_)
-        | Command::Schema
-        | Command::Run(_)
-        | Command::Plan(_) => Err(miette::miette!("not built yet")),
+        Command::Check(_) | Command::Explain(_) | Command::Schema => {
+            Err(miette::miette!("not built yet"))
+        }
+        Command::Run(args) => run::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
         Command::State(args) => state::run(args),
     }

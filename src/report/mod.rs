@@ -1,5 +1,7 @@
 //! Everything ferry prints: diagnostics, progress, tables and reports. No other module writes to stdout or stderr.
 
+pub mod plan_view;
+pub mod run_output;
 pub mod run_report;
 pub mod state_view;
 
@@ -16,5 +18,7 @@ pub fn print_document(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`ferry schema | head`) is not an error worth reporting.
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
