@@ -1,19 +1,23 @@
 //! `ferry check`: validates plan files against the schema, the domain rules and the recorded state, and reports every problem at once.
 
-use std::path::Path;
-
 use miette::IntoDiagnostic;
 
 use crate::cli::CheckArgs;
 use crate::commands::ExitStatus;
-use crate::plan::diagnostic::{FileDiagnostics, Severity};
+use crate::commands::state::state_error;
+use crate::plan::diagnostic::FileDiagnostics;
 use crate::plan::load::{self, CheckedPlan};
 use crate::report;
+use crate::report::diagnostics::Summary;
 use crate::state::Store;
 
 pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     // The state is read only when it exists: `check` never creates it, and CI runs without it.
-    let store = if arguments.state.path.exists() { Some(Store::open_existing(&arguments.state.path)?) } else { None };
+    let store = if arguments.state.path.exists() {
+        Some(Store::open_existing(&arguments.state.path).map_err(state_error)?)
+    } else {
+        None
+    };
     let mut files = Vec::new();
     let mut unreadable = false;
     for path in &arguments.plans {
@@ -25,20 +29,31 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
             }
         }
     }
-    report::diagnostics::print_check_output(&files, arguments.format, arguments.deny_warnings).into_diagnostic()?;
+    report::diagnostics::print_check_output(&files, arguments.format, arguments.deny_warnings)
+        .into_diagnostic()?;
     Ok(exit_status(&files, arguments.deny_warnings, unreadable))
 }
 
 /// Adds the state-aware rules (recorded IPs) to a checked plan's diagnostics.
-pub fn with_state_rules(checked: CheckedPlan, store: Option<&Store>) -> miette::Result<FileDiagnostics> {
+pub fn with_state_rules(
+    checked: CheckedPlan,
+    store: Option<&Store>,
+) -> miette::Result<FileDiagnostics> {
     let mut report = checked.report;
     if let (Some(store), Some(tree), Some(entries)) = (store, &checked.tree, &checked.entries) {
         let sources: Vec<(String, String)> = entries
             .sources
             .iter()
-            .filter_map(|entry| entry.value.as_ref().map(|workload| (entry.name.clone(), workload.ip.clone())))
+            .filter_map(|entry| {
+                entry
+                    .value
+                    .as_ref()
+                    .map(|workload| (entry.name.clone(), workload.ip.clone()))
+            })
             .collect();
-        report.diagnostics.extend(crate::state::rules::check_recorded_ips(store, &sources, tree)?);
+        report.diagnostics.extend(
+            crate::state::rules::check_recorded_ips(store, &sources, tree).map_err(state_error)?,
+        );
         report.normalize();
     }
     Ok(report)
@@ -46,14 +61,11 @@ pub fn with_state_rules(checked: CheckedPlan, store: Option<&Store>) -> miette::
 
 /// 2 when a file could not be read, 1 when any file has errors (or warnings under `--deny-warnings`).
 pub fn exit_status(files: &[FileDiagnostics], deny_warnings: bool, unreadable: bool) -> ExitStatus {
-    let errors: usize = files.iter().map(|file| file.count(Severity::Error)).sum();
-    let warnings: usize = files.iter().map(|file| file.count(Severity::Warning)).sum();
     if unreadable {
         ExitStatus::CommandError
-    } else if errors > 0 || (deny_warnings && warnings > 0) {
+    } else if Summary::of(files, deny_warnings).has_errors() {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
     }
 }
-

@@ -2,9 +2,12 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod check;
+pub mod explain;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod state;
 
 /// What a command's outcome means for the process exit code. `main` maps it, once.
@@ -25,9 +28,9 @@ pub enum ExitStatus {
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
-        Command::Check(_) | Command::Explain(_) | Command::Schema => {
-            Err(miette::miette!("not built yet"))
-        }
+        Command::Explain(args) => explain::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Schema => Ok(schema::run()),
         Command::Run(args) => run::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),

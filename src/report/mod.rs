@@ -1,5 +1,7 @@
 //! Everything ferry prints: diagnostics, progress, tables and reports. No other module writes to stdout or stderr.
 
+pub mod diagnostics;
+pub mod explain;
 pub mod plan_view;
 pub mod run_output;
 pub mod run_report;

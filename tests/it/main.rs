@@ -1,4 +1,8 @@
-//! The single integration-test binary: every module tests ferry against real parts.
+//! The one integration-test binary: runs the real `ferry` (and the real test servers) end to end.
 
-mod sftp;
 mod support;
+
+mod check;
+mod explain;
+mod sftp;
+mod state;

@@ -7,8 +7,20 @@
 //! - Duplicate keys are reported with both places labelled; the first occurrence is kept so the
 //!   later layers still run.
 
+mod builder;
+mod mapping;
+mod messages;
+mod pointer;
+mod positions;
+mod scalar;
+mod to_json;
+
+#[cfg(test)]
+mod tests;
+
 use std::ops::Range;
 
+use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
 
 /// Safety limits for untrusted input.
@@ -16,7 +28,8 @@ use crate::plan::diagnostic::Diagnostic;
 pub struct Limits {
     /// Largest file accepted, in bytes.
     pub max_bytes: usize,
-    /// Deepest nesting of collections.
+    /// Deepest nesting of collections (the root mapping is level 1). Keep it small (the default
+    /// is 64): the finished tree is walked recursively, and the limit is what bounds that.
     pub max_depth: usize,
     /// Most nodes the tree may hold after alias expansion.
     pub max_nodes: usize,
@@ -72,26 +85,60 @@ pub struct Located {
 }
 
 /// Parses a plan's text.
-pub fn parse(_text: &str, _limits: &Limits) -> Parsed {
-    todo!("yaml loader")
+///
+/// Stops at the first syntax error or exceeded limit (then `root` is `None`); duplicate keys,
+/// bad merge keys and tag mismatches are reported without stopping. Scalar mapping keys are
+/// stored as `Value::String` of their text, so `0123:` stays `"0123"`.
+pub fn parse(text: &str, limits: &Limits) -> Parsed {
+    if text.len() > limits.max_bytes {
+        let diagnostic = Diagnostic::new(
+            Code::YamlLimit,
+            format!(
+                "this plan is {}, larger than the {} limit",
+                human_size(text.len()),
+                human_size(limits.max_bytes)
+            ),
+        )
+        .with_help("split the plan into several files");
+        return Parsed {
+            root: None,
+            diagnostics: vec![diagnostic],
+        };
+    }
+    builder::build(text, limits)
+}
+
+/// A byte count for a message: `512 bytes`, `40.0 KiB`, `32.0 MiB`.
+fn human_size(bytes: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let value = bytes as f64;
+    if value < KIB {
+        format!("{bytes} bytes")
+    } else if value < KIB * KIB {
+        format!("{:.1} KiB", value / KIB)
+    } else {
+        format!("{:.1} MiB", value / (KIB * KIB))
+    }
 }
 
 impl Node {
     /// Converts the tree to JSON for schema validation and typed deserialisation.
     /// Mapping keys become strings (non-string keys use their YAML text).
+    /// `BigInteger` becomes the nearest JSON number; `.inf`/`-.inf`/`.nan` become those strings.
     pub fn to_json(&self) -> serde_json::Value {
-        todo!("yaml to json")
+        to_json::to_json(self)
     }
 
     /// Follows an RFC 6901 JSON pointer (`/sources/web-01/ip`; `~0` is `~`, `~1` is `/`).
-    pub fn find(&self, _pointer: &str) -> Option<Located> {
-        todo!("pointer lookup")
+    pub fn find(&self, pointer: &str) -> Option<Located> {
+        pointer::find(self, pointer)
     }
 
     /// The best span for a pointer that may not exist: the node itself when it does, otherwise
     /// the longest existing prefix (its key when it has one). Never fails: the root is the last resort.
-    pub fn locate(&self, _pointer: &str) -> Located {
-        todo!("pointer lookup with fallback")
+    /// For a missing child, that is the parent's key span and the parent's own span.
+    pub fn locate(&self, pointer: &str) -> Located {
+        pointer::locate(self, pointer)
     }
 }
 

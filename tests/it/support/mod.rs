@@ -1,3 +1,4 @@
-//! Shared helpers for the integration tests.
+//! Shared test support: the `ferry` command builder and the real test servers.
 
+pub mod command;
 pub mod servers;

@@ -1,0 +1,180 @@
+//! Safety limits: size, depth, alias expansion; none of them may overflow the stack.
+
+use std::time::{Duration, Instant};
+
+use super::{codes, on_small_stack, parse_default};
+use crate::plan::yaml::{Limits, parse};
+
+const BILLION_LAUGHS: &str =
+    "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+";
+
+#[test]
+fn alias_bomb_fails_fast() {
+    let started = Instant::now();
+    let parsed = parse_default(BILLION_LAUGHS);
+    let elapsed = started.elapsed();
+    assert_eq!(codes(&parsed), ["yaml-limit"]);
+    assert!(parsed.root.is_none());
+    let diagnostic = &parsed.diagnostics[0];
+    assert_eq!(
+        diagnostic.message,
+        "alias expansion exceeds 2000000 nodes; is this an alias bomb?"
+    );
+    assert!(BILLION_LAUGHS[diagnostic.labels[0].span.clone()].starts_with('*'));
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[test]
+fn alias_bomb_with_a_small_budget_fails_in_milliseconds() {
+    let limits = Limits {
+        max_nodes: 10_000,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let parsed = parse(BILLION_LAUGHS, &limits);
+    assert_eq!(codes(&parsed), ["yaml-limit"]);
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[test]
+fn many_values_without_aliases_hit_the_node_limit_too() {
+    let limits = Limits {
+        max_nodes: 100,
+        ..Limits::default()
+    };
+    let text = "[".to_owned() + &"1, ".repeat(200) + "]";
+    let parsed = parse(&text, &limits);
+    assert_eq!(codes(&parsed), ["yaml-limit"]);
+    assert!(
+        parsed.diagnostics[0]
+            .message
+            .contains("more than 100 values")
+    );
+}
+
+#[test]
+fn deep_flow_nesting_stops_at_the_depth_limit_without_overflow() {
+    on_small_stack(|| {
+        let text = "[".repeat(10_000) + &"]".repeat(10_000);
+        let parsed = parse_default(&text);
+        assert_eq!(codes(&parsed), ["yaml-limit"]);
+        assert_eq!(
+            parsed.diagnostics[0].message,
+            "this plan nests deeper than 64 levels"
+        );
+    });
+}
+
+#[test]
+fn deep_block_mapping_nesting_stops_at_the_depth_limit() {
+    on_small_stack(|| {
+        let mut text = String::new();
+        for level in 0..10_000 {
+            text.push_str(&" ".repeat(level));
+            text.push_str("a:\n");
+        }
+        let parsed = parse_default(&text);
+        assert_eq!(codes(&parsed), ["yaml-limit"]);
+        // Deeper than 64 levels still fails in the parser's own limit, not by recursion.
+        let unlimited = Limits {
+            max_depth: 100_000,
+            max_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        let text = "- ".repeat(10_000) + "x\n";
+        let parsed = parse(&text, &unlimited);
+        // The tree may be built (or refused by a limit), but nothing overflows the stack.
+        drop(parsed);
+    });
+}
+
+#[test]
+fn depth_at_the_limit_is_accepted_and_walks_on_a_small_stack() {
+    on_small_stack(|| {
+        let text = "[".repeat(64) + &"]".repeat(64);
+        let parsed = parse_default(&text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let root = parsed.root.expect("tree");
+        let json = root.to_json();
+        assert!(json.is_array());
+        let pointer = "/0".repeat(63);
+        assert!(root.find(&pointer).is_some());
+        assert!(root.find(&(pointer.clone() + "/0")).is_none());
+        let _ = root.locate(&(pointer + "/0/1/2"));
+    });
+}
+
+#[test]
+fn alias_expansion_cannot_exceed_the_depth_limit() {
+    let limits = Limits {
+        max_depth: 4,
+        ..Limits::default()
+    };
+    let parsed = parse("a: &a [[[1]]]\nb: [*a]\n", &limits);
+    assert_eq!(codes(&parsed), ["yaml-limit"]);
+    assert!(
+        parse("a: &a [[1]]\nb: [*a]\n", &limits)
+            .diagnostics
+            .is_empty()
+    );
+}
+
+#[test]
+fn oversized_file_is_refused_without_parsing() {
+    let text = "a: 1\n".repeat(10 * 1024 * 1024);
+    let started = Instant::now();
+    let parsed = parse_default(&text);
+    assert!(started.elapsed() < Duration::from_millis(50));
+    assert_eq!(codes(&parsed), ["yaml-limit"]);
+    assert_eq!(
+        parsed.diagnostics[0].message,
+        "this plan is 50.0 MiB, larger than the 32.0 MiB limit"
+    );
+}
+
+#[test]
+fn fifty_megabytes_within_a_raised_limit_parse() {
+    let line = "- {name: /data, size: 10 GiB, note: \"æøå\"}\n";
+    let text = line.repeat(50 * 1024 * 1024 / line.len());
+    let limits = Limits {
+        max_bytes: 64 * 1024 * 1024,
+        max_nodes: 20_000_000,
+        ..Limits::default()
+    };
+    let parsed = parse(&text, &limits);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let root = parsed.root.expect("tree");
+    let last = root.find("/1000/note").expect("an item");
+    assert_eq!(&text[last.value.clone()], "\"æøå\"");
+}
+
+#[test]
+fn empty_and_comment_only_files_are_empty_plans() {
+    for text in [
+        "",
+        "\n\n",
+        "   ",
+        "# just a comment\n# another\n",
+        "---\n",
+        "--- # c\n...\n",
+    ] {
+        let parsed = parse_default(text);
+        assert_eq!(codes(&parsed), ["empty-plan"], "{text:?}");
+        assert!(parsed.root.is_none());
+    }
+    assert!(
+        parse_default("# c\n").diagnostics[0]
+            .message
+            .contains("only comments")
+    );
+    assert_eq!(codes(&parse_default("~\n")), Vec::<&str>::new());
+}

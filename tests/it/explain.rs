@@ -1,0 +1,53 @@
+//! `ferry explain` run as a process: exit statuses and what reaches stdout and stderr.
+
+use std::process::{Command, Output};
+
+fn ferry(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(arguments)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("ferry runs")
+}
+
+#[test]
+fn explains_a_known_code() {
+    let output = ferry(&["explain", "unknown-mount"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("# unknown-mount: "), "{stdout}");
+    assert!(stdout.contains("## Wrong") && stdout.contains("## Fixed"));
+    assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
+    assert!(output.stderr.is_empty());
+}
+
+#[test]
+fn an_unknown_code_exits_2_with_a_suggestion() {
+    let output = ferry(&["explain", "unknown-mnt"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`unknown-mnt` is not a ferry diagnostic code"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `unknown-mount`?"), "{stderr}");
+    assert!(stderr.contains("ferry explain --list"), "{stderr}");
+}
+
+#[test]
+fn lists_every_code() {
+    let output = ferry(&["explain", "--list"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("plaintext-password       warning   a password is written"));
+    assert!(stdout.contains("missing-secret "));
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|line| line.contains(" error "))
+            .count(),
+        30,
+        "{stdout}"
+    );
+}
