@@ -1,1 +1,178 @@
-//! Tests of LocalTree.
+//! `LocalTree` against real directories: the tree's operations, and every way out of the root refused.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::time::{Duration, SystemTime};
+
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::LocalTree;
+use crate::exec::transport::{EntryKind, ErrorKind, FileTree, RelativePath};
+
+fn path(text: &str) -> RelativePath {
+    RelativePath::new(text).unwrap()
+}
+
+async fn read_all(tree: &LocalTree, file: &str, offset: u64) -> Vec<u8> {
+    let mut content = Vec::new();
+    tree.open_read(&path(file), offset)
+        .await
+        .unwrap()
+        .read_to_end(&mut content)
+        .await
+        .unwrap();
+    content
+}
+
+async fn write_all(tree: &LocalTree, file: &str, offset: u64, content: &[u8]) {
+    let mut writer = tree.open_write(&path(file), offset).await.unwrap();
+    writer.write_all(content).await.unwrap();
+    writer.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn reads_writes_lists_and_sets_metadata() {
+    let root = TempDir::new().unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    tree.create_dir_all(&path("a/b/c")).await.unwrap();
+    write_all(&tree, "a/b/file", 0, b"hello world").await;
+    assert_eq!(read_all(&tree, "a/b/file", 6).await, b"world");
+    // Resuming keeps the first bytes and drops the rest.
+    write_all(&tree, "a/b/file", 5, b"!").await;
+    assert_eq!(fs::read(root.path().join("a/b/file")).unwrap(), b"hello!");
+
+    let modified = SystemTime::UNIX_EPOCH + Duration::new(1_600_000_000, 987_654_321);
+    tree.set_metadata(&path("a/b/file"), Some(modified), Some(0o640))
+        .await
+        .unwrap();
+    let metadata = tree.metadata(&path("a/b/file")).await.unwrap().unwrap();
+    assert_eq!(
+        (metadata.kind, metadata.size, metadata.mode),
+        (EntryKind::File, 6, Some(0o640))
+    );
+    assert_eq!(metadata.modified, Some(modified));
+    assert_eq!(
+        metadata.device,
+        Some(fs::metadata(root.path()).unwrap().dev())
+    );
+
+    tree.symlink("../elsewhere", &path("a/link")).await.unwrap();
+    assert_eq!(
+        tree.read_link(&path("a/link")).await.unwrap(),
+        "../elsewhere"
+    );
+    let names: Vec<(String, EntryKind)> = tree
+        .list(&path("a"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(name, metadata)| (name, metadata.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("b".to_string(), EntryKind::Directory),
+            ("link".to_string(), EntryKind::Symlink)
+        ]
+    );
+
+    tree.rename(&path("a/b/file"), &path("a/renamed"))
+        .await
+        .unwrap();
+    assert!(tree.metadata(&path("a/b/file")).await.unwrap().is_none());
+    tree.remove_file(&path("a/renamed")).await.unwrap();
+    tree.remove_file(&path("a/link")).await.unwrap();
+    tree.remove_dir(&path("a/b/c")).await.unwrap();
+    assert!(tree.metadata(&path("a/b/c")).await.unwrap().is_none());
+    assert!(
+        tree.metadata(&path("missing/deeper"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let missing = tree.open_read(&path("missing"), 0).await.err().unwrap();
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+    assert!(tree.free_space().await.unwrap().unwrap() > 0);
+    tree.sync().await.unwrap();
+    assert!(tree.describe().starts_with("local:"));
+}
+
+#[tokio::test]
+async fn symlinks_inside_the_tree_never_lead_outside() {
+    let root = TempDir::new().unwrap();
+    let outside = TempDir::new().unwrap();
+    fs::write(outside.path().join("secret"), b"secret").unwrap();
+    fs::set_permissions(
+        outside.path().join("secret"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    symlink(outside.path(), root.path().join("dir-link")).unwrap();
+    symlink(outside.path().join("secret"), root.path().join("file-link")).unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+
+    // Through a directory symlink: nothing can be read, listed, created or written.
+    assert!(tree.open_read(&path("dir-link/secret"), 0).await.is_err());
+    assert!(tree.list(&path("dir-link")).await.is_err());
+    assert!(tree.metadata(&path("dir-link/secret")).await.is_err());
+    assert!(tree.open_write(&path("dir-link/new"), 0).await.is_err());
+    assert!(tree.create_dir_all(&path("dir-link/sub")).await.is_err());
+    assert!(tree.symlink("x", &path("dir-link/planted")).await.is_err());
+    assert!(
+        tree.rename(&path("dir-link/secret"), &path("stolen"))
+            .await
+            .is_err()
+    );
+    assert!(tree.remove_file(&path("dir-link/secret")).await.is_err());
+    // At a symlink itself: reading and writing refuse, metadata changes never reach the target.
+    assert!(tree.open_read(&path("file-link"), 0).await.is_err());
+    assert!(tree.open_write(&path("file-link"), 0).await.is_err());
+    let _ = tree
+        .set_metadata(
+            &path("file-link"),
+            Some(SystemTime::UNIX_EPOCH),
+            Some(0o777),
+        )
+        .await;
+    let secret = fs::metadata(outside.path().join("secret")).unwrap();
+    assert_eq!(secret.permissions().mode() & 0o777, 0o600);
+    assert_ne!(secret.mtime(), 0);
+    // The link's own metadata is what the tree reports; removing it removes only the link.
+    let link = tree.metadata(&path("dir-link")).await.unwrap().unwrap();
+    assert_eq!(link.kind, EntryKind::Symlink);
+    tree.remove_file(&path("file-link")).await.unwrap();
+    tree.remove_file(&path("dir-link")).await.unwrap();
+    assert_eq!(fs::read(outside.path().join("secret")).unwrap(), b"secret");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn special_files_are_reported_and_never_opened() {
+    let root = TempDir::new().unwrap();
+    let fifo = root.path().join("pipe");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    let entries = tree.list(&RelativePath::root()).await.unwrap();
+    assert_eq!(entries[0].1.kind, EntryKind::Other);
+    // Opening a FIFO must fail at once, not block waiting for a writer.
+    let opened =
+        tokio::time::timeout(Duration::from_secs(5), tree.open_read(&path("pipe"), 0)).await;
+    assert!(opened.expect("did not block").is_err());
+}
+
+#[test]
+fn a_missing_root_is_a_clear_error() {
+    let error = LocalTree::open("/nonexistent/ferry-test-root")
+        .err()
+        .unwrap();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    assert!(error.message.contains("/nonexistent/ferry-test-root"));
+}
