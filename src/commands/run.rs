@@ -48,20 +48,21 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
         let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
         miette::miette!("{}", lines.join("\n"))
     })?;
-    let store = Store::open(&args.state.path).map_err(state_error)?;
-    run_output::print_recovered(&store.recover_stale_running().map_err(state_error)?);
     let refused = |diagnostics: Vec<Diagnostic>| {
         run_output::print_plan_diagnostics(&with_diagnostics(&checked, diagnostics));
         Ok(ExitStatus::Failure)
     };
-    let ip_diagnostics = recorded_ip_diagnostics(plan, &store, tree).map_err(state_error)?;
-    if !ip_diagnostics.is_empty() {
-        return refused(ip_diagnostics);
-    }
+    // Before the state is opened: a run refused for missing secrets leaves no trace.
     let secrets = match migration_secrets(plan, &selected, tree) {
         Ok(secrets) => secrets,
         Err(missing) => return refused(missing),
     };
+    let store = Store::open(&args.state.path).map_err(state_error)?;
+    run_output::print_recovered(&store.recover_stale_running().map_err(state_error)?);
+    let ip_diagnostics = recorded_ip_diagnostics(plan, &store, tree).map_err(state_error)?;
+    if !ip_diagnostics.is_empty() {
+        return refused(ip_diagnostics);
+    }
     store.record_plan(plan).map_err(state_error)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +90,7 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
         summary
     });
     runtime.shutdown_background();
+    printer.finish();
 
     print_report(&store, plan, &args)?;
     Ok(if summary.interrupted {

@@ -147,10 +147,14 @@ pub fn resolve(secret: &SecretRef) -> Result<SecretString, (String, String)> {
                     }
                     Ok(SecretString::new(value))
                 }
-                Err(error) => Err((
-                    format!("cannot read the secret file {shown}: {}", error.kind()),
-                    help,
-                )),
+                Err(error) => {
+                    let why = match error.kind() {
+                        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        kind => kind.to_string(),
+                    };
+                    Err((format!("cannot read the secret file {shown}: {why}"), help))
+                }
             }
         }
     }

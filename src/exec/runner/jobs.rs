@@ -36,10 +36,11 @@ pub fn mount_jobs(source: &Workload, migration: &Migration) -> Result<Vec<MountJ
                 continue;
             }
             let other_root = safe_path(&other.path, other.name.as_written())?;
-            if let Some(inside) = other_root.strip_prefix(&source_root) {
-                if !inside.is_root() && !excluded.contains(&inside) {
-                    excluded.push(inside);
-                }
+            if let Some(inside) = other_root.strip_prefix(&source_root)
+                && !inside.is_root()
+                && !excluded.contains(&inside)
+            {
+                excluded.push(inside);
             }
         }
         excluded.sort();

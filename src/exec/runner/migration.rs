@@ -9,7 +9,7 @@ use crate::exec::copy::{
     CopyError, CopyOutcome, ProgressSink, copy_migration, prepare_target_root,
 };
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
-use crate::exec::runner::preview::{has_changes, scan_migration};
+use crate::exec::runner::preview::{Action, has_changes, scan_migration};
 use crate::exec::runner::{RunContext, RunEvent};
 use crate::plan::valid::Migration;
 use crate::state::{LockGuard, MigrationFailure, MigrationState, MigrationStats, StateError};
@@ -98,7 +98,11 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
     }
     context.emit(RunEvent::MigrationStarted {
         migration: name.to_string(),
-        resumed: state.is_some_and(|state| state != MigrationState::NotStarted),
+        action: match state {
+            None | Some(MigrationState::NotStarted) => Action::Start,
+            Some(MigrationState::Success) => Action::Sync,
+            Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
+        },
     });
     let copied = with_heartbeat(&mut lock, copy(context, migration)).await;
     let result = record(context, migration, copied);

@@ -21,6 +21,7 @@ pub use migration::{CTRL_C_MESSAGE, HEARTBEAT_INTERVAL, MigrationResult, stats_o
 pub use options::{RateError, RunOptions, parse_rate};
 
 use crate::exec::copy::ProgressEvent;
+use crate::exec::runner::preview::Action;
 use crate::exec::secrets::Secrets;
 use crate::plan::valid::{Migration, ValidPlan};
 use crate::state::{LockInfo, Store};
@@ -33,8 +34,8 @@ pub enum RunEvent {
         migration: String,
         previous: LockInfo,
     },
-    /// A migration started copying (`resumed` when an earlier attempt exists).
-    MigrationStarted { migration: String, resumed: bool },
+    /// A migration started copying: `Start`, `Resume` or `Sync` (never `NothingToDo`).
+    MigrationStarted { migration: String, action: Action },
     /// A migration ended.
     MigrationFinished {
         migration: String,
