@@ -12,7 +12,7 @@ use crate::exec::copy::CopyOptions;
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
 use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics};
-use crate::exec::runner::preview::preview_migration;
+use crate::exec::runner::preview::{preview_migration, storage_outdated};
 use crate::plan::load;
 use crate::report::{plan_view, run_output};
 use crate::state::Store;
@@ -53,11 +53,17 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     };
     let mut states = Vec::with_capacity(plan.migrations.len());
     for migration in &plan.migrations {
-        let record = match &store {
-            Some(store) => store.find_migration(&migration.name).map_err(state_error)?,
-            None => None,
+        let (state, selection_changed) = match &store {
+            Some(store) => match store.find_migration(&migration.name).map_err(state_error)? {
+                Some(record) => (
+                    Some(record.state),
+                    storage_outdated(store, plan, migration).map_err(state_error)?,
+                ),
+                None => (None, false),
+            },
+            None => (None, false),
         };
-        states.push(record.map(|record| record.state));
+        states.push((state, selection_changed));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,8 +74,16 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         let mut previews = Vec::with_capacity(plan.migrations.len());
         for ((migration, state), secrets) in plan.migrations.iter().zip(&states).zip(&secrets) {
             previews.push(
-                preview_migration(plan, migration, *state, ledger, secrets.as_ref(), &options)
-                    .await,
+                preview_migration(
+                    plan,
+                    migration,
+                    state.0,
+                    state.1,
+                    ledger,
+                    secrets.as_ref(),
+                    &options,
+                )
+                .await,
             );
         }
         previews

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::exec::copy::RetryPolicy;
 use crate::exec::transport::local::LocalTree;
 use crate::exec::transport::sftp::SftpTree;
 use crate::exec::transport::{ErrorKind, FileTree, TransportError};
@@ -160,6 +161,28 @@ pub async fn open_tree(
             .await
             .map_err(failed)?;
             Ok(Arc::new(tree))
+        }
+    }
+}
+
+/// [`open_tree`], retrying transient failures (a dropped or timed-out connection) with doubling
+/// backoff, at most `retry.retries` times.
+pub async fn open_tree_retrying(
+    endpoint: Endpoint<'_>,
+    password: Option<&SecretString>,
+    mode: OpenMode,
+    retry: RetryPolicy,
+) -> Result<Arc<dyn FileTree>, ConnectError> {
+    let mut backoff = retry.first_backoff;
+    let mut retries = 0;
+    loop {
+        match open_tree(endpoint, password, mode).await {
+            Err(error) if error.is_retryable() && retries < retry.retries => {
+                retries += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2);
+            }
+            opened => return opened,
         }
     }
 }

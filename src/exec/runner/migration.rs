@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::exec::connect::{Endpoint, OpenMode, open_tree};
+use crate::exec::connect::{Endpoint, OpenMode, open_tree_retrying};
 use crate::exec::copy::{
     CopyError, CopyOutcome, ProgressSink, copy_migration, prepare_target_root,
 };
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
-use crate::exec::runner::preview::{Action, has_changes, scan_migration};
+use crate::exec::runner::preview::{Action, has_changes, scan_migration, storage_outdated};
 use crate::exec::runner::{RunContext, RunEvent};
 use crate::plan::valid::Migration;
 use crate::state::{LockGuard, MigrationFailure, MigrationState, MigrationStats, StateError};
@@ -61,7 +61,11 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         Ok(record) => record.map(|record| record.state),
         Err(error) => return MigrationResult::failed(error.to_string(), false, false),
     };
-    if state == Some(MigrationState::Success) {
+    let selection_changed = match storage_outdated(store, context.plan, migration) {
+        Ok(changed) => changed,
+        Err(error) => return MigrationResult::failed(error.to_string(), false, false),
+    };
+    if state == Some(MigrationState::Success) && !selection_changed {
         match scan_migration(
             context.plan,
             migration,
@@ -104,7 +108,7 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
             Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
         },
     });
-    let copied = with_heartbeat(&mut lock, copy(context, migration)).await;
+    let copied = with_heartbeat(&mut lock, HEARTBEAT_INTERVAL, copy(context, migration)).await;
     let result = record(context, migration, copied);
     // The row is deleted on drop too; a failure here leaves a lock a later run takes over.
     let _ = lock.release();
@@ -143,8 +147,11 @@ async fn copy(context: &RunContext<'_>, migration: &Migration) -> Result<CopyOut
     };
     let password = |end: &Endpoint| context.secrets.password(end.role, end.name);
     let opened = async {
-        let source = open_tree(source_end, password(&source_end), OpenMode::Existing).await;
-        let target = open_tree(target_end, password(&target_end), OpenMode::Create).await;
+        let retry = context.options.copy.retry;
+        let source =
+            open_tree_retrying(source_end, password(&source_end), OpenMode::Existing, retry).await;
+        let target =
+            open_tree_retrying(target_end, password(&target_end), OpenMode::Create, retry).await;
         (source, target)
     };
     let (source, target) = tokio::select! {
@@ -231,10 +238,14 @@ pub fn stats_of(outcome: &CopyOutcome) -> MigrationStats {
     }
 }
 
-/// Drives `work` to its end, refreshing the lock's heartbeat every `HEARTBEAT_INTERVAL`.
-async fn with_heartbeat<T>(lock: &mut LockGuard, work: impl Future<Output = T>) -> T {
+/// Drives `work` to its end, refreshing the lock's heartbeat every `every`.
+pub(super) async fn with_heartbeat<T>(
+    lock: &mut LockGuard,
+    every: Duration,
+    work: impl Future<Output = T>,
+) -> T {
     let mut work = std::pin::pin!(work);
-    let mut interval = tokio::time::interval(HEARTBEAT_INTERVAL);
+    let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval.tick().await;
     loop {

@@ -11,6 +11,8 @@ mod migration;
 pub mod options;
 pub mod prepare;
 pub mod preview;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -4,10 +4,10 @@
 use crate::exec::connect::{Endpoint, OpenMode, open_tree};
 use crate::exec::copy::{CopyOptions, MountPreview, PlanPreview, plan_migration, scan};
 use crate::exec::ledger::Ledger;
-use crate::exec::runner::jobs::mount_jobs;
+use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::secrets::Secrets;
 use crate::plan::valid::{Migration, ValidPlan};
-use crate::state::MigrationState;
+use crate::state::{MigrationState, StateError, StorageRecord, Store};
 
 /// What a run does with a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +61,29 @@ pub fn has_changes(preview: &PlanPreview) -> bool {
     })
 }
 
-/// Previews one migration. A `success` migration whose source cannot be scanned is assumed unchanged.
+/// Whether the storage recorded when the migration succeeded differs from what its selection
+/// now gives (a mount added to or removed from the plan, or resized): it must run again.
+pub fn storage_outdated(
+    store: &Store,
+    plan: &ValidPlan,
+    migration: &Migration,
+) -> Result<bool, StateError> {
+    let sorted = |mut storage: Vec<StorageRecord>| {
+        storage.sort_by(|a, b| a.mount.cmp(&b.mount));
+        storage
+    };
+    let recorded = sorted(store.target_storage(&migration.name)?);
+    let selected = sorted(target_storage(plan.source_of(migration), migration));
+    Ok(recorded != selected)
+}
+
+/// Previews one migration. A `success` migration whose source cannot be scanned is assumed
+/// unchanged, unless its selection changed since (`selection_changed`, see [`storage_outdated`]).
 pub async fn preview_migration(
     plan: &ValidPlan,
     migration: &Migration,
     state: Option<MigrationState>,
+    selection_changed: bool,
     ledger: &dyn Ledger,
     secrets: Option<&Secrets>,
     options: &CopyOptions,
@@ -77,6 +95,7 @@ pub async fn preview_migration(
     let action = match state {
         None | Some(MigrationState::NotStarted) => Action::Start,
         Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
+        Some(MigrationState::Success) if selection_changed => Action::Sync,
         Some(MigrationState::Success) => match &scan {
             Ok(preview) if has_changes(preview) => Action::Sync,
             _ => Action::NothingToDo,

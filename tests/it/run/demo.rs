@@ -95,3 +95,44 @@ fn every_report_format_after_a_run() {
         }
     });
 }
+
+#[test]
+fn a_mount_dropped_from_the_selection_leaves_the_target_and_its_recorded_storage() {
+    let ferry = demo();
+    assert_eq!(ferry.run_with(&["run", "plans/demo.yaml"]).code, 0);
+    let shown = ferry.run_with(&["state", "show", "migration", "web-01"]);
+    assert!(
+        shown
+            .stdout
+            .contains("target storage: C:\\ 40.0 GiB, D:\\ 120.0 GiB"),
+        "{}",
+        shown.stdout
+    );
+
+    let plan_path = ferry.directory().join("plans/demo.yaml");
+    let plan = std::fs::read_to_string(&plan_path).expect("plan");
+    std::fs::write(
+        &plan_path,
+        plan.replace("mounts: ['C:\\', 'D:\\']", "mounts: ['C:\\']"),
+    )
+    .expect("drop D:");
+    let preview = ferry.run_with(&["plan", "plans/demo.yaml", "--detailed-exitcode"]);
+    assert_eq!(preview.code, 2, "{}", preview.snapshot());
+    assert!(
+        preview.stdout.contains("web-01: sync"),
+        "{}",
+        preview.stdout
+    );
+
+    let rerun = ferry.run_with(&["run", "plans/demo.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    let out = ferry.directory().join("plans/demo-out/aws-web-01");
+    let data = ferry.directory().join("plans/demo-data/web-01");
+    assert_eq!(entries(&out, &[]), only_below(&entries(&data, &[]), &["C"]));
+    let shown = ferry.run_with(&["state", "show", "migration", "web-01"]);
+    assert!(
+        shown.stdout.contains("target storage: C:\\ 40.0 GiB\n"),
+        "{}",
+        shown.stdout
+    );
+}

@@ -172,3 +172,34 @@ fn ctrl_c_exits_130_leaves_a_resumable_error_and_a_rerun_completes() {
         ("success".to_string(), None)
     );
 }
+
+#[test]
+fn a_second_run_does_not_touch_a_migration_another_run_holds() {
+    let ferry = big_plan();
+    let out = ferry.directory().join("out");
+    let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
+    wait_for_partial(&out, MIB as u64);
+    let second = ferry.run_with(&["run", "plan.yaml"]);
+    signal(&child, libc::SIGINT);
+    let first = ferry.wait(child);
+    assert_eq!(second.code, 1, "{}", second.snapshot());
+    assert!(
+        second
+            .stderr
+            .contains("migration `big` is locked by ferry run"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("an earlier run stopped"),
+        "a live run is not recovered: {}",
+        second.stderr
+    );
+    assert_eq!(first.code, 130, "{}", first.snapshot());
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+}
