@@ -2,6 +2,9 @@
 //!
 //! See `ARCHITECTURE.md` for the map. `main.rs` only parses arguments and maps the exit status.
 
+// Only `report` prints (it allows these lints for itself).
+#![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
 pub mod cli;
 pub mod commands;
 pub mod exec;

@@ -12,6 +12,12 @@ use crate::report::diagnostics::Summary;
 use crate::state::Store;
 
 pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
+    if arguments.connect {
+        return Err(miette::miette!(
+            help = "run `ferry check` without `--connect` to validate the plan itself",
+            "`ferry check --connect` (the pre-flight connection check) is not available in this build"
+        ));
+    }
     // The state is read only when it exists: `check` never creates it, and CI runs without it.
     let store = if arguments.state.path.exists() {
         Some(Store::open_existing(&arguments.state.path).map_err(state_error)?)

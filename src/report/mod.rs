@@ -1,4 +1,5 @@
 //! Everything ferry prints: diagnostics, progress, tables and reports. No other module writes to stdout or stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod diagnostics;
 pub mod explain;

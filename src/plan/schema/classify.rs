@@ -5,13 +5,16 @@
 //! their domain codes; everything else gets a generic shape code (`unknown-key`, `missing-key`,
 //! `invalid-type`, `invalid-value`).
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{JsonType, ValidationError};
+use jsonschema::ValidationError;
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
+use super::wording::{
+    alternatives_description, cloud_diagnostic, display_value, dotted, generic, ip_diagnostic,
+    json_kind, label_for, size_diagnostic, unescape,
+};
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::raw::Cloud;
 use crate::plan::suggest;
 use crate::plan::yaml::{Locate, Located, escape_pointer_segment};
 
@@ -144,23 +147,65 @@ impl Context<'_> {
                 return;
             }
             Place::Workload([credentials, password])
-                if credentials == "credentials" && password == "password" =>
+                if credentials == "credentials"
+                    && password == "password"
+                    && value
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| text.trim().is_empty()) =>
             {
-                if value
-                    .and_then(Value::as_str)
-                    .is_some_and(|text| text.trim().is_empty())
-                {
-                    out.push(
-                        Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
-                            .with_label(span, "empty password")
-                            .with_help(
-                                "write `password: { env: VARIABLE }` or `password: { file: PATH }`",
-                            ),
-                    );
-                    return;
-                }
+                out.push(
+                    Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
+                        .with_label(span, "empty password")
+                        .with_help(
+                            "write `password: { env: VARIABLE }` or `password: { file: PATH }`",
+                        ),
+                );
+                return;
             }
             _ => {}
+        }
+        // An enumeration written as alternatives of constants (`os`, and enums with documented variants).
+        let constants: Option<Vec<&Value>> = branches
+            .iter()
+            .map(|branch| match branch.as_slice() {
+                [only] => match only.kind() {
+                    ValidationErrorKind::Constant { expected_value } => {
+                        Some(expected_value.as_ref())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if let Some(constants) = constants.filter(|constants| !constants.is_empty()) {
+            let names: Vec<&str> = constants
+                .iter()
+                .filter_map(|constant| constant.as_str())
+                .collect();
+            let written = value.and_then(Value::as_str).unwrap_or_default();
+            let listed = names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match suggest::did_you_mean(written, names.iter().copied()) {
+                Some(suggestion) => {
+                    format!("did you mean `{suggestion}`? Allowed values: {listed}")
+                }
+                None => format!("allowed values: {listed}"),
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{shown}` is {}, which is not allowed here",
+                        display_value(value)
+                    ),
+                )
+                .with_label(span, "not an allowed value")
+                .with_help(help),
+            );
+            return;
         }
         // Externally tagged alternatives (`connection: { local: ... }`, `password: { env: ... }`):
         // the branch whose tag key the user wrote is the one they meant.
@@ -346,201 +391,4 @@ fn place(segments: &[String]) -> Place<'_> {
 /// The place of the object a `required` error is reported on (the parent of the missing key).
 fn place_of_parent(segments: &[String]) -> Place<'_> {
     place(segments)
-}
-
-fn ip_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
-    match value {
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Diagnostic::new(Code::MissingIp, format!("`{shown}` is empty"))
-                .with_help("every workload needs its IPv4 or IPv6 address, such as `192.0.2.10`")
-        }
-        _ => Diagnostic::new(
-            Code::InvalidIp,
-            format!("`{shown}` is not an IP address: {}", display_value(value)),
-        )
-        .with_help(
-            "write an IPv4 address such as `192.0.2.10` or an IPv6 address such as `2001:db8::10`",
-        ),
-    }
-}
-
-fn size_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
-    let message = match value {
-        Some(Value::Number(number)) if number.as_u64() == Some(0) => format!("`{shown}` is zero"),
-        _ => format!("`{shown}` is not a size: {}", display_value(value)),
-    };
-    Diagnostic::new(Code::InvalidSize, message).with_help(
-        "write a positive number of bytes, or a number with a unit such as `40 GiB` or `512 MB`",
-    )
-}
-
-/// Common names people write for the four clouds.
-const CLOUD_ALIASES: &[(&str, Cloud)] = &[
-    ("amazon", Cloud::Aws),
-    ("ec2", Cloud::Aws),
-    ("amazon web services", Cloud::Aws),
-    ("microsoft", Cloud::Azure),
-    ("azurerm", Cloud::Azure),
-    ("az", Cloud::Azure),
-    ("vmware", Cloud::Vsphere),
-    ("esxi", Cloud::Vsphere),
-    ("vcenter", Cloud::Vsphere),
-    ("vcd", Cloud::Vcloud),
-    ("vcloud director", Cloud::Vcloud),
-    ("cloud director", Cloud::Vcloud),
-];
-
-fn cloud_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
-    let written = value.and_then(Value::as_str).unwrap_or_default();
-    let lowered = written.trim().to_lowercase();
-    let names: Vec<&str> = Cloud::ALL.iter().map(|cloud| cloud.as_str()).collect();
-    let suggestion = CLOUD_ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == lowered)
-        .map(|(_, cloud)| cloud.as_str())
-        .or_else(|| suggest::did_you_mean(written.trim(), names.iter().copied()));
-    let help = match suggestion {
-        Some(cloud) => format!(
-            "did you mean `{cloud}`? The cloud is one of: {}",
-            names.join(", ")
-        ),
-        None => format!("the cloud is one of: {}", names.join(", ")),
-    };
-    Diagnostic::new(
-        Code::UnknownCloud,
-        format!(
-            "`{shown}` is not a supported cloud: {}",
-            display_value(value)
-        ),
-    )
-    .with_help(help)
-}
-
-fn generic(error: &ValidationError<'_>, value: Option<&Value>, shown: &str) -> Diagnostic {
-    let place = if shown.is_empty() {
-        "the plan".to_string()
-    } else {
-        format!("`{shown}`")
-    };
-    match error.kind() {
-        ValidationErrorKind::Type { kind } => Diagnostic::new(
-            Code::InvalidType,
-            format!(
-                "{place} has the wrong type: expected {}, found {}",
-                type_name(kind),
-                json_kind(value)
-            ),
-        ),
-        ValidationErrorKind::MinLength { .. } => {
-            Diagnostic::new(Code::InvalidValue, format!("{place} must not be empty"))
-        }
-        ValidationErrorKind::Enum { options } => Diagnostic::new(
-            Code::InvalidValue,
-            format!(
-                "{place} is {}, which is not allowed here",
-                display_value(value)
-            ),
-        )
-        .with_help(format!("allowed values: {}", display_value(Some(options)))),
-        _ => Diagnostic::new(Code::InvalidValue, format!("{place}: {}", error.masked())),
-    }
-}
-
-fn label_for(error: &ValidationError<'_>) -> &'static str {
-    match error.kind() {
-        ValidationErrorKind::Type { .. } => "wrong type",
-        ValidationErrorKind::MinLength { .. } => "empty",
-        ValidationErrorKind::MinItems { .. } => "empty list",
-        _ => "invalid value",
-    }
-}
-
-fn type_name(kind: &TypeKind) -> String {
-    match kind {
-        TypeKind::Single(single) => json_type_name(*single).to_string(),
-        TypeKind::Multiple(set) => set
-            .iter()
-            .map(json_type_name)
-            .collect::<Vec<_>>()
-            .join(" or "),
-    }
-}
-
-/// JSON types in YAML's words.
-fn json_type_name(kind: JsonType) -> &'static str {
-    match kind {
-        JsonType::Array => "a list",
-        JsonType::Boolean => "true or false",
-        JsonType::Integer => "a whole number",
-        JsonType::Null => "nothing",
-        JsonType::Number => "a number",
-        JsonType::Object => "a mapping",
-        JsonType::String => "a string",
-    }
-}
-
-fn json_kind(value: Option<&Value>) -> &'static str {
-    match value {
-        None | Some(Value::Null) => "nothing",
-        Some(Value::Bool(_)) => "true or false",
-        Some(Value::Number(_)) => "a number",
-        Some(Value::String(_)) => "a string",
-        Some(Value::Array(_)) => "a list",
-        Some(Value::Object(_)) => "a mapping",
-    }
-}
-
-fn alternatives_description(branches: &[Vec<ValidationError<'static>>]) -> String {
-    let mut expected: Vec<String> = branches
-        .iter()
-        .flat_map(|branch| branch.iter())
-        .filter_map(|error| match error.kind() {
-            ValidationErrorKind::Type { kind } => Some(type_name(kind)),
-            _ => None,
-        })
-        .collect();
-    expected.dedup();
-    if expected.is_empty() {
-        "another value".to_string()
-    } else {
-        expected.join(" or ")
-    }
-}
-
-/// A value as it reads in a message: strings in backticks, short.
-fn display_value(value: Option<&Value>) -> String {
-    match value {
-        None => "nothing".to_string(),
-        Some(Value::String(text)) => format!("`{}`", shorten(text)),
-        Some(other) => format!("`{}`", shorten(&other.to_string())),
-    }
-}
-
-fn shorten(text: &str) -> String {
-    const LIMIT: usize = 60;
-    if text.chars().count() <= LIMIT {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(LIMIT).collect::<String>())
-    }
-}
-
-/// `["sources", "web-01", "ip"]` reads as `sources.web-01.ip`; list indexes as `[0]`.
-fn dotted(segments: &[String]) -> String {
-    let mut shown = String::new();
-    for segment in segments {
-        if segment.parse::<usize>().is_ok() {
-            shown.push_str(&format!("[{segment}]"));
-        } else {
-            if !shown.is_empty() {
-                shown.push('.');
-            }
-            shown.push_str(segment);
-        }
-    }
-    shown
-}
-
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
 }

@@ -7,6 +7,7 @@ use schemars::generate::SchemaSettings;
 use crate::plan::raw::RawPlan;
 
 mod classify;
+mod wording;
 
 pub use classify::schema_diagnostics;
 

@@ -1,5 +1,8 @@
 //! A small builder that runs the real `ferry` binary in a temporary directory and captures what users see.
 
+// Not every test module uses every helper.
+#![allow(dead_code)]
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
