@@ -42,6 +42,7 @@ impl MigrationProgress {
             ProgressEvent::FileFailed { .. } => self.files_failed += 1,
             ProgressEvent::MountStarted { .. }
             | ProgressEvent::SpecialSkipped { .. }
+            | ProgressEvent::Vanished { .. }
             | ProgressEvent::Removed { .. }
             | ProgressEvent::MountFinished { .. } => {}
         }
@@ -150,6 +151,7 @@ fn migration_of(event: &ProgressEvent) -> &str {
         | ProgressEvent::FileUnchanged { migration, .. }
         | ProgressEvent::FileFailed { migration, .. }
         | ProgressEvent::SpecialSkipped { migration, .. }
+        | ProgressEvent::Vanished { migration, .. }
         | ProgressEvent::Removed { migration, .. }
         | ProgressEvent::MountFinished { migration, .. } => migration,
     }
@@ -275,6 +277,7 @@ fn show_on_bar(
         }
         ProgressEvent::FileCopied { .. }
         | ProgressEvent::SpecialSkipped { .. }
+        | ProgressEvent::Vanished { .. }
         | ProgressEvent::Removed { .. }
         | ProgressEvent::MountFinished { .. } => {}
     }

@@ -122,7 +122,10 @@ pub(crate) fn decide(
             .insert(path.file_name());
     }
     // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
-    let mut keep: HashSet<RelativePath> = HashSet::new();
+    // Excluded paths are other mounts' business, whether or not the source has them.
+    let mut keep: HashSet<RelativePath> = job.excluded.iter().cloned().collect();
+    let mount_points: HashSet<&RelativePath> =
+        source.excluded.iter().map(|(path, _)| path).collect();
     let excluded_targets: Vec<RelativePath> = job
         .excluded
         .iter()
@@ -135,8 +138,7 @@ pub(crate) fn decide(
         keep.insert(path.clone());
         let target_path = root.concat(path);
         let on_target = target.get(path);
-        let is_mount_point = source.excluded.iter().any(|(excluded, _)| excluded == path);
-        if is_mount_point && metadata.kind != EntryKind::Directory {
+        if mount_points.contains(path) && metadata.kind != EntryKind::Directory {
             continue;
         }
         if let Some(existing) = on_target

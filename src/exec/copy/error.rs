@@ -21,6 +21,9 @@ pub enum FileFailure {
     SizeMismatch { expected: u64, actual: u64 },
     #[error("the source changed while it was copied ({expected} bytes expected, {read} read)")]
     ChangedDuringCopy { expected: u64, read: u64 },
+    /// Listed by the scan, deleted before it was copied: skipped (a later run mirrors the deletion).
+    #[error("vanished from the source before it was copied")]
+    Vanished,
     #[error("interrupted")]
     Interrupted,
 }
@@ -31,7 +34,10 @@ impl FileFailure {
         match self {
             Self::Transport(error) => error.is_retryable(),
             Self::ChangedDuringCopy { .. } => true,
-            Self::HashMismatch { .. } | Self::SizeMismatch { .. } | Self::Interrupted => false,
+            Self::HashMismatch { .. }
+            | Self::SizeMismatch { .. }
+            | Self::Vanished
+            | Self::Interrupted => false,
         }
     }
 }

@@ -48,6 +48,11 @@ pub enum ProgressEvent {
         path: String,
         message: String,
     },
+    /// A file or symlink the scan listed was deleted from the source before it was copied.
+    Vanished {
+        migration: String,
+        path: String,
+    },
     /// A socket, device or FIFO on the source that ferry does not copy.
     SpecialSkipped {
         migration: String,

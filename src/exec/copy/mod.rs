@@ -116,6 +116,8 @@ pub struct MountOutcome {
     /// Target entries removed because the source no longer has them.
     pub removed: u64,
     pub failed: u64,
+    /// Files and symlinks deleted from the source between the scan and their copy (skipped).
+    pub vanished: u64,
     /// Source sockets, devices and FIFOs, which are not copied (mount-relative).
     pub special_skipped: Vec<String>,
     /// Nested mounts and other devices, not descended (mount-relative).

@@ -122,7 +122,12 @@ pub async fn copy_migration(
 ) -> Result<CopyOutcome, CopyError> {
     let concurrency = options.transfers.max(1);
     let snapshot = LedgerSnapshot::load(migration, ledger)?;
-    let listings = scan_all(migration, &*source, jobs, concurrency).await?;
+    let listings = tokio::select! {
+        listings = scan_all(migration, &*source, jobs, concurrency) => listings?,
+        () = cancel.cancelled() => {
+            return Err(CopyError::Interrupted { migration: migration.to_string() });
+        }
+    };
     let totals: Vec<_> = jobs
         .iter()
         .zip(&listings)
@@ -414,6 +419,21 @@ impl MountCopy<'_, '_> {
                     if changed {
                         outcome.symlinks_copied += 1;
                     }
+                }
+                Done::File {
+                    path,
+                    result: Err(FileFailure::Vanished),
+                    ..
+                }
+                | Done::Symlink {
+                    path,
+                    result: Err(FileFailure::Vanished),
+                } => {
+                    outcome.vanished += 1;
+                    context.progress.emit(ProgressEvent::Vanished {
+                        migration: migration.to_string(),
+                        path,
+                    });
                 }
                 Done::File {
                     result: Err(FileFailure::Interrupted),

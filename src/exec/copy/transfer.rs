@@ -15,7 +15,7 @@ use super::events::{ProgressEvent, ProgressSink};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
-use crate::exec::transport::{ErrorKind, FileTree, TransportError};
+use crate::exec::transport::{EntryKind, ErrorKind, FileTree, TransportError};
 
 /// What every transfer of a migration shares.
 pub(crate) struct TransferContext {
@@ -40,52 +40,67 @@ pub(crate) struct Copied {
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or the retries run out; waits between tries
-/// with exponential backoff. `attempt` receives the try number (0 first).
+/// with exponential backoff.
 async fn retrying<T, F, Fut>(context: &TransferContext, mut attempt: F) -> Result<T, FileFailure>
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, FileFailure>>,
 {
     let mut tries = 0u32;
     loop {
-        match attempt(tries).await {
+        match attempt().await {
             Err(failure) if failure.is_retryable() && tries < context.retry.retries => {
-                let delay = context
-                    .retry
-                    .first_backoff
-                    .saturating_mul(1u32 << tries.min(16));
+                backoff(context, tries).await?;
                 tries += 1;
-                tokio::select! {
-                    () = context.cancel.cancelled() => return Err(FileFailure::Interrupted),
-                    () = tokio::time::sleep(delay) => {}
-                }
             }
             result => return result,
         }
     }
 }
 
-/// Copies one file into place, retrying transient failures.
+/// Copies one file into place, retrying transient failures. When the source changed while it was
+/// read, the retry copies it as it is now.
 pub(crate) async fn copy_file(
     context: Arc<TransferContext>,
-    copy: FileCopy,
+    mut copy: FileCopy,
 ) -> Result<Copied, FileFailure> {
     let mut trust_temporary = copy.resume;
-    retrying(&context, |_| {
-        let trust = trust_temporary;
-        let context = &context;
-        let copy = &copy;
-        // A retry may continue a large file's own temporary from this run; a changed source may not.
-        trust_temporary = copy.metadata.size > RESUMABLE_SIZE;
-        async move {
-            let result = copy_once(context, copy, trust).await;
-            if matches!(result, Err(FileFailure::ChangedDuringCopy { .. })) {
-                let _ = context.target.remove_file(&copy.temporary_path).await;
+    let mut tries = 0u32;
+    loop {
+        let failure = match copy_once(&context, &copy, trust_temporary).await {
+            Ok(copied) => return Ok(copied),
+            Err(failure) => failure,
+        };
+        if matches!(failure, FileFailure::ChangedDuringCopy { .. }) {
+            let _ = context.target.remove_file(&copy.temporary_path).await;
+            match context.source.metadata(&copy.source_path).await {
+                Ok(Some(metadata)) if metadata.kind == EntryKind::File => copy.metadata = metadata,
+                Ok(_) => return Err(FileFailure::Vanished),
+                Err(_) => {}
             }
-            result
+            trust_temporary = false;
+        } else {
+            // A retry may continue a large file's own temporary from this run.
+            trust_temporary = copy.metadata.size > RESUMABLE_SIZE;
         }
-    })
-    .await
+        if !failure.is_retryable() || tries >= context.retry.retries {
+            return Err(failure);
+        }
+        backoff(&context, tries).await?;
+        tries += 1;
+    }
+}
+
+/// Waits before retry number `tries` (doubling each time); stops early when cancelled.
+async fn backoff(context: &TransferContext, tries: u32) -> Result<(), FileFailure> {
+    let delay = context
+        .retry
+        .first_backoff
+        .saturating_mul(1u32 << tries.min(16));
+    tokio::select! {
+        () = context.cancel.cancelled() => Err(FileFailure::Interrupted),
+        () = tokio::time::sleep(delay) => Ok(()),
+    }
 }
 
 async fn copy_once(
@@ -99,7 +114,7 @@ async fn copy_once(
     let mut offset = 0;
     if trust_temporary
         && let Some(existing) = target.metadata(temporary).await?
-        && existing.kind == crate::exec::transport::EntryKind::File
+        && existing.kind == EntryKind::File
         && existing.size <= size
     {
         offset = existing.size;
@@ -122,7 +137,10 @@ async fn copy_once(
             bytes: offset,
         });
     }
-    let mut reader = source.open_read(&copy.source_path, offset).await?;
+    let mut reader = source
+        .open_read(&copy.source_path, offset)
+        .await
+        .map_err(vanished_when_missing)?;
     let mut writer = target.open_write(temporary, offset).await?;
     let mut written = offset;
     loop {
@@ -236,9 +254,12 @@ pub(crate) async fn copy_symlink(
     context: Arc<TransferContext>,
     link: SymlinkCopy,
 ) -> Result<bool, FileFailure> {
-    retrying(&context, |_| async {
+    retrying(&context, || async {
         let (source, target) = (&context.source, &context.target);
-        let text = source.read_link(&link.source_path).await?;
+        let text = source
+            .read_link(&link.source_path)
+            .await
+            .map_err(vanished_when_missing)?;
         if link.target_is_symlink {
             match target.read_link(&link.target_path).await {
                 Ok(existing) if existing == text => return Ok(false),
@@ -255,6 +276,15 @@ pub(crate) async fn copy_symlink(
         Ok(true)
     })
     .await
+}
+
+/// A source entry listed by the scan but gone when copied was deleted meanwhile: not an error.
+fn vanished_when_missing(error: TransportError) -> FileFailure {
+    if error.kind == ErrorKind::NotFound {
+        FileFailure::Vanished
+    } else {
+        FileFailure::Transport(error)
+    }
 }
 
 /// Reads until the buffer is full or the stream ends.

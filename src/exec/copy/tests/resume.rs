@@ -330,3 +330,53 @@ async fn transient_errors_are_retried_and_permanent_ones_reported() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn files_deleted_from_the_source_during_the_copy_are_skipped_not_failed() {
+    let source = TempDir::new().unwrap();
+    write_file(
+        source.path(),
+        "data/keep.txt",
+        b"keep",
+        0o644,
+        1_600_000_000,
+    );
+    write_file(
+        source.path(),
+        "data/gone.txt",
+        b"gone",
+        0o644,
+        1_600_000_000,
+    );
+    let target = TempDir::new().unwrap();
+    let doomed = source.path().join("data/gone.txt");
+    // Deleted after the scan listed it, before the transfers start.
+    let sink = ProgressSink::new(move |event| {
+        if let ProgressEvent::MountStarted { .. } = event {
+            let _ = fs::remove_file(&doomed);
+        }
+    });
+    let cancel = CancellationToken::new();
+    let ledger = MemoryLedger::new();
+    let jobs = [job("data")];
+    let outcome = copy_migration(
+        "web-01",
+        local(source.path()),
+        local(target.path()),
+        &jobs,
+        &ledger,
+        &options(),
+        &sink,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (outcome.mounts[0].files_copied, outcome.mounts[0].vanished),
+        (1, 1)
+    );
+    assert_eq!(
+        snapshot(&target.path().join("data")),
+        snapshot(&source.path().join("data"))
+    );
+}

@@ -402,3 +402,29 @@ async fn ledger_writes_are_batched() {
         ledger.write_calls()
     );
 }
+
+#[tokio::test]
+async fn excluded_paths_on_the_target_are_left_alone_even_when_the_source_lacks_them() {
+    let source = TempDir::new().unwrap();
+    write_file(source.path(), "data/a.txt", b"a", 0o644, 1_600_000_000);
+    let target = TempDir::new().unwrap();
+    write_file(
+        target.path(),
+        "data/mnt/other-mount.txt",
+        b"another mount's data",
+        0o644,
+        1_600_000_000,
+    );
+    let mut data = job("data");
+    data.excluded = vec![path("mnt")];
+    run(
+        local(source.path()),
+        local(target.path()),
+        &[data],
+        &MemoryLedger::new(),
+    )
+    .await
+    .unwrap();
+    assert!(target.path().join("data/mnt/other-mount.txt").is_file());
+    assert!(target.path().join("data/a.txt").is_file());
+}
