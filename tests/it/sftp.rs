@@ -127,15 +127,30 @@ async fn password_login_reaches_the_file_system_root() {
         .unwrap()
         .expect("/etc exists");
     assert_eq!(etc.kind, EntryKind::Directory);
-    let names: Vec<String> = tree
-        .list(&RelativePath::root())
+    let listing = tree.list(&RelativePath::root()).await.unwrap();
+    let entry = |wanted: &str| {
+        listing
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, metadata)| metadata.clone())
+    };
+    assert!(!listing.iter().any(|(name, _)| name == "." || name == ".."));
+    // Directories carry a file system id: /proc is another file system than /etc.
+    let etc_device = etc.device.expect("statvfs gives /etc a device id");
+    assert_eq!(entry("etc").expect("/etc listed").device, Some(etc_device));
+    let proc = entry("proc").expect("/proc listed");
+    assert!(
+        proc.device.is_some_and(|device| device != etc_device),
+        "{proc:?}"
+    );
+    let proc = tree
+        .metadata(&path("proc"))
         .await
         .unwrap()
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert!(names.iter().any(|name| name == "etc"), "{names:?}");
-    assert!(!names.iter().any(|name| name == "." || name == ".."));
+        .expect("/proc exists");
+    assert_ne!(proc.device, Some(etc_device));
+    let root = tree.metadata(&RelativePath::root()).await.unwrap().unwrap();
+    assert_eq!(root.device, Some(etc_device));
 }
 
 #[tokio::test]
@@ -649,5 +664,35 @@ async fn concurrent_operations_spread_over_the_pool() {
             4
         );
     }
+    std::fs::remove_dir_all(local).unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_root_is_created_on_demand() {
+    let Some(servers) = servers::sftp("a_missing_root_is_created_on_demand") else {
+        return;
+    };
+    let local = scratch(&servers, "missing-root");
+    let mut settings = settings(&servers.b, &servers.known_hosts);
+    settings.root = Some(format!("{}/not/yet/", local.display()));
+    let tree = SftpTree::connect(
+        &settings,
+        servers.b.host,
+        &servers.user,
+        Some(&password(&servers)),
+        "db-01",
+    )
+    .await
+    .unwrap();
+    assert!(
+        tree.metadata(&RelativePath::root())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let free = tree.free_space().await.unwrap();
+    assert!(free.is_some_and(|bytes| bytes > 0), "{free:?}");
+    tree.create_dir_all(&path("C/Users")).await.unwrap();
+    assert!(local.join("not/yet/C/Users").is_dir());
     std::fs::remove_dir_all(local).unwrap();
 }

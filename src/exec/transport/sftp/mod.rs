@@ -17,9 +17,11 @@
 //!   path outside the root; a symlink *on the server* pointing elsewhere is the server's concern.
 //! - **Renames replace the target** atomically with `posix-rename@openssh.com` where offered,
 //!   else by removing the target and renaming (not atomic).
-//! - **Device ids** are not available over SFTP (`Metadata::device` is `None`).
+//! - **Device ids**: SFTP has no `st_dev`; directories get the file system id from
+//!   `statvfs@openssh.com` instead (see `device.rs`), files get `None`.
 
 mod connection;
+mod device;
 mod errors;
 pub mod host_key;
 mod operations;

@@ -10,7 +10,9 @@ use tokio::io::AsyncSeekExt;
 
 use super::SftpTree;
 use super::connection::Connection;
+use super::device::{annotate_directories, file_system_id};
 use super::errors::{sftp_error, sftp_kind};
+use super::paths::is_windows_drive_path;
 use super::stream::{SftpReader, SftpWriter, StreamContext};
 use crate::exec::transport::{
     EntryKind, ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError,
@@ -44,6 +46,19 @@ fn to_seconds(time: SystemTime) -> u32 {
         .map(|duration| duration.as_secs())
         .unwrap_or(0);
     u32::try_from(seconds).unwrap_or(u32::MAX)
+}
+
+/// The parent of an absolute server path; `None` at `/` or a Windows drive root (`/C:`).
+fn remote_parent(remote: &str) -> Option<String> {
+    let trimmed = remote.trim_end_matches('/');
+    if trimmed.is_empty() || is_windows_drive_path(trimmed) && trimmed.len() == 3 {
+        return None;
+    }
+    match trimmed.rsplit_once('/') {
+        Some(("", _)) => Some("/".to_string()),
+        Some((parent, _)) => Some(parent.to_string()),
+        None => None,
+    }
 }
 
 /// Encodes SFTP `string`s: a big-endian u32 length, then the bytes.
@@ -179,10 +194,14 @@ impl FileTree for SftpTree {
     async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> {
         let connection = self.pool.get().await?;
         let remote = self.paths.remote(path);
-        Ok(self
-            .lstat(&connection, &remote)
-            .await?
-            .map(|attributes| to_metadata(&attributes)))
+        let Some(attributes) = self.lstat(&connection, &remote).await? else {
+            return Ok(None);
+        };
+        let mut metadata = to_metadata(&attributes);
+        if metadata.kind == EntryKind::Directory {
+            metadata.device = file_system_id(&connection, &remote).await;
+        }
+        Ok(Some(metadata))
     }
 
     async fn list(&self, directory: &RelativePath) -> TransportResult<Vec<(String, Metadata)>> {
@@ -201,6 +220,7 @@ impl FileTree for SftpTree {
             .map(|entry| (entry.file_name(), to_metadata(&entry.metadata())))
             .collect();
         listing.sort_by(|left, right| left.0.cmp(&right.0));
+        annotate_directories(&connection, &remote, &mut listing).await;
         Ok(listing)
     }
 
@@ -282,22 +302,17 @@ impl FileTree for SftpTree {
     async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()> {
         let connection = self.pool.get().await?;
         // Try the deepest directory first (its parent usually exists), then climb to the
-        // nearest existing ancestor and create downwards from there.
+        // nearest existing ancestor (the tree's root included) and create downwards.
         let mut missing = Vec::new();
-        let mut current = path.clone();
-        loop {
-            if current.is_root() {
-                break;
-            }
-            let remote = self.paths.remote(&current);
+        let mut current = Some(self.paths.remote(path));
+        while let Some(remote) = current {
             if self.make_directory(&connection, &remote).await? {
                 break;
             }
-            missing.push(current.clone());
-            current = current.parent();
+            current = remote_parent(&remote);
+            missing.push(remote);
         }
-        while let Some(directory) = missing.pop() {
-            let remote = self.paths.remote(&directory);
+        while let Some(remote) = missing.pop() {
             if !self.make_directory(&connection, &remote).await? {
                 return Err(TransportError::new(
                     ErrorKind::Other,
@@ -422,19 +437,28 @@ impl FileTree for SftpTree {
 
     async fn free_space(&self) -> TransportResult<Option<u64>> {
         let connection = self.pool.get().await?;
-        let root = self.paths.root();
-        match connection.files.fs_info(root.as_str()).await {
-            Ok(Some(info)) => Ok(Some(info.blocks_avail.saturating_mul(info.fragment_size))),
-            Ok(None) => Ok(None),
-            Err(error) => {
-                let error = self.error(&error, "cannot query free space of", &root);
-                if error.is_retryable() {
-                    Err(error)
-                } else {
-                    Ok(None)
+        // The root of a target may not exist yet: ask about its nearest existing ancestor.
+        let mut current = Some(self.paths.root());
+        while let Some(remote) = current {
+            match connection.files.fs_info(remote.as_str()).await {
+                Ok(Some(info)) => {
+                    return Ok(Some(info.blocks_avail.saturating_mul(info.fragment_size)));
+                }
+                Ok(None) => return Ok(None),
+                Err(error) if sftp_kind(&error) == ErrorKind::NotFound => {
+                    current = remote_parent(&remote);
+                }
+                Err(error) => {
+                    let error = self.error(&error, "cannot query free space of", &remote);
+                    return if error.is_retryable() {
+                        Err(error)
+                    } else {
+                        Ok(None)
+                    };
                 }
             }
         }
+        Ok(None)
     }
 }
 
@@ -465,6 +489,15 @@ mod tests {
         assert_eq!(to_metadata(&with_mode(0o120_777)).kind, EntryKind::Symlink);
         assert_eq!(to_metadata(&with_mode(0o140_755)).kind, EntryKind::Other);
         assert_eq!(to_metadata(&with_mode(0o060_600)).kind, EntryKind::Other);
+    }
+
+    #[test]
+    fn parents_climb_to_the_root_or_a_drive() {
+        assert_eq!(remote_parent("/srv/data/x").as_deref(), Some("/srv/data"));
+        assert_eq!(remote_parent("/srv/").as_deref(), Some("/"));
+        assert_eq!(remote_parent("/"), None);
+        assert_eq!(remote_parent("/C:/Users").as_deref(), Some("/C:"));
+        assert_eq!(remote_parent("/C:/"), None);
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //! and no backslashes, so the mapped path always lies under the root as text. A symlink on the
 //! server can still point elsewhere; ferry never follows one itself (metadata and listings use
 //! `lstat`), and what the server does with a symlinked directory is the server's concern.
+//! One caveat for writers: the server resolves symlinks in the *parent* components of a path
+//! (SFTP has no `openat`/`O_NOFOLLOW`), so writing `a/file` where `a` is a symlink on the
+//! server writes wherever `a` points. A copy must therefore never create entries below a path
+//! it created (or found) as a symlink; `metadata` tells it what each path is.
 
 use crate::exec::transport::RelativePath;
 
