@@ -9,6 +9,7 @@ use crate::exec::copy::{
     CopyError, CopyOutcome, ProgressSink, copy_migration, prepare_target_root,
 };
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
+use crate::exec::runner::live::LiveStats;
 use crate::exec::runner::preview::{Action, has_changes, scan_migration, storage_outdated};
 use crate::exec::runner::{RunContext, RunEvent};
 use crate::plan::valid::Migration;
@@ -108,7 +109,21 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
             Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
         },
     });
-    let copied = with_heartbeat(&mut lock, HEARTBEAT_INTERVAL, copy(context, migration)).await;
+    let live = LiveStats::default();
+    let record_live = || {
+        // Progress is informative; a failed write is retried at the next heartbeat.
+        let _ = store.record_progress(name, &live.snapshot());
+    };
+    let copied = with_heartbeat(
+        &mut lock,
+        HEARTBEAT_INTERVAL,
+        record_live,
+        copy(context, migration, &live),
+    )
+    .await;
+    if copied.is_err() {
+        record_live();
+    }
     let result = record(context, migration, copied);
     // The row is deleted on drop too; a failure here leaves a lock a later run takes over.
     let _ = lock.release();
@@ -133,7 +148,11 @@ impl From<CopyError> for Stop {
     }
 }
 
-async fn copy(context: &RunContext<'_>, migration: &Migration) -> Result<CopyOutcome, Stop> {
+async fn copy(
+    context: &RunContext<'_>,
+    migration: &Migration,
+    live: &LiveStats,
+) -> Result<CopyOutcome, Stop> {
     let name = migration.name.as_str();
     let source_end = Endpoint::source(context.plan, migration);
     let target_end = Endpoint::target(context.plan, migration);
@@ -164,7 +183,7 @@ async fn copy(context: &RunContext<'_>, migration: &Migration) -> Result<CopyOut
     );
     let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
     prepare_target_root(name, &*target, context.store, &roots).await?;
-    let progress = progress_sink(context);
+    let progress = progress_sink(context, live.clone());
     let outcome = copy_migration(
         name,
         Arc::clone(&source),
@@ -238,10 +257,11 @@ pub fn stats_of(outcome: &CopyOutcome) -> MigrationStats {
     }
 }
 
-/// Drives `work` to its end, refreshing the lock's heartbeat every `every`.
+/// Drives `work` to its end, refreshing the lock's heartbeat and calling `on_beat` every `every`.
 pub(super) async fn with_heartbeat<T>(
     lock: &mut LockGuard,
     every: Duration,
+    mut on_beat: impl FnMut(),
     work: impl Future<Output = T>,
 ) -> T {
     let mut work = std::pin::pin!(work);
@@ -254,14 +274,18 @@ pub(super) async fn with_heartbeat<T>(
             _ = interval.tick() => {
                 // A missed heartbeat only matters after minutes; the next tick tries again.
                 let _ = lock.heartbeat();
+                on_beat();
             }
         }
     }
 }
 
-fn progress_sink(context: &RunContext<'_>) -> ProgressSink {
+fn progress_sink(context: &RunContext<'_>, live: LiveStats) -> ProgressSink {
     let observer = Arc::clone(&context.observer);
-    ProgressSink::new(move |event| observer(RunEvent::Progress(event)))
+    ProgressSink::new(move |event| {
+        live.observe(&event);
+        observer(RunEvent::Progress(event));
+    })
 }
 
 /// Who holds the lock, as shown to another run: `ferry run` and the user, when known.

@@ -7,6 +7,7 @@
 //! changes are copied (delta sync). Nothing here prints: events go to the caller's observer.
 
 pub mod jobs;
+mod live;
 mod migration;
 pub mod options;
 pub mod prepare;
