@@ -157,12 +157,12 @@ async fn copy(
     let source_end = Endpoint::source(context.plan, migration);
     let target_end = Endpoint::target(context.plan, migration);
     let jobs = mount_jobs(source_end.workload, migration).map_err(|error| Stop::Failed {
-        message: format!("migration {name}: {error}"),
+        message: error.to_string(),
         retryable: false,
     })?;
     let connect_failed = |error: crate::exec::connect::ConnectError| Stop::Failed {
         retryable: error.is_retryable(),
-        message: format!("migration {name}: {error}"),
+        message: error.to_string(),
     };
     let password = |end: &Endpoint| context.secrets.password(end.role, end.name);
     let opened = async {
@@ -226,7 +226,7 @@ fn record(
             match store.finish_migration(name, &stats, &storage) {
                 Ok(_) => MigrationResult::Succeeded(outcome),
                 Err(error) => failure(
-                    format!("migration {name}: copied, but the state could not record it: {error}"),
+                    format!("copied, but the state could not record it: {error}"),
                     true,
                 ),
             }
@@ -240,7 +240,14 @@ fn record(
             let _ = store.set_migration_state(name, MigrationState::Error, Some(&interrupted));
             MigrationResult::Interrupted
         }
-        Err(Stop::Failed { message, retryable }) => failure(message, retryable),
+        Err(Stop::Failed { message, retryable }) => {
+            // The report names the migration already; engine errors start with it too.
+            let prefix = format!("migration {name}: ");
+            let message = message
+                .strip_prefix(&prefix)
+                .map_or(message.clone(), str::to_string);
+            failure(message, retryable)
+        }
     }
 }
 

@@ -129,3 +129,35 @@ fn only_runs_the_named_migration_and_a_changed_ip_is_refused() {
         "nothing ran"
     );
 }
+
+#[test]
+fn a_workload_without_a_connection_fails_its_migration_naming_the_key_to_add() {
+    let ferry = demo();
+    let plan_path = ferry.directory().join("plans/demo.yaml");
+    let plan = std::fs::read_to_string(&plan_path).expect("plan");
+    let without = plan.replace(
+        "      connection: { local: { path: ./demo-out/aws-web-01 } }\n",
+        "",
+    );
+    assert_ne!(without, plan);
+    std::fs::write(&plan_path, without).expect("drop a connection");
+    let outcome = ferry.run_with(&["run", "plans/demo.yaml"]);
+    assert_eq!(outcome.code, 1, "{}", outcome.snapshot());
+    assert!(
+        outcome
+            .stdout
+            .contains("web-01: target `aws-web-01` has no connection")
+            && outcome
+                .stdout
+                .contains("add `targets.aws-web-01.vm.connection` to the plan"),
+        "{}",
+        outcome.stdout
+    );
+    // The other migration is not held back.
+    assert!(
+        ferry
+            .directory()
+            .join("plans/demo-out/vsphere-db-01/etc/hostname")
+            .exists()
+    );
+}
