@@ -4,7 +4,9 @@ use crate::cli::{Cli, Command};
 
 pub mod check;
 pub mod explain;
+pub mod plan;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod state;
 
@@ -29,7 +31,8 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Explain(args) => explain::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Schema => Ok(schema::run()),
-        Command::Run(_) | Command::Plan(_) => Err(miette::miette!("not built yet")),
+        Command::Run(args) => run::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
         Command::State(args) => state::run(args),
     }

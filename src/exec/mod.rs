@@ -1,6 +1,9 @@
 //! Executing a `ValidPlan`: moving, verifying and recording the selected mounts' data.
 
+pub mod connect;
 pub mod copy;
 pub mod ledger;
 pub mod memory_ledger;
+pub mod runner;
+pub mod secrets;
 pub mod transport;

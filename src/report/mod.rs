@@ -3,10 +3,11 @@
 
 pub mod diagnostics;
 pub mod explain;
+pub mod plan_view;
+pub mod progress;
+pub mod run_output;
 pub mod run_report;
 pub mod state_view;
-
-pub mod progress;
 
 /// Prints an error that stopped a command (exit status 2), with its cause chain.
 pub fn print_command_error(report: &miette::Report) {

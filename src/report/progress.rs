@@ -202,6 +202,19 @@ impl ProgressReporter {
         ProgressSink::new(move |event| reporter.show(&event))
     }
 
+    /// Prints a line on stderr, above the bars when they are drawn.
+    pub fn println(&self, line: &str) {
+        match &*self.lock() {
+            Display::Bars { multi, .. } if multi.println(line).is_ok() => {}
+            _ => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+
     /// Leaves finished bars on screen and stops drawing.
     pub fn finish(&self) {
         if let Display::Bars { bars, .. } = &mut *self.lock() {

@@ -94,6 +94,43 @@ impl Store {
         })
     }
 
+    /// Opens an existing state file read-only (`ferry plan`): no schema upgrade, no pragma that
+    /// writes; a file of an older or newer schema is refused rather than changed.
+    pub fn open_read_only(path: &Path) -> Result<Store, StateError> {
+        check_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection =
+            Connection::open_with_flags(path, flags).map_err(|error| StateError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(error.to_string()),
+            })?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        let not_ferry = |reason: String| StateError::NotFerryDatabase {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let identity =
+            schema::identify(&connection).map_err(|error| not_ferry(error.to_string()))?;
+        if identity.application_id != APPLICATION_ID || identity.user_version < SCHEMA_VERSION {
+            return Err(not_ferry(
+                "it is not a ferry state database of this version; `ferry run` or `ferry state list` upgrades it".to_string(),
+            ));
+        }
+        if identity.user_version > SCHEMA_VERSION {
+            return Err(StateError::TooNew {
+                path: path.to_path_buf(),
+                found: identity.user_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                connection: Mutex::new(connection),
+            }),
+        })
+    }
+
     /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path

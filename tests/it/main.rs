@@ -4,5 +4,6 @@ mod support;
 
 mod check;
 mod explain;
+mod run;
 mod sftp;
 mod state;

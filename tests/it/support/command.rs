@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// The repository root (where `plans/` and `schema/` live).
 pub fn repository_root() -> PathBuf {
@@ -75,16 +75,58 @@ impl Ferry {
 
     /// Runs `ferry` in another working directory (the repository root, for stable relative paths).
     pub fn run_in(&self, working_directory: &Path) -> Outcome {
-        let output = Command::new(env!("CARGO_BIN_EXE_ferry"))
-            .args(&self.arguments)
+        let output = self
+            .command(working_directory, &self.arguments)
+            .output()
+            .expect("run the ferry binary");
+        self.outcome(output)
+    }
+
+    /// Runs `ferry` with other arguments in the same working directory and environment (for
+    /// several steps in one directory: run, re-run, plan, report).
+    pub fn run_with<S: AsRef<std::ffi::OsStr>>(&self, arguments: &[S]) -> Outcome {
+        let output = self
+            .command(self.directory.path(), arguments)
+            .output()
+            .expect("run the ferry binary");
+        self.outcome(output)
+    }
+
+    /// Starts `ferry` with these arguments in the working directory, stdout and stderr piped,
+    /// so a test can signal it mid-run.
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(&self, arguments: &[S]) -> Child {
+        self.command(self.directory.path(), arguments)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the ferry binary")
+    }
+
+    /// Collects a spawned `ferry`'s outcome.
+    pub fn wait(&self, child: Child) -> Outcome {
+        let output = child.wait_with_output().expect("wait for ferry");
+        self.outcome(output)
+    }
+
+    /// `ferry` with a clean environment (no colour, fixed width) and no stdin.
+    fn command<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        working_directory: &Path,
+        arguments: &[S],
+    ) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ferry"));
+        command
+            .args(arguments)
             .current_dir(working_directory)
             .env_remove("FERRY_STATE")
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100")
             .envs(self.environment.iter().map(|(key, value)| (key, value)))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the ferry binary");
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn outcome(&self, output: std::process::Output) -> Outcome {
         Outcome {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -1,4 +1,4 @@
-//! Shared test support: the `ferry` command builder and the real test servers' addresses.
+//! Shared test support: the `ferry` command builder and the real test servers.
 
 pub mod command;
 pub mod servers;

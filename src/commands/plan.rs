@@ -1,0 +1,109 @@
+//! `ferry plan`: what `ferry run` would do, per migration, moving no data and changing no state
+//! (the state file is opened read-only, and not created). Exit 0 nothing to do, 2 work pending
+//! with `--detailed-exitcode` (0 without), 1 errors.
+
+use miette::IntoDiagnostic;
+
+use crate::cli::PlanArgs;
+use crate::commands::ExitStatus;
+use crate::commands::run::{usable_plan, with_diagnostics};
+use crate::commands::state::state_error;
+use crate::exec::copy::CopyOptions;
+use crate::exec::ledger::Ledger;
+use crate::exec::memory_ledger::MemoryLedger;
+use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics};
+use crate::exec::runner::preview::{preview_migration, storage_outdated};
+use crate::plan::load;
+use crate::report::{plan_view, run_output};
+use crate::state::Store;
+
+/// Runs `ferry plan`.
+pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
+    let checked = load::check_file(&args.plan)?;
+    let Some((plan, tree)) = usable_plan(&checked) else {
+        run_output::print_plan_diagnostics(&checked.report);
+        return Ok(ExitStatus::Failure);
+    };
+    let store = if args.state.path.exists() {
+        Some(Store::open_read_only(&args.state.path).map_err(state_error)?)
+    } else {
+        None
+    };
+    if let Some(store) = &store {
+        let diagnostics = recorded_ip_diagnostics(plan, store, tree).map_err(state_error)?;
+        if !diagnostics.is_empty() {
+            run_output::print_plan_diagnostics(&with_diagnostics(&checked, diagnostics));
+            return Ok(ExitStatus::Failure);
+        }
+    }
+    let mut missing = Vec::new();
+    let secrets: Vec<_> = plan
+        .migrations
+        .iter()
+        .map(|migration| {
+            migration_secrets(plan, &[migration], tree)
+                .map_err(|diagnostics| missing.extend(diagnostics))
+                .ok()
+        })
+        .collect();
+    let memory_ledger = MemoryLedger::new();
+    let ledger: &dyn Ledger = match &store {
+        Some(store) => store,
+        None => &memory_ledger,
+    };
+    let mut states = Vec::with_capacity(plan.migrations.len());
+    for migration in &plan.migrations {
+        let (state, selection_changed) = match &store {
+            Some(store) => match store.find_migration(&migration.name).map_err(state_error)? {
+                Some(record) => (
+                    Some(record.state),
+                    storage_outdated(store, plan, migration).map_err(state_error)?,
+                ),
+                None => (None, false),
+            },
+            None => (None, false),
+        };
+        states.push((state, selection_changed));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    let options = CopyOptions::default();
+    let previews = runtime.block_on(async {
+        let mut previews = Vec::with_capacity(plan.migrations.len());
+        for ((migration, state), secrets) in plan.migrations.iter().zip(&states).zip(&secrets) {
+            previews.push(
+                preview_migration(
+                    plan,
+                    migration,
+                    state.0,
+                    state.1,
+                    ledger,
+                    secrets.as_ref(),
+                    &options,
+                )
+                .await,
+            );
+        }
+        previews
+    });
+    runtime.shutdown_background();
+
+    if !missing.is_empty() {
+        run_output::print_plan_diagnostics(&with_diagnostics(&checked, missing));
+    }
+    let state_shown = store
+        .as_ref()
+        .map(|store| store.path().display().to_string());
+    let text = plan_view::render(&checked.report.path, state_shown.as_deref(), &previews);
+    plan_view::print(&text).into_diagnostic()?;
+    let errors = previews.iter().any(|preview| preview.scan.is_err());
+    Ok(if errors {
+        ExitStatus::Failure
+    } else if args.detailed_exitcode && previews.iter().any(|preview| preview.is_pending()) {
+        ExitStatus::Pending
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,194 @@
+//! Opening a workload's `FileTree` from its plan `connection` (`local` directory or `sftp` server).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::exec::copy::RetryPolicy;
+use crate::exec::transport::local::LocalTree;
+use crate::exec::transport::sftp::SftpTree;
+use crate::exec::transport::{ErrorKind, FileTree, TransportError};
+use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
+use crate::plan::yaml::escape_pointer_segment;
+
+/// Which end of a migration a workload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Source,
+    /// A target's `vm`.
+    Target,
+}
+
+impl Role {
+    /// How messages name a workload in this role.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Target => "target",
+        }
+    }
+}
+
+/// A workload together with its role and its name (the plan key of the source or target).
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'plan> {
+    pub role: Role,
+    pub name: &'plan str,
+    pub workload: &'plan Workload,
+}
+
+impl<'plan> Endpoint<'plan> {
+    /// A migration's source.
+    pub fn source(plan: &'plan ValidPlan, migration: &'plan Migration) -> Self {
+        Self {
+            role: Role::Source,
+            name: &migration.source,
+            workload: plan.source_of(migration),
+        }
+    }
+
+    /// A migration's target VM.
+    pub fn target(plan: &'plan ValidPlan, migration: &'plan Migration) -> Self {
+        Self {
+            role: Role::Target,
+            name: &migration.target,
+            workload: &plan.target_of(migration).vm,
+        }
+    }
+
+    /// The JSON pointer of a workload in the plan: `/sources/NAME` or `/targets/NAME/vm`.
+    pub fn pointer_of(role: Role, name: &str) -> String {
+        match role {
+            Role::Source => format!("/sources/{}", escape_pointer_segment(name)),
+            Role::Target => format!("/targets/{}/vm", escape_pointer_segment(name)),
+        }
+    }
+
+    /// Where its `connection` key belongs, as a user reads it: `sources.web-01.connection`.
+    pub fn connection_key(&self) -> String {
+        match self.role {
+            Role::Source => format!("sources.{}.connection", self.name),
+            Role::Target => format!("targets.{}.vm.connection", self.name),
+        }
+    }
+}
+
+/// Whether opening a tree may create its local root directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// A run's target: a missing local directory is created.
+    Create,
+    /// Sources, and anything `ferry plan` reads: nothing is created.
+    Existing,
+}
+
+/// A workload's data could not be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "{} `{name}` has no connection, so ferry cannot reach its data; add `{key}` to the plan, e.g. `connection: {{ local: {{ path: ./data/{name} }} }}` or `connection: {{ sftp: {{ port: 22 }} }}`", .role.noun()
+    )]
+    NoConnection {
+        role: Role,
+        name: String,
+        key: String,
+    },
+    #[error("{} `{name}`: {error}", .role.noun())]
+    Transport {
+        role: Role,
+        name: String,
+        #[source]
+        error: TransportError,
+    },
+}
+
+impl ConnectError {
+    /// Whether trying again, unchanged, may succeed (a dropped or timed-out connection).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::NoConnection { .. } => false,
+            Self::Transport { error, .. } => error.is_retryable(),
+        }
+    }
+
+    /// Whether the local directory is simply not there yet (a target before its first run).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Transport { error, .. } if error.kind == ErrorKind::NotFound)
+    }
+}
+
+/// Opens the workload's tree: `local` is the directory itself (absolute already), `sftp` logs in
+/// at the workload's IP with its username and `password` (resolved by `exec::secrets`).
+pub async fn open_tree(
+    endpoint: Endpoint<'_>,
+    password: Option<&SecretString>,
+    mode: OpenMode,
+) -> Result<Arc<dyn FileTree>, ConnectError> {
+    let failed = |error: TransportError| ConnectError::Transport {
+        role: endpoint.role,
+        name: endpoint.name.to_string(),
+        error,
+    };
+    match &endpoint.workload.connection {
+        None => Err(ConnectError::NoConnection {
+            role: endpoint.role,
+            name: endpoint.name.to_string(),
+            key: endpoint.connection_key(),
+        }),
+        Some(Connection::Local { path }) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || match mode {
+                OpenMode::Create => LocalTree::create(&path),
+                OpenMode::Existing => LocalTree::open(&path),
+            })
+            .await
+            .map_err(|error| {
+                failed(TransportError::new(
+                    ErrorKind::Other,
+                    format!("opening the directory stopped: {error}"),
+                ))
+            })?;
+            Ok(Arc::new(opened.map_err(failed)?))
+        }
+        Some(Connection::Sftp(settings)) => {
+            let workload = endpoint.workload;
+            let tree = SftpTree::connect(
+                settings,
+                workload.ip,
+                &workload.credentials.username,
+                password,
+                endpoint.name,
+            )
+            .await
+            .map_err(failed)?;
+            Ok(Arc::new(tree))
+        }
+    }
+}
+
+/// [`open_tree`], retrying transient failures (a dropped or timed-out connection) with doubling
+/// backoff, at most `retry.retries` times.
+pub async fn open_tree_retrying(
+    endpoint: Endpoint<'_>,
+    password: Option<&SecretString>,
+    mode: OpenMode,
+    retry: RetryPolicy,
+) -> Result<Arc<dyn FileTree>, ConnectError> {
+    let mut backoff = retry.first_backoff;
+    let mut retries = 0;
+    loop {
+        match open_tree(endpoint, password, mode).await {
+            Err(error) if error.is_retryable() && retries < retry.retries => {
+                retries += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2);
+            }
+            opened => return opened,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.noun())
+    }
+}

@@ -1,0 +1,77 @@
+//! What a run checks before any data moves: the `--only` names, the state-aware IP rules, and
+//! every password the selected migrations' connections need.
+
+use crate::exec::connect::Endpoint;
+use crate::exec::secrets::{self, Secrets};
+use crate::plan::diagnostic::Diagnostic;
+use crate::plan::suggest::did_you_mean;
+use crate::plan::valid::{Migration, ValidPlan};
+use crate::plan::yaml::Locate;
+use crate::state::{StateError, Store};
+
+/// `--only` named a migration the plan does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the plan has no migration named `{name}`{}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+pub struct UnknownMigration {
+    pub name: String,
+    pub suggestion: Option<String>,
+}
+
+/// The migrations a run works on, in plan order: all of them, or those `--only` names.
+pub fn select_migrations<'plan>(
+    plan: &'plan ValidPlan,
+    only: &[String],
+) -> Result<Vec<&'plan Migration>, Vec<UnknownMigration>> {
+    let names: Vec<&str> = plan
+        .migrations
+        .iter()
+        .map(|migration| migration.name.as_str())
+        .collect();
+    let unknown: Vec<UnknownMigration> = only
+        .iter()
+        .filter(|name| !names.contains(&name.as_str()))
+        .map(|name| UnknownMigration {
+            name: name.clone(),
+            suggestion: did_you_mean(name, names.iter().copied()).map(str::to_string),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    Ok(plan
+        .migrations
+        .iter()
+        .filter(|migration| only.is_empty() || only.contains(&migration.name))
+        .collect())
+}
+
+/// The `ip-changed` and `ip-recorded-elsewhere` diagnostics of the plan's sources against state.
+pub fn recorded_ip_diagnostics(
+    plan: &ValidPlan,
+    store: &Store,
+    locator: &dyn Locate,
+) -> Result<Vec<Diagnostic>, StateError> {
+    let sources: Vec<(String, String)> = plan
+        .sources
+        .iter()
+        .map(|(name, source)| (name.clone(), source.ip.to_string()))
+        .collect();
+    crate::state::rules::check_recorded_ips(store, &sources, locator)
+}
+
+/// Resolves the passwords both ends of every given migration need, or the `missing-secret`
+/// diagnostics of every one that is missing.
+pub fn migration_secrets(
+    plan: &ValidPlan,
+    migrations: &[&Migration],
+    locator: &dyn Locate,
+) -> Result<Secrets, Vec<Diagnostic>> {
+    let endpoints = migrations.iter().flat_map(|migration| {
+        [
+            Endpoint::source(plan, migration),
+            Endpoint::target(plan, migration),
+        ]
+    });
+    secrets::resolve_secrets(endpoints)
+        .map_err(|missing| secrets::missing_secret_diagnostics(&missing, locator))
+}

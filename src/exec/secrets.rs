@@ -1,0 +1,188 @@
+//! Resolving the passwords (`{ env }`, `{ file }`, plain) of the workloads whose connections need
+//! them, reporting every missing one at once as `missing-secret` diagnostics. Values never leave
+//! a `SecretString`.
+
+use std::collections::HashMap;
+
+use crate::exec::connect::{Endpoint, Role};
+use crate::plan::codes::Code;
+use crate::plan::diagnostic::Diagnostic;
+use crate::plan::valid::{Connection, SecretRef, SecretString, Workload};
+use crate::plan::yaml::Locate;
+
+/// Whether a workload's connection needs its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordNeed {
+    /// A local directory (or no connection): no secret is read.
+    None,
+    /// SFTP with a private key: the password is used when it resolves (an encrypted key, or the
+    /// key refused), and its absence is not an error.
+    Optional,
+    /// SFTP without a key: password login.
+    Required,
+}
+
+/// What a workload's connection needs.
+pub fn password_need(workload: &Workload) -> PasswordNeed {
+    match &workload.connection {
+        None | Some(Connection::Local { .. }) => PasswordNeed::None,
+        Some(Connection::Sftp(settings)) if settings.key.is_some() => PasswordNeed::Optional,
+        Some(Connection::Sftp(_)) => PasswordNeed::Required,
+    }
+}
+
+/// A password that could not be resolved. Names the reference (variable or file), never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSecret {
+    pub role: Role,
+    pub workload: String,
+    /// Why it could not be resolved, e.g. "the environment variable `WEB01_PASSWORD` is not set".
+    pub reason: String,
+    /// What would fix it.
+    pub help: String,
+}
+
+impl MissingSecret {
+    /// The JSON pointer of the password in the plan.
+    pub fn pointer(&self) -> String {
+        format!(
+            "{}/credentials/password",
+            Endpoint::pointer_of(self.role, &self.workload)
+        )
+    }
+}
+
+/// The resolved passwords, by workload.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    passwords: HashMap<(Role, String), SecretString>,
+}
+
+impl Secrets {
+    /// The resolved password of a workload, when its connection needed one and it resolved.
+    pub fn password(&self, role: Role, workload: &str) -> Option<&SecretString> {
+        self.passwords.get(&(role, workload.to_string()))
+    }
+}
+
+/// Resolves the passwords the given endpoints' connections need. Every required password that
+/// cannot be resolved is returned at once.
+pub fn resolve_secrets<'plan>(
+    endpoints: impl IntoIterator<Item = Endpoint<'plan>>,
+) -> Result<Secrets, Vec<MissingSecret>> {
+    let mut secrets = Secrets::default();
+    let mut missing = Vec::new();
+    for endpoint in endpoints {
+        let key = (endpoint.role, endpoint.name.to_string());
+        if secrets.passwords.contains_key(&key)
+            || missing
+                .iter()
+                .any(|known: &MissingSecret| known.role == key.0 && known.workload == key.1)
+        {
+            continue;
+        }
+        let need = password_need(endpoint.workload);
+        if need == PasswordNeed::None {
+            continue;
+        }
+        match resolve(&endpoint.workload.credentials.password) {
+            Ok(value) => {
+                secrets.passwords.insert(key, value);
+            }
+            Err((reason, help)) if need == PasswordNeed::Required => missing.push(MissingSecret {
+                role: endpoint.role,
+                workload: endpoint.name.to_string(),
+                reason,
+                help,
+            }),
+            Err(_) => {}
+        }
+    }
+    if missing.is_empty() {
+        Ok(secrets)
+    } else {
+        Err(missing)
+    }
+}
+
+/// Resolves one reference: `(reason, help)` when it cannot be.
+pub fn resolve(secret: &SecretRef) -> Result<SecretString, (String, String)> {
+    match secret {
+        SecretRef::Plain(value) => Ok(value.clone()),
+        SecretRef::Env(name) => {
+            let help = format!("set `{name}` in ferry's environment, e.g. `export {name}=...`");
+            match std::env::var(name) {
+                Ok(value) if value.is_empty() => {
+                    Err((format!("the environment variable `{name}` is empty"), help))
+                }
+                Ok(value) => Ok(SecretString::new(value)),
+                Err(std::env::VarError::NotPresent) => Err((
+                    format!("the environment variable `{name}` is not set"),
+                    help,
+                )),
+                Err(std::env::VarError::NotUnicode(_)) => Err((
+                    format!("the environment variable `{name}` is not valid UTF-8"),
+                    help,
+                )),
+            }
+        }
+        SecretRef::File(path) => {
+            let shown = path.display();
+            let help = format!(
+                "write the password to {shown} (readable only by you, `chmod 600`); a trailing newline is ignored"
+            );
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let Ok(mut value) = String::from_utf8(bytes) else {
+                        return Err((format!("the secret file {shown} is not UTF-8 text"), help));
+                    };
+                    if value.ends_with('\n') {
+                        value.pop();
+                        if value.ends_with('\r') {
+                            value.pop();
+                        }
+                    }
+                    if value.is_empty() {
+                        return Err((format!("the secret file {shown} is empty"), help));
+                    }
+                    Ok(SecretString::new(value))
+                }
+                Err(error) => {
+                    let why = match error.kind() {
+                        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        kind => kind.to_string(),
+                    };
+                    Err((format!("cannot read the secret file {shown}: {why}"), help))
+                }
+            }
+        }
+    }
+}
+
+/// The `missing-secret` diagnostics, each labelled at the password's place in the plan.
+pub fn missing_secret_diagnostics(
+    missing: &[MissingSecret],
+    locator: &dyn Locate,
+) -> Vec<Diagnostic> {
+    missing
+        .iter()
+        .map(|secret| {
+            let span = locator.locate(&secret.pointer()).value;
+            Diagnostic::new(
+                Code::MissingSecret,
+                format!(
+                    "the password of {} `{}` is needed by its sftp connection, but {}",
+                    secret.role.noun(),
+                    secret.workload,
+                    secret.reason
+                ),
+            )
+            .with_label(span, "this password cannot be resolved")
+            .with_help(secret.help.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! `ferry plan`'s output: per migration, what `ferry run` would do and how many files and bytes
+//! it would copy, skip and delete. A pure renderer plus a print.
+
+use std::io::Write;
+
+use crate::exec::copy::MountPreview;
+use crate::exec::runner::preview::{Action, MigrationPreview};
+use crate::report::run_report::{human_bytes, state_word};
+
+fn files(count: u64) -> String {
+    format!("{count} {}", if count == 1 { "file" } else { "files" })
+}
+
+fn mount_line(mount: &MountPreview, width: usize) -> String {
+    let mut line = format!(
+        "    {:width$}  copy {} ({})",
+        mount.mount,
+        files(mount.files_to_copy),
+        human_bytes(mount.bytes_to_copy)
+    );
+    if mount.files_to_resume > 0 {
+        line.push_str(&format!(", {} resumed", mount.files_to_resume));
+    }
+    line.push_str(&format!(
+        "; skip {} ({}) unchanged; delete {}",
+        files(mount.files_unchanged),
+        human_bytes(mount.bytes_unchanged),
+        mount.to_remove.len()
+    ));
+    if !mount.excluded.is_empty() {
+        line.push_str(&format!("; not descended: {}", mount.excluded.join(", ")));
+    }
+    if !mount.special_skipped.is_empty() {
+        line.push_str(&format!(
+            "; {} special files not copied",
+            mount.special_skipped.len()
+        ));
+    }
+    line
+}
+
+/// Renders the previews and a summary line. `plan` and `state` name the files read.
+pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
+    let mut text = match state {
+        Some(state) => format!("Plan {plan}, state {state}\n\n"),
+        None => format!("Plan {plan}, no state yet (nothing has run)\n\n"),
+    };
+    for preview in previews {
+        let state = preview.state.map_or("not in state", state_word);
+        text.push_str(&format!(
+            "{}: {} ({} -> {}, {state})\n",
+            preview.name,
+            preview.action.as_str(),
+            preview.source,
+            preview.target
+        ));
+        match &preview.scan {
+            Ok(scan) => {
+                let width = scan
+                    .mounts
+                    .iter()
+                    .map(|mount| mount.mount.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                for mount in &scan.mounts {
+                    text.push_str(&mount_line(mount, width));
+                    text.push('\n');
+                }
+            }
+            Err(reason) => text.push_str(&format!("    not scanned: {reason}\n")),
+        }
+    }
+    let count = |action: Action| {
+        previews
+            .iter()
+            .filter(|preview| preview.action == action)
+            .count()
+    };
+    text.push_str(&format!(
+        "\n{} to start, {} to resume, {} to sync, {} with nothing to do.\n",
+        count(Action::Start),
+        count(Action::Resume),
+        count(Action::Sync),
+        count(Action::NothingToDo)
+    ));
+    text
+}
+
+/// Prints the rendered plan to stdout.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,205 @@
+//! Interruptions: `kill -9` mid-copy then a re-run resumes the big file and ends byte-identical
+//! with nothing left `running`; Ctrl-C exits 130 with a resumable `error` "interrupted".
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{entries, migration_state};
+use crate::support::command::Ferry;
+
+const MIB: usize = 1024 * 1024;
+
+/// A plan with one migration (`big`) from `source/` to `out/`: a 64 MiB file first in the listing
+/// and 32 files of 2 MiB, pseudo-random so nothing compresses or repeats.
+fn big_plan() -> Ferry {
+    let ferry = Ferry::new().file(
+        "plan.yaml",
+        "version: 1
+sources:
+  big:
+    ip: 192.0.2.50
+    credentials: { username: root, password: { env: BIG_PASSWORD } }
+    mountpoints: [{ name: /, size: 1 GiB }]
+    connection: { local: { path: ./source } }
+targets:
+  vm:
+    cloud: vsphere
+    credentials: { username: admin, password: { env: VSPHERE_PASSWORD } }
+    vm:
+      ip: 198.51.100.50
+      credentials: { username: root, password: { env: VM_PASSWORD } }
+      connection: { local: { path: ./out } }
+migrations:
+  - { name: big, source: big, target: vm, mounts: [/] }
+",
+    );
+    let source = ferry.directory().join("source");
+    std::fs::create_dir_all(source.join("small")).expect("create the source");
+    write_random(&source.join("a-big.bin"), 64 * MIB, 1);
+    for index in 0..32 {
+        write_random(
+            &source.join(format!("small/{index:02}.bin")),
+            2 * MIB,
+            100 + index as u64,
+        );
+    }
+    ferry
+}
+
+fn write_random(path: &Path, length: usize, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create a file"));
+    let mut written = 0;
+    while written < length {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        file.write_all(&state.to_le_bytes()).expect("write");
+        written += 8;
+    }
+    file.flush().expect("flush");
+}
+
+/// The big file's temporary copy on the target, once it holds at least `bytes`.
+fn wait_for_partial(out: &Path, bytes: u64) -> PathBuf {
+    let partial = out.join(".a-big.bin.ferry-partial");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if std::fs::metadata(&partial).is_ok_and(|metadata| metadata.len() >= bytes) {
+            return partial;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the big file's copy never reached {bytes} bytes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &std::process::Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal ferry");
+}
+
+#[test]
+fn kill_9_mid_copy_then_a_rerun_resumes_and_ends_byte_identical() {
+    let ferry = big_plan();
+    let out = ferry.directory().join("out");
+    let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
+    wait_for_partial(&out, 4 * MIB as u64);
+    signal(&child, libc::SIGKILL);
+    let killed = ferry.wait(child);
+    assert_eq!(killed.code, -1, "killed by a signal: {}", killed.snapshot());
+    assert!(
+        !out.join("a-big.bin").exists(),
+        "a half-written file never sits under its final name"
+    );
+
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    assert!(
+        rerun
+            .stderr
+            .contains("migration big: an earlier run stopped while it was running"),
+        "{}",
+        rerun.stderr
+    );
+    // The big file continued from its partial copy instead of starting from zero.
+    assert!(
+        rerun.stderr.contains("`a-big.bin` continues after"),
+        "{}",
+        rerun.stderr
+    );
+    assert!(rerun.stderr.contains(", 1 resumed,"), "{}", rerun.stderr);
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+    assert_eq!(
+        migration_state(&ferry, "big"),
+        ("success".to_string(), None)
+    );
+    let listed = ferry.run_with(&["state", "list"]);
+    assert!(!listed.stdout.contains("running"), "{}", listed.stdout);
+}
+
+#[test]
+fn ctrl_c_exits_130_leaves_a_resumable_error_and_a_rerun_completes() {
+    let ferry = big_plan();
+    let out = ferry.directory().join("out");
+    let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
+    wait_for_partial(&out, 2 * MIB as u64);
+    signal(&child, libc::SIGINT);
+    let interrupted = ferry.wait(child);
+    assert_eq!(interrupted.code, 130, "{}", interrupted.snapshot());
+    assert!(
+        interrupted
+            .stderr
+            .contains("migration big: interrupted; run again to resume"),
+        "{}",
+        interrupted.stderr
+    );
+    // The report printed at the end shows it.
+    assert!(
+        interrupted.stdout.contains("interrupted"),
+        "{}",
+        interrupted.stdout
+    );
+    let (state, error) = migration_state(&ferry, "big");
+    assert_eq!(state, "error");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|error| error.starts_with("interrupted")),
+        "{error:?}"
+    );
+
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    assert!(
+        rerun.stderr.contains("migration big: resuming"),
+        "{}",
+        rerun.stderr
+    );
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+    assert_eq!(
+        migration_state(&ferry, "big"),
+        ("success".to_string(), None)
+    );
+}
+
+#[test]
+fn a_second_run_does_not_touch_a_migration_another_run_holds() {
+    let ferry = big_plan();
+    let out = ferry.directory().join("out");
+    let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
+    wait_for_partial(&out, MIB as u64);
+    let second = ferry.run_with(&["run", "plan.yaml"]);
+    signal(&child, libc::SIGINT);
+    let first = ferry.wait(child);
+    assert_eq!(second.code, 1, "{}", second.snapshot());
+    assert!(
+        second
+            .stderr
+            .contains("migration `big` is locked by ferry run"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("an earlier run stopped"),
+        "a live run is not recovered: {}",
+        second.stderr
+    );
+    assert_eq!(first.code, 130, "{}", first.snapshot());
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+}
