@@ -1,0 +1,1 @@
+mod object_store;
