@@ -112,8 +112,7 @@ mod tests {
     fn s3_on_azure_suggests_azblob_and_azblob_on_aws_suggests_s3() {
         let mut plan = sample_plan();
         plan["targets"]["azure-1"]["vm"]["connection"] = json!({"s3": {"bucket": "staging"}});
-        plan["targets"]["aws-1"]["vm"]["connection"] =
-            json!({"azblob": {"container": "staging"}});
+        plan["targets"]["aws-1"]["vm"]["connection"] = json!({"azblob": {"container": "staging"}});
         let found = with_code(&plan, Code::ConnectionCloudMismatch);
         assert_eq!(found.len(), 2, "{found:#?}");
         let aws = &found[0];
@@ -123,7 +122,12 @@ mod tests {
             aws.message,
             "the VM of target `aws-1` uses `azblob`, which is azure's object storage, but the target's cloud is `aws`"
         );
-        assert!(aws.help.as_deref().unwrap().starts_with("did you mean `s3`?"));
+        assert!(
+            aws.help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `s3`?")
+        );
         let azure = &found[1];
         assert_eq!(azure.places(), ["key /targets/azure-1/vm/connection/s3"]);
         assert!(
@@ -162,7 +166,11 @@ mod tests {
                 "key /sources/db-01/connection/azblob"
             ]
         );
-        assert!(found[0].message.starts_with("source `web-01` is read over `s3`"));
+        assert!(
+            found[0]
+                .message
+                .starts_with("source `web-01` is read over `s3`")
+        );
         assert_eq!(
             found[1].help.as_deref(),
             Some("reach a source's data with `sftp` or `local`")

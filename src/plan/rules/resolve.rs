@@ -116,11 +116,7 @@ fn resolve_workload(
         os,
         mounts,
         connection: match &workload.connection {
-            Some(connection) => Some(resolve_connection(
-                connection,
-                cloud_credentials,
-                base_dir,
-            )?),
+            Some(connection) => Some(resolve_connection(connection, cloud_credentials, base_dir)?),
             None => None,
         },
     })
@@ -208,7 +204,10 @@ fn resolve_connection(
                     .filter(|region| !region.is_empty())
                     .unwrap_or("us-east-1")
                     .to_string(),
-                endpoint: s3.endpoint.as_deref().map(|endpoint| endpoint.trim().to_string()),
+                endpoint: s3
+                    .endpoint
+                    .as_deref()
+                    .map(|endpoint| endpoint.trim().to_string()),
                 access_key_id: credentials.username.trim().to_string(),
                 secret_access_key: credentials.password.clone(),
             })

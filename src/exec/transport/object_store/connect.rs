@@ -76,8 +76,9 @@ fn configuration_error(message: impl Into<String>) -> TransportError {
 /// A custom endpoint without a trailing `/`, and whether it is plain HTTP (loopback only).
 fn check_endpoint(endpoint: &str) -> TransportResult<(String, bool)> {
     let trimmed = endpoint.trim().trim_end_matches('/');
-    let url = Url::parse(trimmed)
-        .map_err(|error| configuration_error(format!("endpoint `{trimmed}` is not a URL: {error}")))?;
+    let url = Url::parse(trimmed).map_err(|error| {
+        configuration_error(format!("endpoint `{trimmed}` is not a URL: {error}"))
+    })?;
     match url.scheme() {
         "https" => Ok((trimmed.to_string(), false)),
         "http" => {
@@ -108,9 +109,16 @@ fn build_error(what: &str, error: ::object_store::Error, redactor: &Redactor) ->
     configuration_error(redactor.redact(&format!("cannot configure {what}: {error}")))
 }
 
-pub(super) fn open_s3(settings: &S3Settings, secret_access_key: &SecretString) -> TransportResult<Opened> {
+pub(super) fn open_s3(
+    settings: &S3Settings,
+    secret_access_key: &SecretString,
+) -> TransportResult<Opened> {
     let redactor = Redactor::new([secret_access_key.expose()]);
-    let endpoint = settings.endpoint.as_deref().map(check_endpoint).transpose()?;
+    let endpoint = settings
+        .endpoint
+        .as_deref()
+        .map(check_endpoint)
+        .transpose()?;
     let allow_http = endpoint.as_ref().is_some_and(|(_, http)| *http);
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(&settings.bucket)
@@ -161,8 +169,15 @@ pub(super) fn open_s3(settings: &S3Settings, secret_access_key: &SecretString) -
 }
 
 /// `secret` is the account key or the SAS token, as `settings.key` says.
-pub(super) fn open_azure(settings: &AzureBlobSettings, secret: &SecretString) -> TransportResult<Opened> {
-    let endpoint = settings.endpoint.as_deref().map(check_endpoint).transpose()?;
+pub(super) fn open_azure(
+    settings: &AzureBlobSettings,
+    secret: &SecretString,
+) -> TransportResult<Opened> {
+    let endpoint = settings
+        .endpoint
+        .as_deref()
+        .map(check_endpoint)
+        .transpose()?;
     let allow_http = endpoint.as_ref().is_some_and(|(_, http)| *http);
     let account_url = match &endpoint {
         Some((url, _)) => url.clone(),
@@ -217,14 +232,20 @@ fn azure_credential(
             (AzureCredential::AccessKey(key), redactor)
         }
         AzureBlobKey::SasToken(_) => {
-            let pairs = split_sas(secret.expose().trim().trim_start_matches('?')).map_err(|_| {
-                TransportError::new(
-                    ErrorKind::Authentication,
-                    "the SAS token is not a query string such as `sv=...&sig=...`",
-                )
-            })?;
+            let pairs =
+                split_sas(secret.expose().trim().trim_start_matches('?')).map_err(|_| {
+                    TransportError::new(
+                        ErrorKind::Authentication,
+                        "the SAS token is not a query string such as `sv=...&sig=...`",
+                    )
+                })?;
             let mut secrets: Vec<String> = vec![secret.expose().to_string()];
-            secrets.extend(pairs.iter().filter(|(name, _)| name == "sig").map(|(_, value)| value.clone()));
+            secrets.extend(
+                pairs
+                    .iter()
+                    .filter(|(name, _)| name == "sig")
+                    .map(|(_, value)| value.clone()),
+            );
             (AzureCredential::SASToken(pairs), Redactor::new(secrets))
         }
     })
@@ -251,11 +272,23 @@ mod tests {
             check_endpoint("http://127.0.0.1:9000/").unwrap(),
             ("http://127.0.0.1:9000".to_string(), true)
         );
-        assert!(check_endpoint("http://localhost:10000/devstoreaccount1").unwrap().1);
+        assert!(
+            check_endpoint("http://localhost:10000/devstoreaccount1")
+                .unwrap()
+                .1
+        );
         assert!(check_endpoint("http://[::1]:9000").unwrap().1);
         assert!(!check_endpoint("https://s3.example.com").unwrap().1);
-        for refused in ["http://10.0.0.5:9000", "http://s3.example.com", "ftp://127.0.0.1", "not a url"] {
-            assert!(check_endpoint(refused).is_err(), "{refused} must be refused");
+        for refused in [
+            "http://10.0.0.5:9000",
+            "http://s3.example.com",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            assert!(
+                check_endpoint(refused).is_err(),
+                "{refused} must be refused"
+            );
         }
     }
 }

@@ -44,7 +44,9 @@ fn redact_signatures(text: &str) -> String {
         output.push_str(&rest[..index]);
         output.push_str("<redacted>");
         rest = &rest[index..];
-        let end = rest.find(['&', ' ', '"', '\'', ')', '\n']).unwrap_or(rest.len());
+        let end = rest
+            .find(['&', ' ', '"', '\'', ')', '\n'])
+            .unwrap_or(rest.len());
         rest = &rest[end..];
     }
     output.push_str(rest);
@@ -72,6 +74,7 @@ pub(super) fn kind_of_status(status: StatusCode, body: &str) -> ErrorKind {
         StatusCode::FORBIDDEN => ErrorKind::PermissionDenied,
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ErrorKind::Timeout,
         StatusCode::TOO_MANY_REQUESTS => ErrorKind::Connection,
+        StatusCode::NOT_IMPLEMENTED => ErrorKind::Other,
         status if status.is_server_error() => ErrorKind::Connection,
         _ => ErrorKind::Other,
     }
@@ -112,15 +115,18 @@ fn kind_of(error: &::object_store::Error) -> ErrorKind {
     match error {
         Error::NotFound { .. } => ErrorKind::NotFound,
         Error::Unauthenticated { .. } => ErrorKind::Authentication,
-        Error::PermissionDenied { .. } => kind_of_status(StatusCode::FORBIDDEN, forbidden_body(&text)),
+        Error::PermissionDenied { .. } => {
+            kind_of_status(StatusCode::FORBIDDEN, forbidden_body(&text))
+        }
         _ => status_in(&text).map_or(ErrorKind::Other, |status| kind_of_status(status, &text)),
     }
 }
 
 /// What follows the status in a 403's text (a HEAD's 403 has no body at all).
 fn forbidden_body(text: &str) -> &str {
-    text.find("403 Forbidden")
-        .map_or(text, |at| text[at + "403 Forbidden".len()..].trim_start_matches([':', ' ']))
+    text.rfind("403 Forbidden").map_or(text, |at| {
+        text[at + "403 Forbidden".len()..].trim_start_matches([':', ' '])
+    })
 }
 
 /// The HTTP status in `object_store`'s "non-2xx status code: 503 Service Unavailable" text.
@@ -191,11 +197,21 @@ mod tests {
             kind_of_status(StatusCode::SERVICE_UNAVAILABLE, ""),
             ErrorKind::Connection
         );
-        assert_eq!(kind_of_status(StatusCode::NOT_FOUND, ""), ErrorKind::NotFound);
+        assert_eq!(
+            kind_of_status(StatusCode::NOT_FOUND, ""),
+            ErrorKind::NotFound
+        );
         assert_eq!(
             status_in("Server returned non-2xx status code: 503 Service Unavailable: "),
             Some(StatusCode::SERVICE_UNAVAILABLE)
         );
-        assert_eq!(forbidden_body("status code: 403 Forbidden: "), "");
+        assert_eq!(
+            forbidden_body("HEAD failed: 403 Forbidden: : HEAD failed: 403 Forbidden: "),
+            ""
+        );
+        assert_eq!(
+            kind_of_status(StatusCode::NOT_IMPLEMENTED, ""),
+            ErrorKind::Other
+        );
     }
 }

@@ -53,7 +53,10 @@ impl FerryMetadata {
             map.insert(names.mode.to_string(), format!("{mode:o}"));
         }
         if let Some(hash) = &self.content_hash {
-            map.insert(names.content_hash.to_string(), blake3::Hash::from_bytes(*hash).to_hex().to_string());
+            map.insert(
+                names.content_hash.to_string(),
+                blake3::Hash::from_bytes(*hash).to_hex().to_string(),
+            );
         }
         if let Some(target) = &self.symlink_target {
             map.insert(names.symlink_target.to_string(), encode_text(target));
@@ -65,7 +68,10 @@ impl FerryMetadata {
     pub(super) fn attributes(&self, names: MetadataNames) -> Attributes {
         let mut attributes = Attributes::new();
         for (name, value) in self.to_map(names) {
-            attributes.insert(Attribute::Metadata(name.into()), AttributeValue::from(value));
+            attributes.insert(
+                Attribute::Metadata(name.into()),
+                AttributeValue::from(value),
+            );
         }
         attributes
     }
@@ -84,7 +90,9 @@ impl FerryMetadata {
             } else if name == names.mode {
                 metadata.mode = u32::from_str_radix(value.trim(), 8).ok();
             } else if name == names.content_hash {
-                metadata.content_hash = blake3::Hash::from_hex(value.trim()).ok().map(|hash| *hash.as_bytes());
+                metadata.content_hash = blake3::Hash::from_hex(value.trim())
+                    .ok()
+                    .map(|hash| *hash.as_bytes());
             } else if name == names.symlink_target {
                 metadata.symlink_target = decode_text(value);
             }
@@ -101,7 +109,11 @@ fn format_time(time: SystemTime) -> Option<String> {
 fn parse_time(text: &str) -> Option<SystemTime> {
     let (seconds, nanos) = text.trim().split_once('.').unwrap_or((text.trim(), "0"));
     let seconds: u64 = seconds.parse().ok()?;
-    let nanos: u32 = if nanos.len() == 9 { nanos.parse().ok()? } else { return None };
+    let nanos: u32 = if nanos.len() == 9 {
+        nanos.parse().ok()?
+    } else {
+        return None;
+    };
     UNIX_EPOCH.checked_add(Duration::new(seconds, nanos))
 }
 
@@ -155,6 +167,9 @@ mod tests {
             let back = FerryMetadata::from_attributes(names, &metadata.attributes(names));
             assert_eq!(back, metadata);
         }
-        assert!(!AZURE_NAMES.modified.contains('-'), "Azure names are C# identifiers");
+        assert!(
+            !AZURE_NAMES.modified.contains('-'),
+            "Azure names are C# identifiers"
+        );
     }
 }

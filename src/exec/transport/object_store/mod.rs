@@ -57,7 +57,12 @@ struct Head {
 }
 
 impl Shared {
-    fn error(&self, error: &::object_store::Error, what: &str, path: &RelativePath) -> TransportError {
+    fn error(
+        &self,
+        error: &::object_store::Error,
+        what: &str,
+        path: &RelativePath,
+    ) -> TransportError {
         store_error(
             error,
             &format!("{what} `{path}` on {}", self.description),
@@ -116,7 +121,12 @@ impl Shared {
 
     /// Replaces ferry's metadata of an existing object. Objects over 5 GiB on S3 keep what they were
     /// uploaded with (CopyObject's limit): pass attributes to `open_write_with` for those.
-    async fn record_metadata(&self, key: &str, metadata: &FerryMetadata, size: u64) -> TransportResult<()> {
+    async fn record_metadata(
+        &self,
+        key: &str,
+        metadata: &FerryMetadata,
+        size: u64,
+    ) -> TransportResult<()> {
         if matches!(self.service, Service::S3 { .. }) && size > signed::S3_COPY_LIMIT {
             return Ok(());
         }
@@ -172,7 +182,10 @@ pub struct ObjectStoreTree {
 impl ObjectStoreTree {
     /// Opens an S3 bucket; `secret_access_key` is the resolved `settings.secret_access_key`.
     /// Nothing is sent until the first operation.
-    pub fn connect_s3(settings: &S3Settings, secret_access_key: &SecretString) -> TransportResult<Self> {
+    pub fn connect_s3(
+        settings: &S3Settings,
+        secret_access_key: &SecretString,
+    ) -> TransportResult<Self> {
         Ok(Self::from_opened(
             connect::open_s3(settings, secret_access_key)?,
             S3_NAMES,
@@ -182,7 +195,10 @@ impl ObjectStoreTree {
 
     /// Opens an Azure Blob container; `secret` is the resolved account key or SAS token, as
     /// `settings.key` says. Nothing is sent until the first operation.
-    pub fn connect_azure_blob(settings: &AzureBlobSettings, secret: &SecretString) -> TransportResult<Self> {
+    pub fn connect_azure_blob(
+        settings: &AzureBlobSettings,
+        secret: &SecretString,
+    ) -> TransportResult<Self> {
         Ok(Self::from_opened(
             connect::open_azure(settings, secret)?,
             AZURE_NAMES,
@@ -219,10 +235,16 @@ impl ObjectStoreTree {
         } else {
             format!("{}/", shared.prefix)
         };
-        let uploads =
-            signed::list_multipart_uploads(&shared.http, &shared.service, &prefix, &shared.redactor).await?;
+        let uploads = signed::list_multipart_uploads(
+            &shared.http,
+            &shared.service,
+            &prefix,
+            &shared.redactor,
+        )
+        .await?;
         for upload in &uploads {
-            let location = Path::parse(&upload.key).unwrap_or_else(|_| Path::from(upload.key.as_str()));
+            let location =
+                Path::parse(&upload.key).unwrap_or_else(|_| Path::from(upload.key.as_str()));
             ::object_store::multipart::MultipartStore::abort_multipart(
                 store.as_ref(),
                 &location,
@@ -248,8 +270,13 @@ impl ObjectStoreTree {
         } else {
             format!("{}/", shared.prefix)
         };
-        let uploads =
-            signed::list_multipart_uploads(&shared.http, &shared.service, &prefix, &shared.redactor).await?;
+        let uploads = signed::list_multipart_uploads(
+            &shared.http,
+            &shared.service,
+            &prefix,
+            &shared.redactor,
+        )
+        .await?;
         Ok(uploads.into_iter().map(|upload| upload.key).collect())
     }
 }
@@ -264,8 +291,17 @@ impl FileTree for ObjectStoreTree {
         if path.is_root() {
             return Ok(Some(directory_metadata()));
         }
-        if let Some(head) = self.shared.head(path).await? {
-            return Ok(Some(metadata_of(&head)));
+        match self.shared.head(path).await {
+            Ok(Some(head)) => return Ok(Some(metadata_of(&head))),
+            Ok(None) => {}
+            // A server keeping objects as files (s3s-fs) fails a HEAD of a folder's name.
+            Err(error) if error.kind == ErrorKind::Connection => {
+                if self.shared.has_children(path).await? {
+                    return Ok(Some(directory_metadata()));
+                }
+                return Err(error);
+            }
+            Err(error) => return Err(error),
         }
         Ok(self
             .shared
@@ -319,7 +355,12 @@ impl FileTree for ObjectStoreTree {
         if offset > 0 {
             let size = match shared.head(path).await? {
                 Some(head) => head.meta.size,
-                None => return Err(TransportError::new(ErrorKind::NotFound, format!("`{path}` not found on {}", shared.description))),
+                None => {
+                    return Err(TransportError::new(
+                        ErrorKind::NotFound,
+                        format!("`{path}` not found on {}", shared.description),
+                    ));
+                }
             };
             if offset >= size {
                 return Ok(Box::new(tokio::io::empty()));
@@ -342,7 +383,8 @@ impl FileTree for ObjectStoreTree {
     }
 
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
-        self.open_write_with(path, offset, &FileAttributes::default()).await
+        self.open_write_with(path, offset, &FileAttributes::default())
+            .await
     }
 
     async fn open_write_with(
@@ -361,7 +403,10 @@ impl FileTree for ObjectStoreTree {
             ));
         }
         if path.is_root() {
-            return Err(TransportError::new(ErrorKind::Other, "the tree's root is not a file"));
+            return Err(TransportError::new(
+                ErrorKind::Other,
+                "the tree's root is not a file",
+            ));
         }
         let metadata = FerryMetadata {
             modified: attributes.modified,
@@ -370,7 +415,11 @@ impl FileTree for ObjectStoreTree {
             symlink_target: None,
         };
         let location = self.shared.location(path)?;
-        Ok(Box::new(UploadWriter::new(self.shared.clone(), location, metadata)))
+        Ok(Box::new(UploadWriter::new(
+            self.shared.clone(),
+            location,
+            metadata,
+        )))
     }
 
     async fn create_dir_all(&self, _path: &RelativePath) -> TransportResult<()> {
@@ -413,7 +462,10 @@ impl FileTree for ObjectStoreTree {
         if self.shared.has_children(path).await? {
             return Err(TransportError::new(
                 ErrorKind::Other,
-                format!("cannot remove `{path}` on {}: it is not empty", self.shared.description),
+                format!(
+                    "cannot remove `{path}` on {}: it is not empty",
+                    self.shared.description
+                ),
             ));
         }
         Ok(())
@@ -422,10 +474,11 @@ impl FileTree for ObjectStoreTree {
     async fn read_link(&self, path: &RelativePath) -> TransportResult<String> {
         match self.shared.head(path).await? {
             Some(Head {
-                ferry: FerryMetadata {
-                    symlink_target: Some(target),
-                    ..
-                },
+                ferry:
+                    FerryMetadata {
+                        symlink_target: Some(target),
+                        ..
+                    },
                 ..
             }) => Ok(target),
             Some(_) => Err(TransportError::new(
@@ -496,6 +549,10 @@ impl FileTree for ObjectStoreTree {
     }
 
     async fn content_hash(&self, path: &RelativePath) -> TransportResult<Option<[u8; 32]>> {
-        Ok(self.shared.head(path).await?.and_then(|head| head.ferry.content_hash))
+        Ok(self
+            .shared
+            .head(path)
+            .await?
+            .and_then(|head| head.ferry.content_hash))
     }
 }

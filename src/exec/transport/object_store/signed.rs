@@ -30,7 +30,10 @@ fn encode_strict(text: &str) -> String {
 
 /// A key with each `/`-separated segment encoded.
 fn encode_key(key: &str) -> String {
-    key.split('/').map(encode_strict).collect::<Vec<_>>().join("/")
+    key.split('/')
+        .map(encode_strict)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Signs and sends a request with an empty body; the response text on success.
@@ -58,7 +61,9 @@ async fn send(
             region, credential, ..
         } => AwsAuthorizer::new(credential, "s3", region).try_authorize(&mut request, None),
         Service::Azure {
-            account, credential, ..
+            account,
+            credential,
+            ..
         } => AzureAuthorizer::new(credential, account).try_authorize(&mut request),
     };
     signed.map_err(|error| failure(ErrorKind::Other, error.to_string()))?;
@@ -83,8 +88,14 @@ async fn send(
             ErrorKind::Other if status.is_success() => ErrorKind::Connection,
             kind => kind,
         };
-        let code = xml_values(&body, "Code").into_iter().next().unwrap_or_default();
-        return Err(failure(kind, format!("the server answered {status} {code}")));
+        let code = xml_values(&body, "Code")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        return Err(failure(
+            kind,
+            format!("the server answered {status} {code}"),
+        ));
     }
     Ok(body)
 }
@@ -109,7 +120,10 @@ pub(super) async fn replace_metadata(
                     "x-amz-copy-source".to_string(),
                     format!("/{}/{}", encode_strict(bucket), encode_key(key)),
                 ),
-                ("x-amz-metadata-directive".to_string(), "REPLACE".to_string()),
+                (
+                    "x-amz-metadata-directive".to_string(),
+                    "REPLACE".to_string(),
+                ),
             ];
             headers.extend(
                 metadata
@@ -176,7 +190,8 @@ pub(super) async fn list_multipart_uploads(
                 uploads.push(PendingUpload { key, upload_id });
             }
         }
-        let truncated = xml_values(&body, "IsTruncated").first().map(String::as_str) == Some("true");
+        let truncated =
+            xml_values(&body, "IsTruncated").first().map(String::as_str) == Some("true");
         let next_key = xml_values(&body, "NextKeyMarker").into_iter().next();
         let next_id = xml_values(&body, "NextUploadIdMarker").into_iter().next();
         match (truncated, next_key, next_id) {
@@ -218,7 +233,10 @@ mod tests {
 
     #[test]
     fn keys_are_encoded_per_segment() {
-        assert_eq!(encode_key("C/My Files/a+b&c.txt"), "C/My%20Files/a%2Bb%26c.txt");
+        assert_eq!(
+            encode_key("C/My Files/a+b&c.txt"),
+            "C/My%20Files/a%2Bb%26c.txt"
+        );
         assert_eq!(encode_strict("ü"), "%C3%BC");
     }
 

@@ -75,7 +75,10 @@ impl UploadWriter {
         metadata
     }
 
-    fn start_multipart(&self, first_part: Vec<u8>) -> BoxFuture<'static, TransportResult<WriteMultipart>> {
+    fn start_multipart(
+        &self,
+        first_part: Vec<u8>,
+    ) -> BoxFuture<'static, TransportResult<WriteMultipart>> {
         let shared = self.shared.clone();
         let location = self.location.clone();
         let attributes: Attributes = self.metadata.attributes(shared.names);
@@ -243,7 +246,10 @@ impl AsyncWrite for UploadWriter {
                         upload.finish().await.map_err(|error| {
                             store_error(
                                 &error,
-                                &format!("completing the upload of `{key}` to {}", shared.description),
+                                &format!(
+                                    "completing the upload of `{key}` to {}",
+                                    shared.description
+                                ),
                                 &shared.redactor,
                             )
                         })?;
