@@ -9,9 +9,9 @@ use serde_json::Value;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
 use crate::plan::rules::{self, NamedEntry, PlanEntries};
-use crate::plan::schema;
 use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::{self, Limits, Node};
+use crate::plan::schema;
 
 /// A plan file could not be read at all (exit status 2, not a diagnostic).
 #[derive(Debug, thiserror::Error)]
@@ -46,59 +46,30 @@ impl CheckedPlan {
 /// Reads and checks a plan file. Relative paths in the plan resolve against its folder.
 pub fn check_file(path: &Path) -> Result<CheckedPlan, LoadError> {
     let limits = Limits::default();
-    let read_error = |source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_error = |source| LoadError::Read { path: path.to_path_buf(), source };
     let file = std::fs::File::open(path).map_err(read_error)?;
     if file.metadata().map_err(read_error)?.is_dir() {
         return Err(read_error(std::io::Error::other("it is a directory")));
     }
     // Read at most one byte past the limit: a 50 GB file costs no more than a 32 MB one.
     let mut bytes = Vec::new();
-    file.take(limits.max_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
+    file.take(limits.max_bytes as u64 + 1).read_to_end(&mut bytes).map_err(read_error)?;
     let base_dir = std::path::absolute(path)
         .ok()
         .and_then(|absolute| absolute.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    Ok(check_bytes(
-        &path.display().to_string(),
-        path,
-        &bytes,
-        &base_dir,
-        &limits,
-    ))
+    Ok(check_bytes(&path.display().to_string(), path, &bytes, &base_dir, &limits))
 }
 
 /// Checks a plan's bytes. `shown_path` is what diagnostics name; `base_dir` anchors relative paths.
-pub fn check_bytes(
-    shown_path: &str,
-    plan_file: &Path,
-    bytes: &[u8],
-    base_dir: &Path,
-    limits: &Limits,
-) -> CheckedPlan {
+pub fn check_bytes(shown_path: &str, plan_file: &Path, bytes: &[u8], base_dir: &Path, limits: &Limits) -> CheckedPlan {
     let finish = |source: String, diagnostics: Vec<Diagnostic>| {
-        let mut report = FileDiagnostics {
-            path: shown_path.to_string(),
-            source,
-            diagnostics,
-        };
+        let mut report = FileDiagnostics { path: shown_path.to_string(), source, diagnostics };
         report.normalize();
-        CheckedPlan {
-            report,
-            tree: None,
-            entries: None,
-            plan: None,
-        }
+        CheckedPlan { report, tree: None, entries: None, plan: None }
     };
     if bytes.len() > limits.max_bytes {
-        let message = format!(
-            "the plan file is larger than {} MiB",
-            limits.max_bytes / (1024 * 1024)
-        );
+        let message = format!("the plan file is larger than {} MiB", limits.max_bytes / (1024 * 1024));
         let diagnostic = Diagnostic::new(Code::YamlLimit, message)
             .with_help("a plan is a few megabytes at most; is this the right file?");
         return finish(String::new(), vec![diagnostic]);
@@ -107,16 +78,10 @@ pub fn check_bytes(
         Ok(text) => text,
         Err(error) => {
             let at = error.valid_up_to();
-            let diagnostic = Diagnostic::new(
-                Code::InvalidEncoding,
-                format!("the plan file is not UTF-8 text (byte {at} is invalid)"),
-            )
-            .with_label(at..at + error.error_len().unwrap_or(1), "not UTF-8")
-            .with_help("save the plan as UTF-8");
-            return finish(
-                String::from_utf8_lossy(bytes).into_owned(),
-                vec![diagnostic],
-            );
+            let diagnostic = Diagnostic::new(Code::InvalidEncoding, format!("the plan file is not UTF-8 text (byte {at} is invalid)"))
+                .with_label(at..at + error.error_len().unwrap_or(1), "not UTF-8")
+                .with_help("save the plan as UTF-8");
+            return finish(String::from_utf8_lossy(bytes).into_owned(), vec![diagnostic]);
         }
     };
 
@@ -130,23 +95,10 @@ pub fn check_bytes(
     let entries = plan_entries(&json);
     diagnostics.extend(rules::check(&entries, &tree));
 
-    let mut report = FileDiagnostics {
-        path: shown_path.to_string(),
-        source: text.to_string(),
-        diagnostics,
-    };
+    let mut report = FileDiagnostics { path: shown_path.to_string(), source: text.to_string(), diagnostics };
     report.normalize();
-    let plan = if report.count(Severity::Error) == 0 {
-        rules::resolve(&entries, plan_file, base_dir)
-    } else {
-        None
-    };
-    CheckedPlan {
-        report,
-        tree: Some(tree),
-        entries: Some(entries),
-        plan,
-    }
+    let plan = if report.count(Severity::Error) == 0 { rules::resolve(&entries, plan_file, base_dir) } else { None };
+    CheckedPlan { report, tree: Some(tree), entries: Some(entries), plan }
 }
 
 /// Deserialises each entry on its own, so one malformed source does not hide the others.
@@ -157,10 +109,7 @@ fn plan_entries(json: &Value) -> PlanEntries {
             .map(|entries| {
                 entries
                     .iter()
-                    .map(|(name, value)| NamedEntry {
-                        name: name.clone(),
-                        value: serde_json::from_value(value.clone()).ok(),
-                    })
+                    .map(|(name, value)| NamedEntry { name: name.clone(), value: serde_json::from_value(value.clone()).ok() })
                     .collect()
             })
             .unwrap_or_default()
@@ -172,12 +121,7 @@ fn plan_entries(json: &Value) -> PlanEntries {
         migrations: json
             .get("migrations")
             .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|item| serde_json::from_value(item.clone()).ok())
-                    .collect()
-            })
+            .map(|items| items.iter().map(|item| serde_json::from_value(item.clone()).ok()).collect())
             .unwrap_or_default(),
     }
 }

@@ -13,7 +13,5 @@ pub fn print_document(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`ferry schema | head`) is not an error worth reporting.
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }

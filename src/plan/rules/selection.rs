@@ -13,8 +13,8 @@ use super::capacity::check_capacity;
 use super::migrations::{effective_names, migration_pointer};
 use super::mounts::same_mount_help;
 use super::spans::{Pointer, Spans};
-use super::system_volume::system_volume;
 use crate::plan::suggest::did_you_mean;
+use super::system_volume::system_volume;
 
 pub(super) fn check_selections(
     entries: &PlanEntries,

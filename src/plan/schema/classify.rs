@@ -17,23 +17,14 @@ use crate::plan::yaml::{Locate, Located, escape_pointer_segment};
 
 /// Validates a plan's JSON form against the schema and returns one diagnostic per problem.
 pub fn schema_diagnostics(instance: &Value, locator: &dyn Locate) -> Vec<Diagnostic> {
-    let context = Context {
-        instance,
-        locator,
-        schema: super::validator_schema(),
-    };
+    let context = Context { instance, locator, schema: super::validator_schema() };
     let mut diagnostics = Vec::new();
     for error in super::validator().iter_errors(instance) {
         context.classify(&error, &mut diagnostics);
     }
     // One value can break several keywords (an empty IP is both too short and not an address).
     let mut seen = std::collections::HashSet::new();
-    diagnostics.retain(|diagnostic| {
-        seen.insert((
-            diagnostic.code,
-            diagnostic.primary_span().map(|span| (span.start, span.end)),
-        ))
-    });
+    diagnostics.retain(|diagnostic| seen.insert((diagnostic.code, diagnostic.primary_span().map(|span| (span.start, span.end)))));
     diagnostics
 }
 
@@ -62,8 +53,7 @@ impl Context<'_> {
         let shown = dotted(&segments);
 
         match error.kind() {
-            ValidationErrorKind::AnyOf { context }
-            | ValidationErrorKind::OneOfNotValid { context } => {
+            ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
                 self.classify_alternatives(error, &segments, value, context, out);
                 return;
             }
@@ -84,32 +74,22 @@ impl Context<'_> {
 
         let diagnostic = match place(&segments) {
             Place::Workload([field]) if field == "ip" => ip_diagnostic(value, &shown),
-            Place::Workload([credentials, _]) if credentials == "credentials" => match error.kind()
-            {
-                ValidationErrorKind::MinLength { .. } => {
-                    Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
-                        .with_help("every workload needs a non-empty username and password")
-                }
+            Place::Workload([credentials, _]) if credentials == "credentials" => match error.kind() {
+                ValidationErrorKind::MinLength { .. } => Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
+                    .with_help("every workload needs a non-empty username and password"),
                 _ => generic(error, value, &shown),
             },
-            Place::Workload([mounts, _, size]) if mounts == "mountpoints" && size == "size" => {
-                size_diagnostic(value, &shown)
-            }
+            Place::Workload([mounts, _, size]) if mounts == "mountpoints" && size == "size" => size_diagnostic(value, &shown),
             Place::Version => Diagnostic::new(
                 Code::UnsupportedVersion,
-                format!(
-                    "plan format version {} is not supported",
-                    display_value(value)
-                ),
+                format!("plan format version {} is not supported", display_value(value)),
             )
             .with_help("this ferry reads plan format version 1: write `version: 1`"),
             Place::Cloud => cloud_diagnostic(value, &shown),
             Place::Selection => match error.kind() {
                 ValidationErrorKind::MinItems { .. } => {
                     Diagnostic::new(Code::EmptySelection, format!("`{shown}` selects no mounts"))
-                        .with_help(
-                            "list the source mounts to migrate; the system volume is required",
-                        )
+                        .with_help("list the source mounts to migrate; the system volume is required")
                 }
                 _ => generic(error, value, &shown),
             },
@@ -143,19 +123,12 @@ impl Context<'_> {
                 out.push(cloud_diagnostic(value, &shown).with_label(span, "unknown cloud"));
                 return;
             }
-            Place::Workload([credentials, password])
-                if credentials == "credentials" && password == "password" =>
-            {
-                if value
-                    .and_then(Value::as_str)
-                    .is_some_and(|text| text.trim().is_empty())
-                {
+            Place::Workload([credentials, password]) if credentials == "credentials" && password == "password" => {
+                if value.and_then(Value::as_str).is_some_and(|text| text.trim().is_empty()) {
                     out.push(
                         Diagnostic::new(Code::MissingCredential, format!("`{shown}` is empty"))
                             .with_label(span, "empty password")
-                            .with_help(
-                                "write `password: { env: VARIABLE }` or `password: { file: PATH }`",
-                            ),
+                            .with_help("write `password: { env: VARIABLE }` or `password: { file: PATH }`"),
                     );
                     return;
                 }
@@ -166,10 +139,7 @@ impl Context<'_> {
         // the branch whose tag key the user wrote is the one they meant.
         let branch_tags = self.branch_tags(error);
         let tags: Vec<String> = branch_tags.iter().flatten().cloned().collect();
-        let written: Vec<&String> = value
-            .and_then(Value::as_object)
-            .map(|object| object.keys().collect())
-            .unwrap_or_default();
+        let written: Vec<&String> = value.and_then(Value::as_object).map(|object| object.keys().collect()).unwrap_or_default();
         let chosen = branch_tags
             .iter()
             .position(|tag| tag.as_ref().is_some_and(|tag| written.contains(&tag)))
@@ -181,18 +151,12 @@ impl Context<'_> {
                 branches
                     .iter()
                     .enumerate()
-                    .filter(|(_, branch)| {
-                        !branch
-                            .iter()
-                            .any(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
-                    })
+                    .filter(|(_, branch)| !branch.iter().any(|e| matches!(e.kind(), ValidationErrorKind::Type { .. })))
                     .min_by_key(|(_, branch)| branch.len())
                     .map(|(index, _)| index)
             });
         match chosen {
-            Some(index) => branches[index]
-                .iter()
-                .for_each(|inner| self.classify(inner, out)),
+            Some(index) => branches[index].iter().for_each(|inner| self.classify(inner, out)),
             None if !tags.is_empty() && value.is_some_and(Value::is_object) => {
                 for key in written.iter().filter(|key| !tags.contains(key)) {
                     out.push(self.unknown_key(pointer, &shown, key, &tags));
@@ -208,11 +172,8 @@ impl Context<'_> {
             None => {
                 let expected = alternatives_description(branches);
                 out.push(
-                    Diagnostic::new(
-                        Code::InvalidType,
-                        format!("`{shown}` has the wrong type: expected {expected}"),
-                    )
-                    .with_label(span, format!("found {}", json_kind(value))),
+                    Diagnostic::new(Code::InvalidType, format!("`{shown}` has the wrong type: expected {expected}"))
+                        .with_label(span, format!("found {}", json_kind(value))),
                 );
             }
         }
@@ -227,38 +188,20 @@ impl Context<'_> {
             None if known.is_empty() => "remove this key".to_string(),
             None => format!("the keys allowed here are: {}", known.join(", ")),
         };
-        let place = if shown.is_empty() {
-            "the plan".to_string()
-        } else {
-            format!("`{shown}`")
-        };
+        let place = if shown.is_empty() { "the plan".to_string() } else { format!("`{shown}`") };
         Diagnostic::new(Code::UnknownKey, format!("unknown key `{key}` in {place}"))
             .with_label(span, "unknown key")
             .with_help(help)
     }
 
-    fn missing_key(
-        &self,
-        error: &ValidationError<'_>,
-        segments: &[String],
-        here: &Located,
-        property: &str,
-    ) -> Diagnostic {
+    fn missing_key(&self, error: &ValidationError<'_>, segments: &[String], here: &Located, property: &str) -> Diagnostic {
         let shown = dotted(segments);
-        let place = if shown.is_empty() {
-            "the plan".to_string()
-        } else {
-            format!("`{shown}`")
-        };
+        let place = if shown.is_empty() { "the plan".to_string() } else { format!("`{shown}`") };
         let span = here.key.clone().unwrap_or_else(|| here.value.clone());
         let code = match (place_of_parent(segments), property) {
             (Place::Workload([]), "ip") => Code::MissingIp,
             (Place::Workload([]), "credentials") => Code::MissingCredential,
-            (Place::Workload([credentials]), "username" | "password")
-                if credentials == "credentials" =>
-            {
-                Code::MissingCredential
-            }
+            (Place::Workload([credentials]), "username" | "password") if credentials == "credentials" => Code::MissingCredential,
             _ => Code::MissingKey,
         };
         let description = self.property_description(error, property);
@@ -274,25 +217,17 @@ impl Context<'_> {
     /// For each alternative of an `anyOf`/`oneOf`, the single key it requires, if it is a tagged
     /// mapping (`{ local: ... }`, `{ env: ... }`).
     fn branch_tags(&self, error: &ValidationError<'_>) -> Vec<Option<String>> {
-        let Some(Value::Array(alternatives)) = self.schema.pointer(error.schema_path().as_str())
-        else {
+        let Some(Value::Array(alternatives)) = self.schema.pointer(error.schema_path().as_str()) else {
             return Vec::new();
         };
         alternatives
             .iter()
             .map(|alternative| {
                 let resolved = match alternative.get("$ref").and_then(Value::as_str) {
-                    Some(reference) => self
-                        .schema
-                        .pointer(reference.trim_start_matches('#'))
-                        .unwrap_or(alternative),
+                    Some(reference) => self.schema.pointer(reference.trim_start_matches('#')).unwrap_or(alternative),
                     None => alternative,
                 };
-                match resolved
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                {
+                match resolved.get("required").and_then(Value::as_array).map(Vec::as_slice) {
                     Some([Value::String(tag)]) => Some(tag.clone()),
                     _ => None,
                 }
@@ -312,20 +247,14 @@ impl Context<'_> {
         let properties = self.schema_sibling(error, "properties")?;
         let description = properties.get(property)?.get("description")?.as_str()?;
         // The first sentence reads best in a one-line hint.
-        let first = description
-            .split("\n\n")
-            .next()
-            .unwrap_or(description)
-            .replace('\n', " ");
+        let first = description.split("\n\n").next().unwrap_or(description).replace('\n', " ");
         Some(first.trim_end_matches('.').to_string())
     }
 
     /// The schema value beside the keyword that failed (`/$defs/X/required` → `/$defs/X/properties`).
     fn schema_sibling(&self, error: &ValidationError<'_>, sibling: &str) -> Option<&Value> {
         let keyword_path = error.schema_path().as_str();
-        let parent = keyword_path
-            .rsplit_once('/')
-            .map_or("", |(parent, _)| parent);
+        let parent = keyword_path.rsplit_once('/').map_or("", |(parent, _)| parent);
         self.schema.pointer(&format!("{parent}/{sibling}"))
     }
 }
@@ -336,9 +265,7 @@ fn place(segments: &[String]) -> Place<'_> {
         [sources, _, rest @ ..] if sources == "sources" => Place::Workload(rest),
         [targets, _, cloud] if targets == "targets" && cloud == "cloud" => Place::Cloud,
         [targets, _, vm, rest @ ..] if targets == "targets" && vm == "vm" => Place::Workload(rest),
-        [migrations, _, mounts] if migrations == "migrations" && mounts == "mounts" => {
-            Place::Selection
-        }
+        [migrations, _, mounts] if migrations == "migrations" && mounts == "mounts" => Place::Selection,
         _ => Place::Other,
     }
 }
@@ -348,19 +275,13 @@ fn place_of_parent(segments: &[String]) -> Place<'_> {
     place(segments)
 }
 
+
 fn ip_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
     match value {
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Diagnostic::new(Code::MissingIp, format!("`{shown}` is empty"))
-                .with_help("every workload needs its IPv4 or IPv6 address, such as `192.0.2.10`")
-        }
-        _ => Diagnostic::new(
-            Code::InvalidIp,
-            format!("`{shown}` is not an IP address: {}", display_value(value)),
-        )
-        .with_help(
-            "write an IPv4 address such as `192.0.2.10` or an IPv6 address such as `2001:db8::10`",
-        ),
+        Some(Value::String(text)) if text.trim().is_empty() => Diagnostic::new(Code::MissingIp, format!("`{shown}` is empty"))
+            .with_help("every workload needs its IPv4 or IPv6 address, such as `192.0.2.10`"),
+        _ => Diagnostic::new(Code::InvalidIp, format!("`{shown}` is not an IP address: {}", display_value(value)))
+            .with_help("write an IPv4 address such as `192.0.2.10` or an IPv6 address such as `2001:db8::10`"),
     }
 }
 
@@ -369,9 +290,8 @@ fn size_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
         Some(Value::Number(number)) if number.as_u64() == Some(0) => format!("`{shown}` is zero"),
         _ => format!("`{shown}` is not a size: {}", display_value(value)),
     };
-    Diagnostic::new(Code::InvalidSize, message).with_help(
-        "write a positive number of bytes, or a number with a unit such as `40 GiB` or `512 MB`",
-    )
+    Diagnostic::new(Code::InvalidSize, message)
+        .with_help("write a positive number of bytes, or a number with a unit such as `40 GiB` or `512 MB`")
 }
 
 /// Common names people write for the four clouds.
@@ -400,46 +320,23 @@ fn cloud_diagnostic(value: Option<&Value>, shown: &str) -> Diagnostic {
         .map(|(_, cloud)| cloud.as_str())
         .or_else(|| suggest::did_you_mean(written.trim(), names.iter().copied()));
     let help = match suggestion {
-        Some(cloud) => format!(
-            "did you mean `{cloud}`? The cloud is one of: {}",
-            names.join(", ")
-        ),
+        Some(cloud) => format!("did you mean `{cloud}`? The cloud is one of: {}", names.join(", ")),
         None => format!("the cloud is one of: {}", names.join(", ")),
     };
-    Diagnostic::new(
-        Code::UnknownCloud,
-        format!(
-            "`{shown}` is not a supported cloud: {}",
-            display_value(value)
-        ),
-    )
-    .with_help(help)
+    Diagnostic::new(Code::UnknownCloud, format!("`{shown}` is not a supported cloud: {}", display_value(value))).with_help(help)
 }
 
 fn generic(error: &ValidationError<'_>, value: Option<&Value>, shown: &str) -> Diagnostic {
-    let place = if shown.is_empty() {
-        "the plan".to_string()
-    } else {
-        format!("`{shown}`")
-    };
+    let place = if shown.is_empty() { "the plan".to_string() } else { format!("`{shown}`") };
     match error.kind() {
         ValidationErrorKind::Type { kind } => Diagnostic::new(
             Code::InvalidType,
-            format!(
-                "{place} has the wrong type: expected {}, found {}",
-                type_name(kind),
-                json_kind(value)
-            ),
+            format!("{place} has the wrong type: expected {}, found {}", type_name(kind), json_kind(value)),
         ),
-        ValidationErrorKind::MinLength { .. } => {
-            Diagnostic::new(Code::InvalidValue, format!("{place} must not be empty"))
-        }
+        ValidationErrorKind::MinLength { .. } => Diagnostic::new(Code::InvalidValue, format!("{place} must not be empty")),
         ValidationErrorKind::Enum { options } => Diagnostic::new(
             Code::InvalidValue,
-            format!(
-                "{place} is {}, which is not allowed here",
-                display_value(value)
-            ),
+            format!("{place} is {}, which is not allowed here", display_value(value)),
         )
         .with_help(format!("allowed values: {}", display_value(Some(options)))),
         _ => Diagnostic::new(Code::InvalidValue, format!("{place}: {}", error.masked())),
@@ -458,11 +355,7 @@ fn label_for(error: &ValidationError<'_>) -> &'static str {
 fn type_name(kind: &TypeKind) -> String {
     match kind {
         TypeKind::Single(single) => json_type_name(*single).to_string(),
-        TypeKind::Multiple(set) => set
-            .iter()
-            .map(json_type_name)
-            .collect::<Vec<_>>()
-            .join(" or "),
+        TypeKind::Multiple(set) => set.iter().map(json_type_name).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -500,11 +393,7 @@ fn alternatives_description(branches: &[Vec<ValidationError<'static>>]) -> Strin
         })
         .collect();
     expected.dedup();
-    if expected.is_empty() {
-        "another value".to_string()
-    } else {
-        expected.join(" or ")
-    }
+    if expected.is_empty() { "another value".to_string() } else { expected.join(" or ") }
 }
 
 /// A value as it reads in a message: strings in backticks, short.
@@ -518,11 +407,7 @@ fn display_value(value: Option<&Value>) -> String {
 
 fn shorten(text: &str) -> String {
     const LIMIT: usize = 60;
-    if text.chars().count() <= LIMIT {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(LIMIT).collect::<String>())
-    }
+    if text.chars().count() <= LIMIT { text.to_string() } else { format!("{}…", text.chars().take(LIMIT).collect::<String>()) }
 }
 
 /// `["sources", "web-01", "ip"]` reads as `sources.web-01.ip`; list indexes as `[0]`.

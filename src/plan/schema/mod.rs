@@ -15,9 +15,7 @@ pub const SCHEMA_ID: &str = "https://ferry.invalid/schema/plan-v1.schema.json";
 
 /// The JSON Schema (draft 2020-12) of plan format version 1, as a JSON value.
 pub fn plan_schema() -> serde_json::Value {
-    let schema = SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<RawPlan>();
+    let schema = SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<RawPlan>();
     let mut value = schema.to_value();
     remove_null_alternatives(&mut value);
     let serde_json::Value::Object(mut generated) = value else {
@@ -30,10 +28,7 @@ pub fn plan_schema() -> serde_json::Value {
             ordered.insert(key.to_string(), value);
         }
     }
-    ordered.insert(
-        "$id".to_string(),
-        serde_json::Value::String(SCHEMA_ID.to_string()),
-    );
+    ordered.insert("$id".to_string(), serde_json::Value::String(SCHEMA_ID.to_string()));
     ordered.extend(generated);
     serde_json::Value::Object(ordered)
 }
