@@ -72,12 +72,15 @@ pub(super) fn check_connections(
                     Diagnostic::new(
                         Code::ConnectionCloudMismatch,
                         format!(
-                            "{} uses `{kind}`, which is {}'s object storage, but the target's cloud is `{cloud}`",
+                            "{} uses `{kind}` ({}'s object storage), but the target's cloud is `{cloud}`",
                             workload.describe(),
                             home_cloud.as_str()
                         ),
                     )
-                    .with_label(span, format!("`{kind}` on a {cloud} target"))
+                    .with_label(
+                        span,
+                        format!("`{kind}` is for {} targets only", home_cloud.as_str()),
+                    )
                     .with_help(help),
                 );
             }
@@ -118,9 +121,10 @@ mod tests {
         let aws = &found[0];
         assert_eq!(aws.severity, Severity::Error);
         assert_eq!(aws.places(), ["key /targets/aws-1/vm/connection/azblob"]);
+        assert_eq!(aws.labels[0].1, "`azblob` is for azure targets only");
         assert_eq!(
             aws.message,
-            "the VM of target `aws-1` uses `azblob`, which is azure's object storage, but the target's cloud is `aws`"
+            "the VM of target `aws-1` uses `azblob` (azure's object storage), but the target's cloud is `aws`"
         );
         assert!(
             aws.help
