@@ -12,9 +12,9 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use tokio::io::AsyncWrite;
 
-use super::Shared;
 use super::errors::store_error;
 use super::metadata::FerryMetadata;
+use super::shared::Shared;
 use crate::exec::transport::{TransportError, TransportResult};
 
 /// The size of each uploaded part (S3 wants at least 5 MiB for all but the last).
