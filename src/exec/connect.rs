@@ -162,6 +162,10 @@ pub async fn open_tree(
             .map_err(failed)?;
             Ok(Arc::new(tree))
         }
+        Some(Connection::S3(_) | Connection::AzureBlob(_)) => Err(failed(TransportError::new(
+            ErrorKind::Other,
+            "object-storage targets are not wired into `ferry run` yet",
+        ))),
     }
 }
 

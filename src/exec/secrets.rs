@@ -28,6 +28,8 @@ pub fn password_need(workload: &Workload) -> PasswordNeed {
         None | Some(Connection::Local { .. }) => PasswordNeed::None,
         Some(Connection::Sftp(settings)) if settings.key.is_some() => PasswordNeed::Optional,
         Some(Connection::Sftp(_)) => PasswordNeed::Required,
+        // Object stores are opened with the target's cloud credentials, not the VM's password.
+        Some(Connection::S3(_) | Connection::AzureBlob(_)) => PasswordNeed::None,
     }
 }
 

@@ -62,6 +62,7 @@ codes! {
     // Targets.
     UnknownCloud => "unknown-cloud", Error, "a cloud type other than aws, azure, vsphere or vcloud";
     TargetReused => "target-reused", Error, "one target VM receives two migrations";
+    ConnectionCloudMismatch => "connection-cloud-mismatch", Error, "a connection does not suit the workload: `s3` only for aws target VMs, `azblob` only for azure ones";
     CapacityExceeded => "capacity-exceeded", Error, "the selected mounts are larger than the target VM's declared capacity";
     // Migrations.
     UnknownSource => "unknown-source", Error, "a migration names a source the plan does not define";

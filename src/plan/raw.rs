@@ -217,6 +217,13 @@ pub enum RawConnection {
     Local(LocalConnection),
     /// SSH File Transfer Protocol, at the workload's `ip` with its credentials.
     Sftp(SftpConnection),
+    /// An Amazon S3 bucket where aws builds the VM's disks (target VMs on `aws` only). The
+    /// target's cloud credentials open it: username = access key id, password = secret access key.
+    S3(S3Connection),
+    /// An Azure Blob Storage container where azure builds the VM's disks (target VMs on `azure`
+    /// only). The target's cloud credentials open it: username = storage account, password = account key.
+    #[serde(rename = "azblob")]
+    AzureBlob(AzureBlobConnection),
 }
 
 /// `local: { path: DIR }`.
@@ -260,4 +267,66 @@ pub struct SftpConnection {
 
 fn default_ssh_port() -> u16 {
     22
+}
+
+/// `s3: { bucket, prefix, region, endpoint }`. Mounts are staged as objects under
+/// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the keys.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct S3Connection {
+    /// The bucket's name. ferry does not create it.
+    #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]
+    pub bucket: String,
+    /// The key prefix the mounts go under, e.g. `wave-1/web-01`. Defaults to the bucket's top level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"wave-1/web-01")]
+    pub prefix: Option<String>,
+    /// The bucket's region. Defaults to the target credentials' `domain`, then `us-east-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), example = &"eu-west-1")]
+    pub region: Option<String>,
+    /// An S3-compatible endpoint instead of AWS's, addressed path-style, e.g.
+    /// `https://s3.example.internal` or `http://127.0.0.1:9000`. Plain `http://` is accepted
+    /// for loopback addresses only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://"), example = &"http://127.0.0.1:9000")]
+    pub endpoint: Option<String>,
+}
+
+/// `azblob: { container, prefix, account, endpoint, sas_token }`. Mounts are staged as blobs under
+/// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the names.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzureBlobConnection {
+    /// The container's name. ferry does not create it.
+    #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]
+    pub container: String,
+    /// The blob-name prefix the mounts go under, e.g. `wave-1/web-01`. Defaults to the container's top level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"wave-1/web-01")]
+    pub prefix: Option<String>,
+    /// The storage account. Defaults to the target credentials' `username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), example = &"ferrystaging")]
+    pub account: Option<String>,
+    /// A Blob endpoint instead of Azure's, including the account, e.g. Azurite's
+    /// `http://127.0.0.1:10000/devstoreaccount1`. Plain `http://` is accepted for loopback addresses only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://"), example = &"http://127.0.0.1:10000/devstoreaccount1")]
+    pub endpoint: Option<String>,
+    /// A shared access signature (the query string `sv=...&sig=...`) that opens the container
+    /// instead of the account key; then the credentials' password is not used for storage.
+    /// Only by reference: `{ env: NAME }` or `{ file: PATH }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sas_token: Option<SecretReference>,
+}
+
+/// A secret that may only be given by reference, never in the plan's text.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SecretReference {
+    /// Read from an environment variable when a connection needs it.
+    Env(EnvSecret),
+    /// Read from a file (relative to the plan's folder) when a connection needs it.
+    File(FileSecret),
 }

@@ -140,6 +140,10 @@ pub enum Connection {
         path: PathBuf,
     },
     Sftp(SftpSettings),
+    /// An S3 bucket (target VMs on aws only).
+    S3(S3Settings),
+    /// An Azure Blob container (target VMs on azure only).
+    AzureBlob(AzureBlobSettings),
 }
 
 #[derive(Debug, Clone)]
@@ -154,4 +158,40 @@ pub struct SftpSettings {
     /// An absolute path to a known_hosts file.
     pub known_hosts: Option<PathBuf>,
     pub accept_new_host_key: bool,
+}
+
+/// An S3 bucket with everything needed to open it, credentials included (from the target's cloud credentials).
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// The key prefix without leading or trailing `/`; empty for the bucket's top level.
+    pub prefix: String,
+    /// `region:`, else the credentials' `domain`, else `us-east-1`.
+    pub region: String,
+    /// A custom endpoint (`http://` only for loopback, checked when connecting).
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: SecretRef,
+}
+
+/// An Azure Blob container with everything needed to open it, credentials included.
+#[derive(Debug, Clone)]
+pub struct AzureBlobSettings {
+    pub container: String,
+    /// The blob-name prefix without leading or trailing `/`; empty for the container's top level.
+    pub prefix: String,
+    /// `account:`, else the target credentials' username.
+    pub account: String,
+    /// A custom endpoint including the account (Azurite), `http://` only for loopback.
+    pub endpoint: Option<String>,
+    pub key: AzureBlobKey,
+}
+
+/// What opens an Azure Blob container.
+#[derive(Debug, Clone)]
+pub enum AzureBlobKey {
+    /// The storage account's access key (the target credentials' password).
+    AccountKey(SecretRef),
+    /// A shared access signature query string (`sas_token:`).
+    SasToken(SecretRef),
 }

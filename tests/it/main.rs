@@ -4,6 +4,7 @@ mod support;
 
 mod check;
 mod explain;
+mod object_store;
 mod run;
 mod sftp;
 mod state;

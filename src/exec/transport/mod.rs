@@ -1,4 +1,4 @@
-//! The file-tree interface both ends of a copy speak (a local directory, an SFTP server), and its typed errors.
+//! The file-tree interface both ends of a copy speak (a local directory, an SFTP server, object storage), and its typed errors.
 //!
 //! Every path crossing this interface is a `RelativePath`: it cannot name anything outside the
 //! tree's root, so no source entry can make ferry write outside a target.
@@ -11,6 +11,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+pub mod object_store;
 
 /// What kind of entry a path is. Symlinks are never followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +181,17 @@ impl TransportError {
 
 pub type TransportResult<T> = Result<T, TransportError>;
 
+/// What a file should carry once written, handed over when it is opened for writing: trees that can
+/// only attach metadata while uploading (object stores) record it with the upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileAttributes {
+    pub modified: Option<SystemTime>,
+    /// Unix permission bits.
+    pub mode: Option<u32>,
+    /// The content's BLAKE3 hash, when the caller knows it before writing.
+    pub content_hash: Option<[u8; 32]>,
+}
+
 /// A file being read. Its `io::Error`s may wrap a `TransportError` (`io::Error::other(error)`) to
 /// keep its kind (a dropped connection stays retryable); the copy engine unwraps it.
 pub type Reader = Box<dyn AsyncRead + Send + Unpin>;
@@ -241,6 +254,34 @@ pub trait FileTree: Send + Sync {
     /// crash). Trees whose writes are durable when closed (object stores) keep the default.
     async fn sync(&self) -> TransportResult<()> {
         Ok(())
+    }
+
+    /// Whether a written file appears only once its writer's `shutdown` succeeds, whole or not at
+    /// all (an object store's upload). Then a copy can write straight to the final name: no
+    /// temporary name, no rename. A failed or dropped writer leaves nothing behind.
+    fn atomic_writes(&self) -> bool {
+        false
+    }
+
+    /// `open_write` for a file that should carry `attributes`. Object stores record them with the
+    /// upload (metadata is fixed when an object is written) and add the BLAKE3 hash of the bytes
+    /// written when `content_hash` is `None`. The default ignores them: call `set_metadata` after
+    /// `shutdown` as usual (on trees that recorded them already, it finds nothing to change).
+    async fn open_write_with(
+        &self,
+        path: &RelativePath,
+        offset: u64,
+        attributes: &FileAttributes,
+    ) -> TransportResult<Writer> {
+        let _ = attributes;
+        self.open_write(path, offset).await
+    }
+
+    /// The BLAKE3 hash recorded with a file, when the tree keeps one (object stores do, as
+    /// `ferry-blake3` metadata): a later sync can compare it without reading the file back.
+    async fn content_hash(&self, path: &RelativePath) -> TransportResult<Option<[u8; 32]>> {
+        let _ = path;
+        Ok(None)
     }
 }
 

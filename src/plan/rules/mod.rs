@@ -5,6 +5,7 @@
 
 mod addresses;
 mod capacity;
+mod connections;
 mod credentials;
 mod migrations;
 mod mounts;
@@ -79,8 +80,9 @@ fn find_entry<'a, T>(entries: &'a [NamedEntry<T>], name: &str) -> Option<&'a T> 
 pub fn check(entries: &PlanEntries, locator: &dyn Locate) -> Vec<Diagnostic> {
     let spans = spans::Spans::new(locator);
     let mut diagnostics = Vec::new();
-    for workload in workloads(entries) {
-        addresses::check_workload_ip(&workload, &spans, &mut diagnostics);
+    let workloads = workloads(entries);
+    for workload in &workloads {
+        addresses::check_workload_ip(workload, &spans, &mut diagnostics);
         credentials::check_credentials(
             &workload.value.credentials,
             &workload.pointer.key("credentials"),
@@ -88,7 +90,7 @@ pub fn check(entries: &PlanEntries, locator: &dyn Locate) -> Vec<Diagnostic> {
             &spans,
             &mut diagnostics,
         );
-        mounts::check_mountpoints(&workload, &spans, &mut diagnostics);
+        mounts::check_mountpoints(workload, &spans, &mut diagnostics);
     }
     for target in &entries.targets {
         if let Some(value) = &target.value {
@@ -106,6 +108,7 @@ pub fn check(entries: &PlanEntries, locator: &dyn Locate) -> Vec<Diagnostic> {
             );
         }
     }
+    connections::check_connections(entries, &workloads, &spans, &mut diagnostics);
     addresses::check_shared_ips(entries, &spans, &mut diagnostics);
     migrations::check_migrations(entries, &spans, &mut diagnostics);
     selection::check_selections(entries, &spans, &mut diagnostics);

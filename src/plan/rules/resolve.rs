@@ -8,10 +8,11 @@ use indexmap::IndexMap;
 use crate::plan::mount_name::{MountName, is_windows_name};
 use crate::plan::raw::{
     OsFamily, RawConnection, RawCredentials, RawMount, RawSecret, RawTarget, RawWorkload,
+    SecretReference,
 };
 use crate::plan::valid::{
-    Connection, Credentials, Migration, Mount, SecretRef, SecretString, SftpSettings, Target,
-    ValidPlan, Workload,
+    AzureBlobKey, AzureBlobSettings, Connection, Credentials, Migration, Mount, S3Settings,
+    SecretRef, SecretString, SftpSettings, Target, ValidPlan, Workload,
 };
 
 use super::PlanEntries;
@@ -27,7 +28,7 @@ pub(super) fn resolve(
 ) -> Option<ValidPlan> {
     let mut sources = IndexMap::new();
     for entry in &entries.sources {
-        let workload = resolve_workload(&entry.name, entry.value.as_ref()?, base_dir)?;
+        let workload = resolve_workload(&entry.name, entry.value.as_ref()?, None, base_dir)?;
         if sources.insert(entry.name.clone(), workload).is_some() {
             return None;
         }
@@ -73,15 +74,22 @@ pub(super) fn resolve(
 }
 
 fn resolve_target(name: &str, target: &RawTarget, base_dir: &Path) -> Option<Target> {
+    let credentials = resolve_credentials(&target.credentials, base_dir);
     Some(Target {
         name: name.to_string(),
         cloud: target.cloud,
-        credentials: resolve_credentials(&target.credentials, base_dir),
-        vm: resolve_workload(name, &target.vm, base_dir)?,
+        vm: resolve_workload(name, &target.vm, Some(&credentials), base_dir)?,
+        credentials,
     })
 }
 
-fn resolve_workload(name: &str, workload: &RawWorkload, base_dir: &Path) -> Option<Workload> {
+/// `cloud_credentials` are the target's, for a target's VM (they open object storage); `None` for a source.
+fn resolve_workload(
+    name: &str,
+    workload: &RawWorkload,
+    cloud_credentials: Option<&Credentials>,
+    base_dir: &Path,
+) -> Option<Workload> {
     let os = workload.os.unwrap_or_else(|| {
         if workload
             .mountpoints
@@ -107,10 +115,10 @@ fn resolve_workload(name: &str, workload: &RawWorkload, base_dir: &Path) -> Opti
         credentials: resolve_credentials(&workload.credentials, base_dir),
         os,
         mounts,
-        connection: workload
-            .connection
-            .as_ref()
-            .map(|connection| resolve_connection(connection, base_dir)),
+        connection: match &workload.connection {
+            Some(connection) => Some(resolve_connection(connection, cloud_credentials, base_dir)?),
+            None => None,
+        },
     })
 }
 
@@ -162,8 +170,13 @@ fn resolve_credentials(credentials: &RawCredentials, base_dir: &Path) -> Credent
     }
 }
 
-fn resolve_connection(connection: &RawConnection, base_dir: &Path) -> Connection {
-    match connection {
+/// `None` for object storage on a source (`check` reports it: only target VMs have cloud credentials).
+fn resolve_connection(
+    connection: &RawConnection,
+    cloud_credentials: Option<&Credentials>,
+    base_dir: &Path,
+) -> Option<Connection> {
+    Some(match connection {
         RawConnection::Local(local) => Connection::Local {
             path: against(base_dir, &local.path),
         },
@@ -178,7 +191,65 @@ fn resolve_connection(connection: &RawConnection, base_dir: &Path) -> Connection
                 .map(|file| against(base_dir, file)),
             accept_new_host_key: sftp.accept_new_host_key,
         }),
-    }
+        RawConnection::S3(s3) => {
+            let credentials = cloud_credentials?;
+            Connection::S3(S3Settings {
+                bucket: s3.bucket.trim().to_string(),
+                prefix: normalise_prefix(s3.prefix.as_deref()),
+                region: s3
+                    .region
+                    .as_deref()
+                    .or(credentials.domain.as_deref())
+                    .map(str::trim)
+                    .filter(|region| !region.is_empty())
+                    .unwrap_or("us-east-1")
+                    .to_string(),
+                endpoint: s3
+                    .endpoint
+                    .as_deref()
+                    .map(|endpoint| endpoint.trim().to_string()),
+                access_key_id: credentials.username.trim().to_string(),
+                secret_access_key: credentials.password.clone(),
+            })
+        }
+        RawConnection::AzureBlob(blob) => {
+            let credentials = cloud_credentials?;
+            Connection::AzureBlob(AzureBlobSettings {
+                container: blob.container.trim().to_string(),
+                prefix: normalise_prefix(blob.prefix.as_deref()),
+                account: blob
+                    .account
+                    .as_deref()
+                    .unwrap_or(&credentials.username)
+                    .trim()
+                    .to_string(),
+                endpoint: blob
+                    .endpoint
+                    .as_deref()
+                    .map(|endpoint| endpoint.trim().to_string()),
+                key: match &blob.sas_token {
+                    Some(SecretReference::Env(env)) => {
+                        AzureBlobKey::SasToken(SecretRef::Env(env.env.trim().to_string()))
+                    }
+                    Some(SecretReference::File(file)) => {
+                        AzureBlobKey::SasToken(SecretRef::File(against(base_dir, file.file.trim())))
+                    }
+                    None => AzureBlobKey::AccountKey(credentials.password.clone()),
+                },
+            })
+        }
+    })
+}
+
+/// `/wave-1//web-01/` as `wave-1/web-01`; nothing as the empty prefix.
+fn normalise_prefix(prefix: Option<&str>) -> String {
+    prefix
+        .unwrap_or("")
+        .split('/')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The path itself when absolute, else joined to the plan's folder.

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::super::test_support::{check_plan, entries, sample_plan};
 use crate::plan::mount_name::MountName;
 use crate::plan::raw::{Cloud, OsFamily};
-use crate::plan::valid::{Connection, SecretRef, ValidPlan};
+use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, ValidPlan};
 
 fn resolved(plan: &serde_json::Value) -> Option<ValidPlan> {
     super::resolve(
@@ -157,5 +157,72 @@ fn returns_none_rather_than_panicking_on_plans_with_errors() {
     // An entry that did not deserialise (the schema layer reports it).
     let mut plan = sample_plan();
     plan["sources"]["web-01"] = json!({"ip": 1});
+    assert!(resolved(&plan).is_none());
+}
+
+#[test]
+fn object_storage_takes_the_target_credentials() {
+    let mut plan = sample_plan();
+    plan["targets"]["aws-1"]["vm"]["connection"] =
+        json!({"s3": {"bucket": "staging", "prefix": "/wave-1//web-01/"}});
+    plan["targets"]["azure-1"]["credentials"]["username"] = json!("ferrystaging");
+    plan["targets"]["azure-1"]["vm"]["connection"] = json!({"azblob": {
+        "container": "staging",
+        "endpoint": "http://127.0.0.1:10000/devstoreaccount1"
+    }});
+    assert!(check_plan(&plan).is_empty(), "{:#?}", check_plan(&plan));
+    let resolved_plan = resolved(&plan).expect("resolves");
+    let Some(Connection::S3(s3)) = &resolved_plan.targets["aws-1"].vm.connection else {
+        panic!("expected an s3 connection");
+    };
+    assert_eq!(
+        (s3.bucket.as_str(), s3.prefix.as_str()),
+        ("staging", "wave-1/web-01")
+    );
+    assert_eq!(
+        s3.region, "eu-west-1",
+        "the credentials' domain is the region"
+    );
+    assert_eq!(s3.access_key_id, "AKIAEXAMPLE");
+    assert!(matches!(&s3.secret_access_key, SecretRef::Env(name) if name == "AWS_SECRET"));
+    assert_eq!(s3.endpoint, None);
+    let Some(Connection::AzureBlob(blob)) = &resolved_plan.targets["azure-1"].vm.connection else {
+        panic!("expected an azblob connection");
+    };
+    assert_eq!(
+        (blob.account.as_str(), blob.prefix.as_str()),
+        ("ferrystaging", "")
+    );
+    assert_eq!(
+        blob.endpoint.as_deref(),
+        Some("http://127.0.0.1:10000/devstoreaccount1")
+    );
+    assert!(
+        matches!(&blob.key, AzureBlobKey::AccountKey(SecretRef::Env(name)) if name == "AZURE_SECRET")
+    );
+
+    plan["targets"]["aws-1"]["vm"]["connection"]["s3"]["region"] = json!("us-west-2");
+    plan["targets"]["azure-1"]["vm"]["connection"]["azblob"]["account"] = json!("other");
+    plan["targets"]["azure-1"]["vm"]["connection"]["azblob"]["sas_token"] =
+        json!({"file": "sas.txt"});
+    let resolved_plan = resolved(&plan).expect("resolves");
+    let Some(Connection::S3(s3)) = &resolved_plan.targets["aws-1"].vm.connection else {
+        panic!("expected an s3 connection");
+    };
+    assert_eq!(s3.region, "us-west-2");
+    let Some(Connection::AzureBlob(blob)) = &resolved_plan.targets["azure-1"].vm.connection else {
+        panic!("expected an azblob connection");
+    };
+    assert_eq!(blob.account, "other");
+    assert!(matches!(
+        &blob.key,
+        AzureBlobKey::SasToken(SecretRef::File(path)) if path == Path::new("/srv/plans/sas.txt")
+    ));
+}
+
+#[test]
+fn object_storage_on_a_source_does_not_resolve() {
+    let mut plan = sample_plan();
+    plan["sources"]["web-01"]["connection"] = json!({"s3": {"bucket": "staging"}});
     assert!(resolved(&plan).is_none());
 }
