@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use ferry::plan::yaml::{self, Limits};
 
+// The same allocator as the `ferry` binary, so the stages cost what they cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn best_of<T>(rounds: usize, mut work: impl FnMut() -> T) -> Duration {
     (0..rounds)
         .map(|_| {

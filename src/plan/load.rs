@@ -3,12 +3,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
-use crate::plan::rules::{self, NamedEntry, PlanEntries};
+use crate::plan::rules::{self, PlanEntries};
 use crate::plan::schema;
 use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::{self, Limits, Node};
@@ -130,9 +127,10 @@ pub fn check_bytes(
         return finish(text.to_string(), diagnostics);
     };
     let json = tree.to_json();
-    diagnostics.extend(schema::schema_diagnostics(&json, &tree));
-    let entries = plan_entries(&json);
-    diagnostics.extend(rules::check(&entries, &tree));
+    let locator = yaml::IndexedTree::new(&tree);
+    diagnostics.extend(schema::schema_diagnostics(&json, &locator));
+    let entries = PlanEntries::from_json(&json);
+    diagnostics.extend(rules::check(&entries, &locator));
 
     let mut report = FileDiagnostics {
         path: shown_path.to_string(),
@@ -150,38 +148,5 @@ pub fn check_bytes(
         tree: Some(tree),
         entries: Some(entries),
         plan,
-    }
-}
-
-/// Deserialises each entry on its own, so one malformed source does not hide the others.
-fn plan_entries(json: &Value) -> PlanEntries {
-    fn named<T: DeserializeOwned>(section: Option<&Value>) -> Vec<NamedEntry<T>> {
-        section
-            .and_then(Value::as_object)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|(name, value)| NamedEntry {
-                        name: name.clone(),
-                        value: serde_json::from_value(value.clone()).ok(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-    PlanEntries {
-        version: json.get("version").and_then(Value::as_u64),
-        sources: named(json.get("sources")),
-        targets: named(json.get("targets")),
-        migrations: json
-            .get("migrations")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|item| serde_json::from_value(item.clone()).ok())
-                    .collect()
-            })
-            .unwrap_or_default(),
     }
 }

@@ -18,9 +18,12 @@ mod system_volume;
 #[cfg(test)]
 mod test_support;
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::raw::{RawMigration, RawTarget, RawWorkload};
@@ -39,6 +42,25 @@ pub struct PlanEntries {
     pub targets: Vec<NamedEntry<RawTarget>>,
     /// Index = position in the YAML list.
     pub migrations: Vec<Option<RawMigration>>,
+    /// Name → position of sources and targets, built on first lookup (a large plan's rules look
+    /// names up once per migration; a scan each time would be quadratic).
+    #[serde(skip)]
+    names: OnceLock<NameIndex>,
+}
+
+#[derive(Debug, Default)]
+struct NameIndex {
+    sources: HashMap<String, usize>,
+    targets: HashMap<String, usize>,
+}
+
+fn index_names<T>(entries: &[NamedEntry<T>]) -> HashMap<String, usize> {
+    let mut index = HashMap::with_capacity(entries.len());
+    // Reversed, so that the first of duplicated names wins, as in a scan.
+    for (position, entry) in entries.iter().enumerate().rev() {
+        index.insert(entry.name.clone(), position);
+    }
+    index
 }
 
 /// A `sources` or `targets` entry: its name (the mapping key) and its value when it deserialised.
@@ -49,30 +71,82 @@ pub struct NamedEntry<T> {
 }
 
 impl PlanEntries {
+    pub fn new(
+        version: Option<u64>,
+        sources: Vec<NamedEntry<RawWorkload>>,
+        targets: Vec<NamedEntry<RawTarget>>,
+        migrations: Vec<Option<RawMigration>>,
+    ) -> Self {
+        Self {
+            version,
+            sources,
+            targets,
+            migrations,
+            names: OnceLock::new(),
+        }
+    }
+
+    /// Deserialises each entry of a plan's JSON form on its own, so one malformed source does
+    /// not hide the others (its name still counts as defined).
+    pub fn from_json(json: &serde_json::Value) -> Self {
+        fn named<T: DeserializeOwned>(section: Option<&serde_json::Value>) -> Vec<NamedEntry<T>> {
+            section
+                .and_then(serde_json::Value::as_object)
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .map(|(name, value)| NamedEntry {
+                            name: name.clone(),
+                            value: T::deserialize(value).ok(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        let migrations = json
+            .get("migrations")
+            .and_then(serde_json::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| RawMigration::deserialize(item).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self::new(
+            json.get("version").and_then(serde_json::Value::as_u64),
+            named(json.get("sources")),
+            named(json.get("targets")),
+            migrations,
+        )
+    }
+
+    fn names(&self) -> &NameIndex {
+        self.names.get_or_init(|| NameIndex {
+            sources: index_names(&self.sources),
+            targets: index_names(&self.targets),
+        })
+    }
+
     /// The source with this name, when it is defined and deserialised.
     fn source(&self, name: &str) -> Option<&RawWorkload> {
-        find_entry(&self.sources, name)
+        let position = *self.names().sources.get(name)?;
+        self.sources[position].value.as_ref()
     }
 
     /// The target with this name, when it is defined and deserialised.
     fn target(&self, name: &str) -> Option<&RawTarget> {
-        find_entry(&self.targets, name)
+        let position = *self.names().targets.get(name)?;
+        self.targets[position].value.as_ref()
     }
 
     fn defines_source(&self, name: &str) -> bool {
-        self.sources.iter().any(|entry| entry.name == name)
+        self.names().sources.contains_key(name)
     }
 
     fn defines_target(&self, name: &str) -> bool {
-        self.targets.iter().any(|entry| entry.name == name)
+        self.names().targets.contains_key(name)
     }
-}
-
-fn find_entry<'a, T>(entries: &'a [NamedEntry<T>], name: &str) -> Option<&'a T> {
-    entries
-        .iter()
-        .find(|entry| entry.name == name)
-        .and_then(|entry| entry.value.as_ref())
 }
 
 /// Runs every domain rule and returns what they found, in no particular order (the caller

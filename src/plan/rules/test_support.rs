@@ -7,7 +7,7 @@ use crate::plan::codes::Code;
 use crate::plan::diagnostic::{Diagnostic, Severity};
 use crate::plan::yaml::{Locate, Located};
 
-use super::{NamedEntry, PlanEntries};
+use super::PlanEntries;
 
 /// Gives pointer number N (in the order first asked) the value span `10N..10N+4` and, unless the
 /// pointer ends in a list index, the key span `10N+5..10N+9`, so a span tells which pointer it came from.
@@ -75,29 +75,7 @@ impl Found {
 
 /// Plan entries from a plan written as JSON, each entry deserialised on its own (a failure is `None`).
 pub(super) fn entries(plan: &serde_json::Value) -> PlanEntries {
-    fn named<T: serde::de::DeserializeOwned>(section: &serde_json::Value) -> Vec<NamedEntry<T>> {
-        section.as_object().map_or_else(Vec::new, |map| {
-            map.iter()
-                .map(|(name, value)| NamedEntry {
-                    name: name.clone(),
-                    value: serde_json::from_value(value.clone()).ok(),
-                })
-                .collect()
-        })
-    }
-    PlanEntries {
-        version: plan["version"].as_u64(),
-        sources: named(&plan["sources"]),
-        targets: named(&plan["targets"]),
-        migrations: plan["migrations"]
-            .as_array()
-            .map_or_else(Vec::new, |items| {
-                items
-                    .iter()
-                    .map(|item| serde_json::from_value(item.clone()).ok())
-                    .collect()
-            }),
-    }
+    PlanEntries::from_json(plan)
 }
 
 /// Runs `check` on a plan written as JSON.

@@ -158,3 +158,25 @@ impl Locate for Node {
         Node::locate(self, pointer)
     }
 }
+
+/// A tree with key indexes for its large mappings, built as lookups need them: the locator to
+/// use when many labels may be asked for (the rules label every entry of a large plan).
+pub struct IndexedTree<'tree> {
+    root: &'tree Node,
+    index: pointer::MappingIndex,
+}
+
+impl<'tree> IndexedTree<'tree> {
+    pub fn new(root: &'tree Node) -> Self {
+        Self {
+            root,
+            index: pointer::MappingIndex::default(),
+        }
+    }
+}
+
+impl Locate for IndexedTree<'_> {
+    fn locate(&self, pointer: &str) -> Located {
+        pointer::locate_indexed(self.root, pointer, Some(&self.index))
+    }
+}
