@@ -417,6 +417,10 @@ impl FileTree for ObjectStoreTree {
         true
     }
 
+    fn implied_directories(&self) -> bool {
+        true
+    }
+
     async fn content_hash(&self, path: &RelativePath) -> TransportResult<Option<[u8; 32]>> {
         Ok(self
             .shared
