@@ -375,3 +375,51 @@ async fn a_wrong_key_fails_before_any_data_moves_and_is_never_shown() {
         );
     }
 }
+
+#[test]
+fn a_missing_store_key_or_sas_token_is_refused_where_the_plan_keeps_it() {
+    // No server is needed: secrets are resolved before anything is opened.
+    let text = "version: 1
+sources:
+  app:
+    ip: 192.0.2.81
+    credentials: { username: root, password: { env: FERRY_TEST_UNSET_SOURCE_PASSWORD } }
+    mountpoints: [{ name: /, size: 1 GiB }]
+    connection: { local: { path: ./source } }
+targets:
+  aws-1:
+    cloud: aws
+    credentials: { username: AKIAEXAMPLE, password: { env: FERRY_TEST_UNSET_AWS_KEY } }
+    vm:
+      ip: 198.51.100.81
+      credentials: { username: root, password: { env: FERRY_TEST_UNSET_VM_PASSWORD } }
+      connection: { s3: { bucket: ferry-staging } }
+  azure-1:
+    cloud: azure
+    credentials: { username: ferrystaging, password: { env: FERRY_TEST_UNSET_AZURE_KEY } }
+    vm:
+      ip: 198.51.100.82
+      credentials: { username: root, password: { env: FERRY_TEST_UNSET_VM_PASSWORD } }
+      connection: { azblob: { container: ferry-staging, sas_token: { env: FERRY_TEST_UNSET_SAS } } }
+migrations:
+  - { name: to-aws, source: app, target: aws-1, mounts: [/] }
+  - { name: to-azure, source: app, target: azure-1, mounts: [/] }
+";
+    let ferry = Ferry::new()
+        .file("plan.yaml", text)
+        .file("source/etc/hostname", "app\n");
+    let outcome = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(outcome.code, 1, "{}", outcome.snapshot());
+    let output = format!("{}{}", outcome.stdout, outcome.stderr);
+    for expected in [
+        "`FERRY_TEST_UNSET_AWS_KEY` is not set",
+        "this key cannot be resolved",
+        "the SAS token of target `azure-1` is needed by its azblob connection",
+        "this SAS token cannot be resolved",
+    ] {
+        assert!(output.contains(expected), "{expected}: {output}");
+    }
+    // The account key is not needed when a SAS token opens the container, nor any VM password.
+    assert!(!output.contains("FERRY_TEST_UNSET_AZURE_KEY"), "{output}");
+    assert!(!output.contains("FERRY_TEST_UNSET_VM_PASSWORD"), "{output}");
+}
