@@ -230,22 +230,23 @@ async fn files_go_straight_to_their_final_names_with_their_attributes() {
         files(snapshot(source.path()))
     );
     assert_eq!(tree.renames.load(Ordering::SeqCst), 0, "nothing is renamed");
-    let log = tree.log();
-    let mut published = log.published.clone();
-    published.sort();
-    assert_eq!(published, ["data/a.txt", "data/deep/b.bin"]);
-    let (_, attributes) = log
-        .opened
-        .iter()
-        .find(|(path, _)| path == "data/a.txt")
-        .expect("a.txt was written");
-    let source_metadata = fs::metadata(source.path().join("data/a.txt")).unwrap();
-    assert_eq!(
-        attributes.modified,
-        Some(source_metadata.modified().unwrap())
-    );
-    assert_eq!(attributes.mode, Some(0o640));
-    drop(log);
+    {
+        let log = tree.log();
+        let mut published = log.published.clone();
+        published.sort();
+        assert_eq!(published, ["data/a.txt", "data/deep/b.bin"]);
+        let (_, attributes) = log
+            .opened
+            .iter()
+            .find(|(path, _)| path == "data/a.txt")
+            .expect("a.txt was written");
+        let source_metadata = fs::metadata(source.path().join("data/a.txt")).unwrap();
+        assert_eq!(
+            attributes.modified,
+            Some(source_metadata.modified().unwrap())
+        );
+        assert_eq!(attributes.mode, Some(0o640));
+    }
 
     // Empty folders cannot exist there; they are not a change that makes every re-run copy.
     let again = run(local(source.path()), tree.clone(), &[job("data")], &ledger)
