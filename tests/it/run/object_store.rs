@@ -420,6 +420,15 @@ migrations:
         assert!(output.contains(expected), "{expected}: {output}");
     }
     // The account key is not needed when a SAS token opens the container, nor any VM password.
-    assert!(!output.contains("FERRY_TEST_UNSET_AZURE_KEY"), "{output}");
-    assert!(!output.contains("FERRY_TEST_UNSET_VM_PASSWORD"), "{output}");
+    assert_eq!(
+        output.matches("error[missing-secret]").count(),
+        2,
+        "{output}"
+    );
+    for unneeded in ["FERRY_TEST_UNSET_AZURE_KEY", "FERRY_TEST_UNSET_VM_PASSWORD"] {
+        assert!(
+            !output.contains(&format!("`{unneeded}` is not set")),
+            "{output}"
+        );
+    }
 }
