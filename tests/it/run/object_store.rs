@@ -25,6 +25,8 @@ const KEY_VARIABLE: &str = "FERRY_TEST_STORE_KEY";
 struct Store {
     name: &'static str,
     cloud: &'static str,
+    /// The bucket or container's name.
+    bucket: String,
     /// The plan's `connection` for a prefix.
     connection: Box<dyn Fn(&str) -> String>,
     /// The cloud credentials' username (access key id or account).
@@ -58,6 +60,7 @@ fn s3_store(
     Store {
         name,
         cloud: "aws",
+        bucket: bucket.clone(),
         connection: Box::new(connection),
         username,
         secret,
@@ -113,6 +116,7 @@ fn stores(test: &str) -> Option<Vec<Store>> {
         stores.push(Store {
             name: "azurite",
             cloud: "azure",
+            bucket: container.clone(),
             connection: Box::new(connection),
             username,
             secret,
@@ -429,6 +433,41 @@ migrations:
         assert!(
             !output.contains(&format!("`{unneeded}` is not set")),
             "{output}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_bucket_or_container_is_reported_not_created() {
+    let Some(stores) = stores("a_missing_bucket_or_container_is_reported_not_created") else {
+        return;
+    };
+    for store in &stores {
+        let missing = format!("ferry-missing-{}", std::process::id());
+        let text = plan(store, "wave-1").replace(
+            &format!(": {}, prefix", store.bucket),
+            &format!(": {missing}, prefix"),
+        );
+        assert!(text.contains(&missing), "{text}");
+        let ferry = Ferry::new()
+            .file("plan.yaml", text)
+            .env(KEY_VARIABLE, &store.secret);
+        fill(&ferry.directory().join("source"));
+        let preview = ferry.run_with(&["plan", "plan.yaml"]);
+        let expected = "does not exist (ferry does not create buckets or containers)";
+        assert!(
+            preview.stdout.contains(expected),
+            "{}: {}",
+            store.name,
+            preview.snapshot()
+        );
+        let outcome = ferry.run_with(&["run", "plan.yaml"]);
+        assert_ne!(outcome.code, 0, "{}: {}", store.name, outcome.snapshot());
+        assert!(
+            outcome.stderr.contains(expected),
+            "{}: {}",
+            store.name,
+            outcome.snapshot()
         );
     }
 }
