@@ -23,9 +23,11 @@ if ! flock -n 9; then
 fi
 
 started_servers=0
+started_object_servers=0
 stop_servers() {
   local status=$?
   if [ "$started_servers" = 1 ]; then scripts/test-servers.sh stop || true; fi
+  if [ "$started_object_servers" = 1 ]; then scripts/object-servers.sh stop || true; fi
   exit "$status"
 }
 trap stop_servers EXIT
@@ -34,6 +36,10 @@ trap 'exit 130' INT TERM
 if ! scripts/test-servers.sh status; then started_servers=1; fi
 scripts/test-servers.sh start
 eval "$(scripts/test-servers.sh env)"
+# The object stores (s3s-fs, moto, Azurite) for the s3/azblob tests; `env` prints nothing when none runs.
+if [ -z "$(scripts/object-servers.sh env)" ]; then started_object_servers=1; fi
+scripts/object-servers.sh start
+eval "$(scripts/object-servers.sh env)"
 export FERRY_REQUIRE_SERVERS=1
 
 step() { echo "==> $*" >&2; "$@"; }

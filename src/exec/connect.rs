@@ -1,12 +1,14 @@
-//! Opening a workload's `FileTree` from its plan `connection` (`local` directory or `sftp` server).
+//! Opening a workload's `FileTree` from its plan `connection` (`local` directory, `sftp` server,
+//! `s3` bucket or `azblob` container).
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::exec::copy::RetryPolicy;
 use crate::exec::transport::local::LocalTree;
+use crate::exec::transport::object_store::ObjectStoreTree;
 use crate::exec::transport::sftp::SftpTree;
-use crate::exec::transport::{ErrorKind, FileTree, TransportError};
+use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError};
 use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
 use crate::plan::yaml::escape_pointer_segment;
 
@@ -117,7 +119,10 @@ impl ConnectError {
 }
 
 /// Opens the workload's tree: `local` is the directory itself (absolute already), `sftp` logs in
-/// at the workload's IP with its username and `password` (resolved by `exec::secrets`).
+/// at the workload's IP with its username and `password`; `s3` and `azblob` open the bucket or
+/// container with `password` standing for the store's secret (the secret access key, account key
+/// or SAS token). `exec::secrets` resolves whichever the connection needs. An object store is
+/// probed with one listing, so a wrong key or a missing bucket fails here, before any data moves.
 pub async fn open_tree(
     endpoint: Endpoint<'_>,
     password: Option<&SecretString>,
@@ -162,10 +167,43 @@ pub async fn open_tree(
             .map_err(failed)?;
             Ok(Arc::new(tree))
         }
-        Some(Connection::S3(_) | Connection::AzureBlob(_)) => Err(failed(TransportError::new(
+        Some(Connection::S3(settings)) => {
+            let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
+            let tree = ObjectStoreTree::connect_s3(settings, secret).map_err(failed)?;
+            probe(tree).await.map_err(failed)
+        }
+        Some(Connection::AzureBlob(settings)) => {
+            let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
+            let tree = ObjectStoreTree::connect_azure_blob(settings, secret).map_err(failed)?;
+            probe(tree).await.map_err(failed)
+        }
+    }
+}
+
+/// The caller did not resolve the store's secret (`exec::secrets` does, before a run).
+fn unresolved_store_secret() -> TransportError {
+    TransportError::new(
+        ErrorKind::Authentication,
+        "the object store's key was not resolved, so ferry cannot open it",
+    )
+}
+
+/// Lists the store's top level once: wrong credentials or a missing bucket show now. Nothing is
+/// created either way (ferry never creates buckets or containers).
+async fn probe(tree: ObjectStoreTree) -> Result<Arc<dyn FileTree>, TransportError> {
+    match tree.list(&RelativePath::root()).await {
+        Ok(_) => Ok(Arc::new(tree)),
+        // An empty prefix lists as nothing, so "not found" means the bucket itself is missing:
+        // not an empty target for `ferry plan` to preview, but a plan to fix.
+        Err(error) if error.kind == ErrorKind::NotFound => Err(TransportError::new(
             ErrorKind::Other,
-            "object-storage targets are not wired into `ferry run` yet",
-        ))),
+            format!(
+                "{} does not exist (ferry does not create buckets or containers): {}",
+                tree.describe(),
+                error.message
+            ),
+        )),
+        Err(error) => Err(error),
     }
 }
 

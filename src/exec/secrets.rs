@@ -1,13 +1,13 @@
-//! Resolving the passwords (`{ env }`, `{ file }`, plain) of the workloads whose connections need
-//! them, reporting every missing one at once as `missing-secret` diagnostics. Values never leave
-//! a `SecretString`.
+//! Resolving the secrets (`{ env }`, `{ file }`, plain) the workloads' connections need (an SFTP
+//! login's password, an object store's key or SAS token), reporting every missing one at once as
+//! `missing-secret` diagnostics. Values never leave a `SecretString`.
 
 use std::collections::HashMap;
 
 use crate::exec::connect::{Endpoint, Role};
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::valid::{Connection, SecretRef, SecretString, Workload};
+use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, SecretString, Workload};
 use crate::plan::yaml::Locate;
 
 /// Whether a workload's connection needs its password.
@@ -22,7 +22,8 @@ pub enum PasswordNeed {
     Required,
 }
 
-/// What a workload's connection needs.
+/// Whether a workload's connection needs its (VM) password. Object stores need a cloud secret
+/// instead: see [`connection_secret`].
 pub fn password_need(workload: &Workload) -> PasswordNeed {
     match &workload.connection {
         None | Some(Connection::Local { .. }) => PasswordNeed::None,
@@ -33,11 +34,44 @@ pub fn password_need(workload: &Workload) -> PasswordNeed {
     }
 }
 
-/// A password that could not be resolved. Names the reference (variable or file), never a value.
+/// Which secret of the plan a connection reads, for messages and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretField {
+    /// The workload's own `credentials.password` (an SFTP login).
+    Password,
+    /// The target's cloud `credentials.password`: an S3 secret access key or an Azure account key.
+    CloudPassword,
+    /// The `azblob` connection's `sas_token`.
+    SasToken,
+}
+
+/// The secret a workload's connection needs, where the plan keeps it, and whether it is required.
+fn connection_secret(workload: &Workload) -> Option<(&SecretRef, SecretField, PasswordNeed)> {
+    match &workload.connection {
+        Some(Connection::S3(settings)) => Some((
+            &settings.secret_access_key,
+            SecretField::CloudPassword,
+            PasswordNeed::Required,
+        )),
+        Some(Connection::AzureBlob(settings)) => Some(match &settings.key {
+            AzureBlobKey::AccountKey(key) => {
+                (key, SecretField::CloudPassword, PasswordNeed::Required)
+            }
+            AzureBlobKey::SasToken(token) => (token, SecretField::SasToken, PasswordNeed::Required),
+        }),
+        _ => match password_need(workload) {
+            PasswordNeed::None => None,
+            need => Some((&workload.credentials.password, SecretField::Password, need)),
+        },
+    }
+}
+
+/// A secret that could not be resolved. Names the reference (variable or file), never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingSecret {
     pub role: Role,
     pub workload: String,
+    pub field: SecretField,
     /// Why it could not be resolved, e.g. "the environment variable `WEB01_PASSWORD` is not set".
     pub reason: String,
     /// What would fix it.
@@ -45,29 +79,60 @@ pub struct MissingSecret {
 }
 
 impl MissingSecret {
-    /// The JSON pointer of the password in the plan.
+    /// The JSON pointer of the secret in the plan.
     pub fn pointer(&self) -> String {
-        format!(
-            "{}/credentials/password",
-            Endpoint::pointer_of(self.role, &self.workload)
-        )
+        let workload = Endpoint::pointer_of(self.role, &self.workload);
+        match self.field {
+            SecretField::Password => format!("{workload}/credentials/password"),
+            // The cloud credentials belong to the target, beside its `vm`.
+            SecretField::CloudPassword => match workload.strip_suffix("/vm") {
+                Some(target) => format!("{target}/credentials/password"),
+                None => format!("{workload}/credentials/password"),
+            },
+            SecretField::SasToken => format!("{workload}/connection/azblob/sas_token"),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self.field {
+            SecretField::Password => "this password cannot be resolved",
+            SecretField::CloudPassword => "this key cannot be resolved",
+            SecretField::SasToken => "this SAS token cannot be resolved",
+        }
+    }
+
+    /// What the secret is, as the diagnostic's message says it.
+    fn describe(&self) -> String {
+        let whose = format!("{} `{}`", self.role.noun(), self.workload);
+        match self.field {
+            SecretField::Password => {
+                format!("the password of {whose} is needed by its sftp connection")
+            }
+            SecretField::CloudPassword => format!(
+                "the cloud credentials' password of {whose} (the storage key) is needed by its object-storage connection"
+            ),
+            SecretField::SasToken => {
+                format!("the SAS token of {whose} is needed by its azblob connection")
+            }
+        }
     }
 }
 
-/// The resolved passwords, by workload.
+/// The resolved secrets, by workload: each connection needs at most one.
 #[derive(Debug, Default)]
 pub struct Secrets {
     passwords: HashMap<(Role, String), SecretString>,
 }
 
 impl Secrets {
-    /// The resolved password of a workload, when its connection needed one and it resolved.
+    /// The resolved secret of a workload's connection, when it needed one and it resolved: the
+    /// SFTP password, or the object store's key or SAS token (what `connect::open_tree` takes).
     pub fn password(&self, role: Role, workload: &str) -> Option<&SecretString> {
         self.passwords.get(&(role, workload.to_string()))
     }
 }
 
-/// Resolves the passwords the given endpoints' connections need. Every required password that
+/// Resolves the secrets the given endpoints' connections need. Every required secret that
 /// cannot be resolved is returned at once.
 pub fn resolve_secrets<'plan>(
     endpoints: impl IntoIterator<Item = Endpoint<'plan>>,
@@ -83,17 +148,17 @@ pub fn resolve_secrets<'plan>(
         {
             continue;
         }
-        let need = password_need(endpoint.workload);
-        if need == PasswordNeed::None {
+        let Some((reference, field, need)) = connection_secret(endpoint.workload) else {
             continue;
-        }
-        match resolve(&endpoint.workload.credentials.password) {
+        };
+        match resolve(reference) {
             Ok(value) => {
                 secrets.passwords.insert(key, value);
             }
             Err((reason, help)) if need == PasswordNeed::Required => missing.push(MissingSecret {
                 role: endpoint.role,
                 workload: endpoint.name.to_string(),
+                field,
                 reason,
                 help,
             }),
@@ -162,7 +227,7 @@ pub fn resolve(secret: &SecretRef) -> Result<SecretString, (String, String)> {
     }
 }
 
-/// The `missing-secret` diagnostics, each labelled at the password's place in the plan.
+/// The `missing-secret` diagnostics, each labelled at the secret's place in the plan.
 pub fn missing_secret_diagnostics(
     missing: &[MissingSecret],
     locator: &dyn Locate,
@@ -173,14 +238,9 @@ pub fn missing_secret_diagnostics(
             let span = locator.locate(&secret.pointer()).value;
             Diagnostic::new(
                 Code::MissingSecret,
-                format!(
-                    "the password of {} `{}` is needed by its sftp connection, but {}",
-                    secret.role.noun(),
-                    secret.workload,
-                    secret.reason
-                ),
+                format!("{}, but {}", secret.describe(), secret.reason),
             )
-            .with_label(span, "this password cannot be resolved")
+            .with_label(span, secret.label())
             .with_help(secret.help.clone())
         })
         .collect()

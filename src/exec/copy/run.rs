@@ -79,13 +79,13 @@ async fn plan_mount(
     let existing = list_target(target, &job.target_root, &excluded, concurrency)
         .await
         .in_migration(migration)?;
-    Ok(decide(
-        job,
-        listing,
-        &existing,
-        &snapshot.files,
-        &snapshot.partials,
-    ))
+    let mut plan = decide(job, listing, &existing, &snapshot.files, &snapshot.partials);
+    if target.implied_directories() {
+        // Folders there are only parts of files' names: none is ever missing, and an empty one
+        // cannot be kept (so an empty source folder is not a change to copy on every run).
+        plan.create_directories.clear();
+    }
+    Ok(plan)
 }
 
 /// What a run would do, reading both trees and the ledger but changing nothing (`--dry-run`).

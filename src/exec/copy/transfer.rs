@@ -1,4 +1,6 @@
 //! Copying one file (streamed in fixed chunks, hashed, verified, renamed into place) or one symlink, with retries.
+//! Trees with atomic writes (object stores) take the file at its final name instead: it appears only
+//! when whole, carrying its mtime, mode and BLAKE3 hash, and an abandoned upload leaves nothing.
 
 use std::future::Future;
 use std::io;
@@ -15,7 +17,9 @@ use super::events::{ProgressEvent, ProgressSink};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
-use crate::exec::transport::{EntryKind, ErrorKind, FileTree, TransportError};
+use crate::exec::transport::{
+    EntryKind, ErrorKind, FileAttributes, FileTree, RelativePath, TransportError,
+};
 
 /// What every transfer of a migration shares.
 pub(crate) struct TransferContext {
@@ -110,10 +114,18 @@ async fn copy_once(
 ) -> Result<Copied, FileFailure> {
     let (source, target) = (&context.source, &context.target);
     let size = copy.metadata.size;
-    let temporary = &copy.temporary_path;
+    let atomic = target.atomic_writes();
+    // Where the bytes go: a temporary name renamed into place once verified, or, on a tree whose
+    // files appear only when whole, the final name itself (such trees cannot resume a file either).
+    let destination = if atomic {
+        &copy.target_path
+    } else {
+        &copy.temporary_path
+    };
     let mut offset = 0;
-    if trust_temporary
-        && let Some(existing) = target.metadata(temporary).await?
+    if !atomic
+        && trust_temporary
+        && let Some(existing) = target.metadata(destination).await?
         && existing.kind == EntryKind::File
         && existing.size <= size
     {
@@ -142,12 +154,23 @@ async fn copy_once(
             bytes: offset,
         });
     }
-    let mut writer = target.open_write(temporary, offset).await?;
+    let attributes = FileAttributes {
+        modified: copy.metadata.modified,
+        mode: copy.metadata.mode,
+        // Known only once read: trees that record it hash what they were given.
+        content_hash: None,
+    };
+    let mut writer = target
+        .open_write_with(destination, offset, &attributes)
+        .await?;
     let mut written = offset;
     loop {
         if context.cancel.is_cancelled() {
-            // Flush what was written so the next run resumes from an honest length.
-            let _ = writer.shutdown().await;
+            // Flush what was written so the next run resumes from an honest length; an atomic
+            // writer is dropped instead, which abandons the file (shutting it down would publish it).
+            if !atomic {
+                let _ = writer.shutdown().await;
+            }
             return Err(FileFailure::Interrupted);
         }
         let read = fill(&mut reader, &mut buffer)
@@ -171,6 +194,14 @@ async fn copy_once(
             break;
         }
     }
+    if atomic && written != size {
+        // Never publish a file of the wrong length: dropping the writer abandons it.
+        drop(writer);
+        return Err(FileFailure::ChangedDuringCopy {
+            expected: size,
+            read: written,
+        });
+    }
     writer.shutdown().await.map_err(transport_error)?;
     drop(reader);
     if written != size {
@@ -180,20 +211,23 @@ async fn copy_once(
         });
     }
     let expected = hasher.finalize().to_hex().to_string();
-    if let Err(failure) = verify(context, copy, &expected, &mut buffer).await {
+    if let Err(failure) = verify(context, destination, size, &expected, &mut buffer).await {
         if matches!(
             failure,
             FileFailure::HashMismatch { .. } | FileFailure::SizeMismatch { .. }
         ) {
             // Never resume from, or keep, bytes that failed verification.
-            let _ = target.remove_file(temporary).await;
+            let _ = target.remove_file(destination).await;
         }
         return Err(failure);
     }
+    // A tree that recorded the attributes with the upload finds nothing to change here.
     target
-        .set_metadata(temporary, copy.metadata.modified, copy.metadata.mode)
+        .set_metadata(destination, copy.metadata.modified, copy.metadata.mode)
         .await?;
-    target.rename(temporary, &copy.target_path).await?;
+    if !atomic {
+        target.rename(destination, &copy.target_path).await?;
+    }
     Ok(Copied {
         record: FileRecord {
             path: copy.ledger_path(),
@@ -206,17 +240,18 @@ async fn copy_once(
     })
 }
 
+/// Checks the `size` bytes just written at `written` (read back and hashed, or only sized).
 async fn verify(
     context: &TransferContext,
-    copy: &FileCopy,
+    written: &RelativePath,
+    size: u64,
     expected: &str,
     buffer: &mut [u8],
 ) -> Result<(), FileFailure> {
     let target = &context.target;
-    let size = copy.metadata.size;
     match context.verify {
         VerifyMode::Full => {
-            let mut reader = target.open_read(&copy.temporary_path, 0).await?;
+            let mut reader = target.open_read(written, 0).await?;
             let mut hasher = blake3::Hasher::new();
             let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
             if read != size {
@@ -235,7 +270,7 @@ async fn verify(
         }
         VerifyMode::Size => {
             let actual = target
-                .metadata(&copy.temporary_path)
+                .metadata(written)
                 .await?
                 .map(|metadata| metadata.size)
                 .unwrap_or(0);

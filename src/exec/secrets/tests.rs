@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::exec::connect::{Endpoint, Role};
-use crate::plan::valid::{Credentials, OsFamily, SftpSettings};
+use crate::plan::valid::{
+    AzureBlobKey, AzureBlobSettings, Credentials, OsFamily, S3Settings, SftpSettings,
+};
 use crate::plan::yaml::Located;
 
 /// Locates each pointer at a span derived from its length, so labels can be checked.
@@ -163,4 +165,94 @@ fn file_and_plain_secrets_resolve_without_their_trailing_newline() {
         Some("plain-value")
     );
     assert!(!format!("{secrets:?}").contains("s3cret-value"));
+}
+
+fn s3(secret_access_key: SecretRef) -> Option<Connection> {
+    Some(Connection::S3(S3Settings {
+        bucket: "ferry-staging".to_string(),
+        prefix: String::new(),
+        region: "us-east-1".to_string(),
+        endpoint: None,
+        access_key_id: "AKIAEXAMPLE".to_string(),
+        secret_access_key,
+    }))
+}
+
+fn azblob(key: AzureBlobKey) -> Option<Connection> {
+    Some(Connection::AzureBlob(AzureBlobSettings {
+        container: "ferry-staging".to_string(),
+        prefix: String::new(),
+        account: "ferrystaging".to_string(),
+        endpoint: None,
+        key,
+    }))
+}
+
+#[test]
+fn object_stores_need_their_cloud_key_or_sas_token_not_the_vm_password() {
+    let unset = |name: &str| SecretRef::Env(format!("FERRY_TEST_SURELY_UNSET_{name}"));
+    let plain = |value: &str| SecretRef::Plain(SecretString::new(value.to_string()));
+    // The VM password is unset everywhere: object stores never read it.
+    let aws = workload(unset("VM"), s3(plain("aws-secret-key")));
+    let azure = workload(
+        unset("VM"),
+        azblob(AzureBlobKey::AccountKey(plain("azure-account-key"))),
+    );
+    let sas = workload(
+        unset("VM"),
+        azblob(AzureBlobKey::SasToken(plain("sv=2024&sig=abc"))),
+    );
+    let secrets = resolve_secrets([
+        endpoint(Role::Target, "aws-1", &aws),
+        endpoint(Role::Target, "azure-1", &azure),
+        endpoint(Role::Target, "azure-2", &sas),
+    ])
+    .expect("the stores' secrets resolve");
+    let value = |name| {
+        secrets
+            .password(Role::Target, name)
+            .map(SecretString::expose)
+    };
+    assert_eq!(value("aws-1"), Some("aws-secret-key"));
+    assert_eq!(value("azure-1"), Some("azure-account-key"));
+    assert_eq!(value("azure-2"), Some("sv=2024&sig=abc"));
+}
+
+#[test]
+fn a_missing_store_secret_is_labelled_where_the_plan_keeps_it() {
+    let unset = |name: &str| SecretRef::Env(format!("FERRY_TEST_SURELY_UNSET_{name}"));
+    let aws = workload(unset("VM"), s3(unset("AWS")));
+    let azure = workload(unset("VM"), azblob(AzureBlobKey::AccountKey(unset("AZ"))));
+    let sas = workload(unset("VM"), azblob(AzureBlobKey::SasToken(unset("SAS"))));
+    let missing = resolve_secrets([
+        endpoint(Role::Target, "aws-1", &aws),
+        endpoint(Role::Target, "azure-1", &azure),
+        endpoint(Role::Target, "azure-2", &sas),
+    ])
+    .expect_err("all three are missing");
+    let pointers: Vec<String> = missing.iter().map(MissingSecret::pointer).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/targets/aws-1/credentials/password",
+            "/targets/azure-1/credentials/password",
+            "/targets/azure-2/vm/connection/azblob/sas_token",
+        ]
+    );
+    assert!(missing[0].reason.contains("FERRY_TEST_SURELY_UNSET_AWS"));
+    let diagnostics = missing_secret_diagnostics(&missing, &FakeLocator);
+    assert!(
+        diagnostics[0].message.contains(
+            "target `aws-1` (the storage key) is needed by its object-storage connection"
+        ),
+        "{}",
+        diagnostics[0].message
+    );
+    assert!(
+        diagnostics[2]
+            .message
+            .contains("the SAS token of target `azure-2` is needed by its azblob connection"),
+        "{}",
+        diagnostics[2].message
+    );
 }

@@ -263,6 +263,12 @@ pub trait FileTree: Send + Sync {
         false
     }
 
+    /// Whether folders exist only as parts of files' paths (an object store's key prefixes): then
+    /// `create_dir_all` does nothing, an empty folder cannot be kept, and folders carry no times.
+    fn implied_directories(&self) -> bool {
+        false
+    }
+
     /// `open_write` for a file that should carry `attributes`. Object stores record them with the
     /// upload (metadata is fixed when an object is written) and add the BLAKE3 hash of the bytes
     /// written when `content_hash` is `None`. The default ignores them: call `set_metadata` after

@@ -5,6 +5,7 @@
 mod demo;
 mod escape;
 mod interrupt;
+mod object_store;
 mod plan;
 mod refusals;
 mod sftp;

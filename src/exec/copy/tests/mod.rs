@@ -1,5 +1,6 @@
 //! Tests of the copy engine against real directories on disk (`tempfile`), local tree to local tree.
 
+mod atomic;
 mod mirror;
 mod resume;
 mod safety;

@@ -382,16 +382,21 @@ impl FileTree for ObjectStoreTree {
         mode: Option<u32>,
     ) -> TransportResult<()> {
         let shared = &self.shared;
-        let Some(head) = shared.head(path).await? else {
-            // Folders are implied by keys and have no metadata of their own.
-            return if shared.has_children(path).await? || path.is_root() {
-                Ok(())
-            } else {
-                Err(TransportError::new(
-                    ErrorKind::NotFound,
-                    format!("`{path}` not found on {}", shared.description),
-                ))
-            };
+        let head = match shared.head(path).await {
+            Ok(head) => head,
+            // A server keeping objects as files (s3s-fs) fails a HEAD of a folder's name.
+            Err(error) if error.kind == ErrorKind::Connection => {
+                if shared.has_children(path).await? {
+                    return Ok(());
+                }
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
+        let Some(head) = head else {
+            // Folders are implied by keys and have no metadata of their own; an empty folder is
+            // no key at all (the copy engine sets every source folder's times): nothing to record.
+            return Ok(());
         };
         let mut wanted = head.ferry.clone();
         wanted.modified = modified.or(wanted.modified);
@@ -409,6 +414,10 @@ impl FileTree for ObjectStoreTree {
     }
 
     fn atomic_writes(&self) -> bool {
+        true
+    }
+
+    fn implied_directories(&self) -> bool {
         true
     }
 
