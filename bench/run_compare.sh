@@ -5,7 +5,8 @@
 #
 # Cases (issue 3): (a) 10,000 files of 4-64 KiB, local to local; (b) eight files of 256 MiB;
 # (c) a no-op re-run of (a); (d) (b) downloaded over SFTP from the loopback sshd that
-# scripts/test-servers.sh starts. ferry runs with full verification (the default: every file is
+# scripts/test-servers.sh starts; (e) eight files of 256 MiB and 2,000 small files to S3 (s3s-fs)
+# and to Azure Blob (Azurite), started by scripts/object-servers.sh. ferry runs with full verification (the default: every file is
 # read back and its BLAKE3 compared). Each line: wall seconds and peak RSS (GNU time).
 # Data lives in $FERRY_BENCH_DIR (default /tmp/ferry-bench), reused between runs.
 set -euo pipefail
@@ -94,3 +95,55 @@ fresh; measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$
 fresh; measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
   -P "$FERRY_TEST_SFTP_PORT_A" -b <(printf 'get -r %s %s\n' "$remote" "$work/out/target") "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
 fresh
+
+echo "== (e) 8 x 256 MiB + 2,000 files of 4-64 KiB to object storage on loopback"
+if [ ! -d "$work/mixed" ]; then
+  python3 bench/make_data.py mixed "$work/mixed" && cp -al "$work/large" "$work/mixed/large"
+fi
+scripts/object-servers.sh start >&2
+eval "$(scripts/object-servers.sh env)"
+# object-target PLAN-NAME CLOUD CONNECTION USERNAME: a plan copying mixed/ to an object store.
+object_plan() {
+  cat <<PLAN
+version: 1
+sources:
+  bench:
+    ip: 192.0.2.1
+    credentials: { username: bench, password: { env: FERRY_BENCH_PASSWORD } }
+    mountpoints: [ { name: /, size: 4 GiB } ]
+    connection: { local: { path: $work/mixed } }
+targets:
+  out:
+    cloud: $1
+    credentials: { username: $3, password: { env: FERRY_BENCH_STORE_KEY } }
+    vm:
+      ip: 198.51.100.1
+      credentials: { username: bench, password: { env: FERRY_BENCH_PASSWORD } }
+      connection: $2
+migrations:
+  - { name: bench, source: bench, target: out, mounts: [/] }
+PLAN
+}
+stamp=$(date +%s)
+object_plan aws "{ s3: { bucket: $FERRY_S3_BUCKET, prefix: bench-ferry-$stamp, endpoint: '$FERRY_S3_ENDPOINT' } }" \
+  "$FERRY_S3_ACCESS_KEY_ID" >"$work/s3.yaml"
+object_plan azure "{ azblob: { container: $FERRY_AZURE_CONTAINER, prefix: bench-ferry-$stamp, endpoint: '$FERRY_AZURE_ENDPOINT' } }" \
+  "$FERRY_AZURE_ACCOUNT" >"$work/azure.yaml"
+{
+  printf '[s3]\ntype = s3\nprovider = Other\naccess_key_id = %s\nsecret_access_key = %s\nendpoint = %s\nregion = us-east-1\nforce_path_style = true\n\n' \
+    "$FERRY_S3_ACCESS_KEY_ID" "$FERRY_S3_SECRET_ACCESS_KEY" "$FERRY_S3_ENDPOINT"
+  printf '[azure]\ntype = azureblob\naccount = %s\nkey = %s\nendpoint = %s\n' "$FERRY_AZURE_ACCOUNT" "$FERRY_AZURE_KEY" "$FERRY_AZURE_ENDPOINT"
+} >"$RCLONE_CONFIG"
+rm -f "$work/state.db"*
+FERRY_BENCH_STORE_KEY=$FERRY_S3_SECRET_ACCESS_KEY measure "ferry run to S3 (verify full)" run_ferry "$work/s3.yaml"
+(unset AWS_CA_BUNDLE; measure "rclone copy to S3" rclone copy --transfers 8 "$work/mixed" "s3:$FERRY_S3_BUCKET/bench-rclone-$stamp")
+rm -f "$work/state.db"*
+FERRY_BENCH_STORE_KEY=$FERRY_AZURE_KEY measure "ferry run to Azure Blob (verify full)" run_ferry "$work/azure.yaml"
+measure "rclone copy to Azure Blob" rclone copy --transfers 8 "$work/mixed" "azure:$FERRY_AZURE_CONTAINER/bench-rclone-$stamp"
+rm -f "$work/state.db"*
+# Leave the servers as empty as they were.
+(unset AWS_CA_BUNDLE
+ for prefix in "bench-ferry-$stamp" "bench-rclone-$stamp"; do
+   rclone purge "s3:$FERRY_S3_BUCKET/$prefix" 2>/dev/null || true
+   rclone purge "azure:$FERRY_AZURE_CONTAINER/$prefix" 2>/dev/null || true
+ done)
