@@ -6,7 +6,7 @@
 //! within [`PreflightOptions::timeout`], so a hung server cannot hang the command.
 
 mod source;
-mod target;
+pub(crate) mod target;
 
 use std::time::Duration;
 
