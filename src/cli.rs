@@ -59,6 +59,9 @@ pub struct CheckArgs {
     /// selected mounts are readable and the targets have room. Copies nothing.
     #[arg(long)]
     pub connect: bool,
+    /// With `--connect`: the seconds allowed per source or target, connection and checks together.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", requires = "connect", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
     #[command(flatten)]
     pub state: StateLocation,
 }

@@ -1,10 +1,16 @@
 //! `ferry check`: validates plan files against the schema, the domain rules and the recorded state, and reports every problem at once.
+//! With `--connect`, also connects to every source and target of the valid plans and prints
+//! their readiness (`exec::preflight`), copying and writing nothing.
+
+use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, CheckFormat};
 use crate::commands::ExitStatus;
 use crate::commands::state::state_error;
+use crate::exec::preflight::{self, PreflightOptions, Readiness};
+use crate::exec::secrets;
 use crate::plan::diagnostic::FileDiagnostics;
 use crate::plan::load::{self, CheckedPlan};
 use crate::report;
@@ -12,40 +18,57 @@ use crate::report::diagnostics::Summary;
 use crate::state::Store;
 
 pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
-    if arguments.connect {
-        return Err(miette::miette!(
-            help = "run `ferry check` without `--connect` to validate the plan itself",
-            "`ferry check --connect` (the pre-flight connection check) is not available in this build"
-        ));
-    }
     // The state is read only when it exists: `check` never creates it, and CI runs without it.
     let store = if arguments.state.path.exists() {
         Some(Store::open_existing(&arguments.state.path).map_err(state_error)?)
     } else {
         None
     };
-    let mut files = Vec::new();
+    let mut checked_plans = Vec::new();
     let mut unreadable = false;
     for path in &arguments.plans {
         match load::check_file(path) {
-            Ok(checked) => files.push(with_state_rules(checked, store.as_ref())?),
+            Ok(mut checked) => {
+                add_state_rules(&mut checked, store.as_ref())?;
+                checked_plans.push(checked);
+            }
             Err(error) => {
                 report::print_command_error(&miette::Report::new(error));
                 unreadable = true;
             }
         }
     }
+    // Secrets are resolved before the diagnostics print, so missing ones appear among them.
+    let connect_to = if arguments.connect {
+        checked_plans
+            .iter_mut()
+            .map(add_missing_secrets)
+            .collect::<Vec<bool>>()
+    } else {
+        Vec::new()
+    };
+    let files: Vec<FileDiagnostics> = checked_plans
+        .iter()
+        .map(|checked| checked.report.clone())
+        .collect();
     report::diagnostics::print_check_output(&files, arguments.format, arguments.deny_warnings)
         .into_diagnostic()?;
-    Ok(exit_status(&files, arguments.deny_warnings, unreadable))
+    let mut status = exit_status(&files, arguments.deny_warnings, unreadable);
+    if arguments.connect {
+        let options = PreflightOptions {
+            timeout: Duration::from_secs(arguments.connect_timeout),
+            ..PreflightOptions::default()
+        };
+        let all_ready = connect(&checked_plans, &connect_to, options, arguments.format)?;
+        if !all_ready && status == ExitStatus::Success {
+            status = ExitStatus::Failure;
+        }
+    }
+    Ok(status)
 }
 
 /// Adds the state-aware rules (recorded IPs) to a checked plan's diagnostics.
-pub fn with_state_rules(
-    checked: CheckedPlan,
-    store: Option<&Store>,
-) -> miette::Result<FileDiagnostics> {
-    let mut report = checked.report;
+pub fn add_state_rules(checked: &mut CheckedPlan, store: Option<&Store>) -> miette::Result<()> {
     if let (Some(store), Some(tree), Some(entries)) = (store, &checked.tree, &checked.entries) {
         let sources: Vec<(String, String)> = entries
             .sources
@@ -57,12 +80,66 @@ pub fn with_state_rules(
                     .map(|workload| (entry.name.clone(), workload.ip.clone()))
             })
             .collect();
-        report.diagnostics.extend(
+        checked.report.diagnostics.extend(
             crate::state::rules::check_recorded_ips(store, &sources, tree).map_err(state_error)?,
         );
-        report.normalize();
+        checked.report.normalize();
     }
-    Ok(report)
+    Ok(())
+}
+
+/// For `--connect`: adds a `missing-secret` diagnostic for every password the plan's connections
+/// need and cannot resolve. Returns whether the plan is connected to (it has no other errors).
+fn add_missing_secrets(checked: &mut CheckedPlan) -> bool {
+    if checked.has_errors() {
+        return false;
+    }
+    let (Some(plan), Some(tree)) = (&checked.plan, &checked.tree) else {
+        return false;
+    };
+    let (_, missing) = preflight::probes(plan);
+    if !missing.is_empty() {
+        checked
+            .report
+            .diagnostics
+            .extend(secrets::missing_secret_diagnostics(&missing, tree));
+        checked.report.normalize();
+    }
+    true
+}
+
+/// Checks the endpoints of every plan to connect to and prints a readiness table for each
+/// checked plan (after the diagnostics; on stderr when stdout carries a machine-readable
+/// format). Returns whether every endpoint is ready and every plan was connected to.
+fn connect(
+    checked_plans: &[CheckedPlan],
+    connect_to: &[bool],
+    options: PreflightOptions,
+    format: CheckFormat,
+) -> miette::Result<bool> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    let mut all_ready = true;
+    let mut text = String::new();
+    for (checked, &connect) in checked_plans.iter().zip(connect_to) {
+        text.push('\n');
+        let plan = checked.plan.as_ref().filter(|_| connect);
+        let Some(plan) = plan else {
+            all_ready = false;
+            text.push_str(&report::readiness::render_not_checked(&checked.report.path));
+            continue;
+        };
+        let (probes, _) = preflight::probes(plan);
+        let rows: Vec<Readiness> = runtime.block_on(preflight::check_all(plan, &probes, options));
+        all_ready &= rows.iter().all(|row| row.verdict.is_ready());
+        text.push_str(&report::readiness::render(&checked.report.path, &rows));
+    }
+    // A server that never answered may leave a task behind: do not wait for it.
+    runtime.shutdown_background();
+    report::readiness::print(&text, format != CheckFormat::Human).into_diagnostic()?;
+    Ok(all_ready)
 }
 
 /// 2 when a file could not be read, 1 when any file has errors (or warnings under `--deny-warnings`).

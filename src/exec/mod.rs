@@ -4,6 +4,7 @@ pub mod connect;
 pub mod copy;
 pub mod ledger;
 pub mod memory_ledger;
+pub mod preflight;
 pub mod runner;
 pub mod secrets;
 pub mod transport;

@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod explain;
 pub mod plan_view;
 pub mod progress;
+pub mod readiness;
 pub mod run_output;
 pub mod run_report;
 pub mod state_view;

@@ -5,6 +5,7 @@ mod support;
 mod check;
 mod explain;
 mod object_store;
+mod preflight;
 mod run;
 mod sftp;
 mod state;
