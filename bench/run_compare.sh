@@ -60,16 +60,16 @@ PLAN
 }
 
 fresh() { rm -rf "$work/out" "$work/state.db"* && mkdir -p "$work/out"; }
-run_ferry() { "$ferry" run --state "$work/state.db" "$@"; }
+
 
 echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
 for case in small large; do
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
   plan "$work/$case" "$work/out/target" >"$work/$case.yaml"
-  fresh; measure "ferry run (verify full)" run_ferry "$work/$case.yaml"
+  fresh; measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
   if [ "$case" = small ]; then
-    measure "(c) ferry run, no-op re-run" run_ferry "$work/$case.yaml"
+    measure "(c) ferry run, no-op re-run" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
     rsync -a "$work/$case/" "$work/rsync-target/"
     measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
     rm -rf "$work/rsync-target"
@@ -86,7 +86,7 @@ remote=$FERRY_TEST_SFTP_DATA/bench-large
 if [ ! -d "$remote" ]; then cp -a "$work/large" "$remote" && chown -R "$FERRY_TEST_SFTP_USER" "$remote"; fi
 export FERRY_BENCH_PASSWORD=$FERRY_TEST_SFTP_PASSWORD
 plan "$remote" "$work/out/target" "{ sftp: { port: $FERRY_TEST_SFTP_PORT_A, root: $remote, known_hosts: $FERRY_TEST_SFTP_KNOWN_HOSTS } }" >"$work/sftp.yaml"
-fresh; measure "ferry run over SFTP (verify full)" run_ferry "$work/sftp.yaml"
+fresh; measure "ferry run over SFTP (verify full)" "$ferry" run --state "$work/state.db" "$work/sftp.yaml"
 export RCLONE_CONFIG=$work/rclone.conf
 printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_hosts_file = %s\n' \
   "$FERRY_TEST_SFTP_HOST_A" "$FERRY_TEST_SFTP_PORT_A" "$FERRY_TEST_SFTP_USER" "$(rclone obscure "$FERRY_TEST_SFTP_PASSWORD")" \
@@ -135,10 +135,10 @@ object_plan azure "{ azblob: { container: $FERRY_AZURE_CONTAINER, prefix: bench-
   printf '[azure]\ntype = azureblob\naccount = %s\nkey = %s\nendpoint = %s\n' "$FERRY_AZURE_ACCOUNT" "$FERRY_AZURE_KEY" "$FERRY_AZURE_ENDPOINT"
 } >"$RCLONE_CONFIG"
 rm -f "$work/state.db"*
-FERRY_BENCH_STORE_KEY=$FERRY_S3_SECRET_ACCESS_KEY measure "ferry run to S3 (verify full)" run_ferry "$work/s3.yaml"
+FERRY_BENCH_STORE_KEY=$FERRY_S3_SECRET_ACCESS_KEY measure "ferry run to S3 (verify full)" "$ferry" run --state "$work/state.db" "$work/s3.yaml"
 (unset AWS_CA_BUNDLE; measure "rclone copy to S3" rclone copy --transfers 8 "$work/mixed" "s3:$FERRY_S3_BUCKET/bench-rclone-$stamp")
 rm -f "$work/state.db"*
-FERRY_BENCH_STORE_KEY=$FERRY_AZURE_KEY measure "ferry run to Azure Blob (verify full)" run_ferry "$work/azure.yaml"
+FERRY_BENCH_STORE_KEY=$FERRY_AZURE_KEY measure "ferry run to Azure Blob (verify full)" "$ferry" run --state "$work/state.db" "$work/azure.yaml"
 measure "rclone copy to Azure Blob" rclone copy --transfers 8 "$work/mixed" "azure:$FERRY_AZURE_CONTAINER/bench-rclone-$stamp"
 rm -f "$work/state.db"*
 # Leave the servers as empty as they were.
