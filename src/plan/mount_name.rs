@@ -84,6 +84,19 @@ pub fn is_windows_name(name: &str) -> bool {
 
 fn comparison_key(name: &str) -> String {
     let trimmed = name.trim();
+    // Fast paths for the common spellings (`C:\`, `/data`), which are their own keys.
+    match trimmed.as_bytes() {
+        [letter, b':', b'\\'] if letter.is_ascii_uppercase() => return trimmed.to_string(),
+        [b'/', rest @ ..]
+            if !rest.starts_with(b"/")
+                && !rest.ends_with(b"/")
+                && !rest.windows(2).any(|pair| pair == b"//")
+                && !trimmed.contains('\\') =>
+        {
+            return trimmed.to_string();
+        }
+        _ => {}
+    }
     if is_windows_name(trimmed) {
         // Windows: case-insensitive, either slash, a drive root always ends in `\`.
         let mut key = trimmed.replace('/', "\\").to_uppercase();

@@ -21,14 +21,15 @@ pub(super) fn check_workload_ip(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let ip = &workload.value.ip;
-    let span = spans.value(&workload.pointer.key("ip"));
+    // Spans are looked up only for a diagnostic: a large valid plan asks for none.
+    let span = || spans.value(&workload.pointer.key("ip"));
     if ip.trim().is_empty() {
         diagnostics.push(
             Diagnostic::new(
                 Code::MissingIp,
                 format!("{} has an empty IP address", workload.describe()),
             )
-            .with_label(span, "empty IP address")
+            .with_label(span(), "empty IP address")
             .with_help("write the workload's IPv4 or IPv6 address, such as `192.0.2.10`"),
         );
     } else if parse_ip(ip).is_none() {
@@ -41,7 +42,7 @@ pub(super) fn check_workload_ip(
                     workload.describe()
                 ),
             )
-            .with_label(span, "not an IPv4 or IPv6 address")
+            .with_label(span(), "not an IPv4 or IPv6 address")
             .with_help("write an IPv4 address such as `192.0.2.10` or an IPv6 address such as `2001:db8::10`"),
         );
     }
