@@ -101,13 +101,15 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
     if let Err(error) = store.set_migration_state(name, MigrationState::Running, None) {
         return MigrationResult::failed(error.to_string(), false, false);
     }
+    let action = match state {
+        None | Some(MigrationState::NotStarted) => Action::Start,
+        Some(MigrationState::Success) => Action::Sync,
+        Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
+    };
+    let resuming = action == Action::Resume;
     context.emit(RunEvent::MigrationStarted {
         migration: name.to_string(),
-        action: match state {
-            None | Some(MigrationState::NotStarted) => Action::Start,
-            Some(MigrationState::Success) => Action::Sync,
-            Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
-        },
+        action,
     });
     let live = LiveStats::default();
     let record_live = || {
@@ -118,7 +120,7 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         &mut lock,
         HEARTBEAT_INTERVAL,
         record_live,
-        copy(context, migration, &live),
+        copy(context, migration, &live, resuming),
     )
     .await;
     if copied.is_err() {
@@ -148,10 +150,13 @@ impl From<CopyError> for Stop {
     }
 }
 
+/// Copies one migration; `resuming` after an earlier run stopped (killed, failed or Ctrl-C), when
+/// what it left unfinished and invisible on the target (multipart uploads) is discarded first.
 async fn copy(
     context: &RunContext<'_>,
     migration: &Migration,
     live: &LiveStats,
+    resuming: bool,
 ) -> Result<CopyOutcome, Stop> {
     let name = migration.name.as_str();
     let source_end = Endpoint::source(context.plan, migration);
@@ -181,6 +186,12 @@ async fn copy(
         source.map_err(connect_failed)?,
         target.map_err(connect_failed)?,
     );
+    if resuming {
+        // Best effort: not every S3-compatible server lists multipart uploads (s3s-fs answers
+        // 501), and a leftover upload costs storage, not correctness. A bucket lifecycle rule
+        // (`AbortIncompleteMultipartUpload`) catches what this misses.
+        let _ = target.discard_unfinished_writes().await;
+    }
     let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
     prepare_target_root(name, &*target, context.store, &roots).await?;
     let progress = progress_sink(context, live.clone());

@@ -289,6 +289,13 @@ pub trait FileTree: Send + Sync {
         let _ = path;
         Ok(None)
     }
+
+    /// Discards writes a killed process left unfinished where this tree cannot see them as files
+    /// (an object store's multipart uploads), returning how many. Trees whose partial writes are
+    /// ordinary files (resumed or replaced by the copy) keep the default, which does nothing.
+    async fn discard_unfinished_writes(&self) -> TransportResult<usize> {
+        Ok(0)
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Interruptions: `kill -9` mid-copy then a re-run resumes the big file and ends byte-identical
 //! with nothing left `running`; Ctrl-C exits 130 with a resumable `error` "interrupted".
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{entries, migration_state};
-use crate::support::command::Ferry;
+use super::{entries, migration_state, write_random};
+use crate::support::command::{Ferry, signal};
 
 const MIB: usize = 1024 * 1024;
 
@@ -47,20 +46,6 @@ migrations:
     ferry
 }
 
-fn write_random(path: &Path, length: usize, seed: u64) {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create a file"));
-    let mut written = 0;
-    while written < length {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        file.write_all(&state.to_le_bytes()).expect("write");
-        written += 8;
-    }
-    file.flush().expect("flush");
-}
-
 /// The big file's temporary copy on the target, once it holds at least `bytes`.
 fn wait_for_partial(out: &Path, bytes: u64) -> PathBuf {
     let partial = out.join(".a-big.bin.ferry-partial");
@@ -75,12 +60,6 @@ fn wait_for_partial(out: &Path, bytes: u64) -> PathBuf {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn signal(child: &std::process::Child, signal: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-    // SAFETY: sends a signal to the child this test started.
-    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal ferry");
 }
 
 #[test]

@@ -5,12 +5,14 @@
 mod demo;
 mod escape;
 mod interrupt;
+mod killed;
 mod object_store;
 mod plan;
 mod refusals;
 mod sftp;
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -183,4 +185,19 @@ pub fn migration_state(ferry: &Ferry, name: &str) -> (String, Option<String>) {
         migration["state"].as_str().unwrap_or_default().to_string(),
         migration["error"].as_str().map(str::to_string),
     )
+}
+
+/// Writes `length` pseudo-random bytes (xorshift from `seed`), so nothing compresses or repeats.
+pub fn write_random(path: &Path, length: usize, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create a file"));
+    let mut written = 0;
+    while written < length {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        file.write_all(&state.to_le_bytes()).expect("write");
+        written += 8;
+    }
+    file.flush().expect("flush");
 }

@@ -19,23 +19,23 @@ use super::{Entry, entries};
 use crate::support::command::Ferry;
 
 /// The environment variable the plans read the store's key from.
-const KEY_VARIABLE: &str = "FERRY_TEST_STORE_KEY";
+pub(super) const KEY_VARIABLE: &str = "FERRY_TEST_STORE_KEY";
 
 /// One object store the tests can stage to.
-struct Store {
-    name: &'static str,
-    cloud: &'static str,
+pub(super) struct Store {
+    pub(super) name: &'static str,
+    pub(super) cloud: &'static str,
     /// The bucket or container's name.
-    bucket: String,
+    pub(super) bucket: String,
     /// The plan's `connection` for a prefix.
-    connection: Box<dyn Fn(&str) -> String>,
+    pub(super) connection: Box<dyn Fn(&str) -> String>,
     /// The cloud credentials' username (access key id or account).
-    username: String,
-    secret: String,
+    pub(super) username: String,
+    pub(super) secret: String,
     /// Whether it checks keys (moto accepts any).
-    checks_credentials: bool,
+    pub(super) checks_credentials: bool,
     /// Opens the same bucket or container below a prefix, to read back what ferry wrote.
-    open: Box<dyn Fn(&str) -> ObjectStoreTree>,
+    pub(super) open: Box<dyn Fn(&str) -> ObjectStoreTree>,
 }
 
 fn variable(name: &str) -> Option<String> {
@@ -81,7 +81,7 @@ fn s3_store(
 }
 
 /// The stores in the environment; `None` (after a skip line) when there are none.
-fn stores(test: &str) -> Option<Vec<Store>> {
+pub(super) fn stores(test: &str) -> Option<Vec<Store>> {
     let mut stores = Vec::new();
     if let (Some(endpoint), Some(bucket), Some(key_id), Some(secret)) = (
         variable("FERRY_S3_ENDPOINT"),
@@ -209,7 +209,7 @@ fn fill(root: &Path) {
 }
 
 /// Files and symlinks as `entries` reports them (object stores keep no folders of their own).
-fn files_and_links(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
+pub(super) fn files_and_links(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
     entries
         .into_iter()
         .filter(|(_, entry)| !matches!(entry, Entry::Directory { .. }))
@@ -217,7 +217,7 @@ fn files_and_links(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> 
 }
 
 /// Everything below a store prefix, read back through the tree, in `entries`' terms.
-async fn staged(tree: &ObjectStoreTree) -> BTreeMap<String, Entry> {
+pub(super) async fn staged(tree: &ObjectStoreTree) -> BTreeMap<String, Entry> {
     let mut found = BTreeMap::new();
     let mut pending = vec![RelativePath::root()];
     while let Some(directory) = pending.pop() {
@@ -260,7 +260,7 @@ async fn staged(tree: &ObjectStoreTree) -> BTreeMap<String, Entry> {
 }
 
 /// Removes everything below the prefix, so the shared bucket stays clean.
-async fn clear(tree: &ObjectStoreTree) {
+pub(super) async fn clear(tree: &ObjectStoreTree) {
     let mut pending = vec![RelativePath::root()];
     while let Some(directory) = pending.pop() {
         for (name, metadata) in tree.list(&directory).await.expect("list") {
@@ -274,7 +274,7 @@ async fn clear(tree: &ObjectStoreTree) {
     }
 }
 
-fn prefix(store: &Store, test: &str) -> String {
+pub(super) fn prefix(store: &Store, test: &str) -> String {
     format!("ferry-run-{test}-{}-{}", store.name, std::process::id())
 }
 

@@ -12,7 +12,7 @@ use crate::support::command::Ferry;
 use crate::support::servers::{self, SftpServers};
 
 /// A fresh directory under the servers' data folder, owned by the SFTP user.
-fn scratch(servers: &SftpServers, name: &str) -> PathBuf {
+pub(super) fn scratch(servers: &SftpServers, name: &str) -> PathBuf {
     let directory = servers
         .data
         .join(format!("run-{name}-{}", std::process::id()));
@@ -25,7 +25,7 @@ fn scratch(servers: &SftpServers, name: &str) -> PathBuf {
 }
 
 /// Gives `path` (recursively, links included) to the owner of `model`.
-fn chown_like(model: &Path, path: &Path) {
+pub(super) fn chown_like(model: &Path, path: &Path) {
     let owner = std::fs::metadata(model).expect("model");
     let status = std::process::Command::new("chown")
         .args(["-hR", &format!("{}:{}", owner.uid(), owner.gid())])
@@ -53,7 +53,7 @@ fn fill(root: &Path) {
 }
 
 /// SFTP times are whole seconds: compare entries at that precision.
-fn to_seconds(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
+pub(super) fn to_seconds(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
     let whole = |time: SystemTime| {
         UNIX_EPOCH
             + Duration::from_secs(
@@ -87,7 +87,7 @@ fn to_seconds(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
         .collect()
 }
 
-fn sftp_connection(servers: &SftpServers, port: u16, root: &Path, key: bool) -> String {
+pub(super) fn sftp_connection(servers: &SftpServers, port: u16, root: &Path, key: bool) -> String {
     let key = if key {
         format!(", key: '{}'", servers.key.display())
     } else {

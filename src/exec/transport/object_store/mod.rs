@@ -428,4 +428,8 @@ impl FileTree for ObjectStoreTree {
             .await?
             .and_then(|head| head.ferry.content_hash))
     }
+
+    async fn discard_unfinished_writes(&self) -> TransportResult<usize> {
+        self.cleanup_incomplete_uploads().await
+    }
 }
