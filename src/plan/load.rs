@@ -126,11 +126,23 @@ pub fn check_bytes(
     let Some(tree) = parsed.root else {
         return finish(text.to_string(), diagnostics);
     };
-    let json = tree.to_json();
-    let locator = yaml::IndexedTree::new(&tree);
-    diagnostics.extend(schema::schema_diagnostics(&json, &locator));
-    let entries = PlanEntries::from_json(&json);
-    diagnostics.extend(rules::check(&entries, &locator));
+    let json = tree.to_json_in_parallel();
+    // The schema and the rules read the same tree and JSON; on two cores they run side by side.
+    let (schema_diagnostics, entries, rule_diagnostics) = std::thread::scope(|scope| {
+        let schema =
+            scope.spawn(|| schema::schema_diagnostics(&json, &yaml::IndexedTree::new(&tree)));
+        let entries = PlanEntries::from_json(&json);
+        let rule_diagnostics = rules::check(&entries, &yaml::IndexedTree::new(&tree));
+        (
+            schema
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            entries,
+            rule_diagnostics,
+        )
+    });
+    diagnostics.extend(schema_diagnostics);
+    diagnostics.extend(rule_diagnostics);
 
     let mut report = FileDiagnostics {
         path: shown_path.to_string(),

@@ -129,6 +129,11 @@ impl Node {
         to_json::to_json(self)
     }
 
+    /// [`Node::to_json`], converting the root mapping's values in parallel (the same result).
+    pub fn to_json_in_parallel(&self) -> serde_json::Value {
+        to_json::to_json_in_parallel(self)
+    }
+
     /// Follows an RFC 6901 JSON pointer (`/sources/web-01/ip`; `~0` is `~`, `~1` is `/`).
     pub fn find(&self, pointer: &str) -> Option<Located> {
         pointer::find(self, pointer)
