@@ -27,3 +27,17 @@ pub fn print_document(text: &str) {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
 }
+
+/// Control characters (a newline in a name or a server's message) would break a table's layout
+/// and could rewrite the terminal: every table shows them escaped.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|character| {
+            if character.is_control() {
+                character.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![character]
+            }
+        })
+        .collect()
+}

@@ -1,6 +1,7 @@
 //! `ferry check --connect`'s readiness table: one row per endpoint (migration, role, name,
 //! connection, status, detail) and a summary line. A pure renderer plus a print.
 
+use crate::report::printable;
 use std::io::Write;
 
 use crate::exec::preflight::{Readiness, Ready, Reason, Verdict};
@@ -84,20 +85,6 @@ fn cells(row: &Readiness) -> [String; 6] {
         status_word(&row.verdict).to_string(),
         detail(&row.verdict),
     ]
-}
-
-/// Control characters (a newline in a name or a server's message) would break the layout and
-/// could rewrite the terminal; show them escaped.
-fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|character| {
-            if character.is_control() {
-                character.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![character]
-            }
-        })
-        .collect()
 }
 
 /// Renders one plan's readiness table and a summary line. `plan` names the plan file.

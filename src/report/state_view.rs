@@ -25,20 +25,13 @@ pub struct StateListing<'a> {
 
 /// Aligns cells in columns two spaces apart; control characters are shown escaped.
 fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let clean = |text: &str| -> String {
-        text.chars()
-            .flat_map(|character| {
-                if character.is_control() {
-                    character.escape_default().collect::<Vec<_>>()
-                } else {
-                    vec![character]
-                }
-            })
-            .collect()
-    };
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| row.iter().map(|cell| clean(cell)).collect())
+        .map(|row| {
+            row.iter()
+                .map(|cell| crate::report::printable(cell))
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = headers
         .iter()

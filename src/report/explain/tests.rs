@@ -1,3 +1,5 @@
+//! Tests of `ferry explain`: every code has a complete explanation, and the code list.
+
 use std::collections::HashSet;
 
 use super::*;

@@ -1,5 +1,6 @@
 //! The terminal table: aligned columns, the errors below, a one-line summary.
 
+use crate::report::printable;
 use crate::report::run_report::{
     MigrationRow, counts, human_bytes, human_duration, human_throughput, human_time, state_word,
 };
@@ -40,20 +41,6 @@ fn cells(row: &MigrationRow) -> [String; 12] {
         row.duration().map_or_else(dash, human_duration),
         row.throughput().map_or_else(dash, human_throughput),
     ]
-}
-
-/// Control characters (a newline in a name or an error) would break the layout and could
-/// rewrite the terminal; show them escaped.
-fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|character| {
-            if character.is_control() {
-                character.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![character]
-            }
-        })
-        .collect()
 }
 
 pub(super) fn render(rows: &[MigrationRow]) -> String {

@@ -1,3 +1,5 @@
+//! Tests of the human renderer: snapshots of miette reports, colour off and on, awkward spans.
+
 use super::*;
 use crate::report::diagnostics::fixtures::{self, awkward_file, sample_files, warning_only_files};
 

@@ -1,3 +1,5 @@
+//! Tests of the SARIF renderer: its results, and validation against the SARIF 2.1.0 schema.
+
 use super::*;
 use crate::report::diagnostics::fixtures::{
     awkward_file, clean_file, sample_files, warning_only_files,
