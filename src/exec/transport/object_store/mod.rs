@@ -94,18 +94,7 @@ impl ObjectStoreTree {
         let Service::S3 { store, .. } = &shared.service else {
             return Ok(0);
         };
-        let prefix = if shared.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", shared.prefix)
-        };
-        let uploads = signed::list_multipart_uploads(
-            &shared.http,
-            &shared.service,
-            &prefix,
-            &shared.redactor,
-        )
-        .await?;
+        let uploads = self.list_unfinished_uploads().await?;
         for upload in &uploads {
             let location =
                 Path::parse(&upload.key).unwrap_or_else(|_| Path::from(upload.key.as_str()));
@@ -128,20 +117,20 @@ impl ObjectStoreTree {
 
     /// The unfinished multipart uploads under this tree's prefix, as keys (always empty on Azure).
     pub async fn incomplete_uploads(&self) -> TransportResult<Vec<String>> {
+        let uploads = self.list_unfinished_uploads().await?;
+        Ok(uploads.into_iter().map(|upload| upload.key).collect())
+    }
+
+    /// The server's list of unfinished multipart uploads under this tree's prefix.
+    async fn list_unfinished_uploads(&self) -> TransportResult<Vec<signed::PendingUpload>> {
         let shared = &self.shared;
         let prefix = if shared.prefix.is_empty() {
             String::new()
         } else {
             format!("{}/", shared.prefix)
         };
-        let uploads = signed::list_multipart_uploads(
-            &shared.http,
-            &shared.service,
-            &prefix,
-            &shared.redactor,
-        )
-        .await?;
-        Ok(uploads.into_iter().map(|upload| upload.key).collect())
+        signed::list_multipart_uploads(&shared.http, &shared.service, &prefix, &shared.redactor)
+            .await
     }
 }
 

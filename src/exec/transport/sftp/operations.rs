@@ -86,6 +86,22 @@ impl SftpTree {
         sftp_error(error, operation, remote, &self.description)
     }
 
+    /// Moves an open file's position to `offset` (a resumed read or write).
+    async fn seek(
+        &self,
+        file: &mut russh_sftp::client::fs::File,
+        offset: u64,
+        remote: &str,
+    ) -> TransportResult<()> {
+        file.seek(SeekFrom::Start(offset)).await.map_err(|error| {
+            TransportError::new(
+                ErrorKind::Other,
+                format!("cannot seek in {remote} on {}: {error}", self.description),
+            )
+        })?;
+        Ok(())
+    }
+
     async fn lstat(
         &self,
         connection: &Connection,
@@ -233,12 +249,7 @@ impl FileTree for SftpTree {
             .await
             .map_err(|error| self.error(&error, "cannot open", &remote))?;
         if offset > 0 {
-            file.seek(SeekFrom::Start(offset)).await.map_err(|error| {
-                TransportError::new(
-                    ErrorKind::Other,
-                    format!("cannot seek in {remote} on {}: {error}", self.description),
-                )
-            })?;
+            self.seek(&mut file, offset, &remote).await?;
         }
         let context = StreamContext {
             remote_path: remote,
@@ -285,12 +296,7 @@ impl FileTree for SftpTree {
                     .await
                     .map_err(|error| self.error(&error, "cannot truncate", &remote))?;
             }
-            file.seek(SeekFrom::Start(offset)).await.map_err(|error| {
-                TransportError::new(
-                    ErrorKind::Other,
-                    format!("cannot seek in {remote} on {}: {error}", self.description),
-                )
-            })?;
+            self.seek(&mut file, offset, &remote).await?;
         }
         let context = StreamContext {
             remote_path: remote,
