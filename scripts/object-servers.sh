@@ -54,6 +54,9 @@ stop() {
     if running "$name"; then kill "$(cat "$state/$name.pid")"; fi
     rm -f "$state/$name.pid"
   done
+  # The stored objects are test data: stopping the servers throws them away, so runs and
+  # benchmarks never pile gigabytes up in /tmp.
+  rm -rf "$state/data/s3s-fs" "$state/data/azurite"
 }
 
 wait_port() { # name port seconds

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ferry::exec::transport::object_store::ObjectStoreTree;
+use ferry::exec::transport::object_store::{ObjectStoreTree, PART_SIZE};
 use ferry::exec::transport::{EntryKind, ErrorKind, FileAttributes, FileTree, RelativePath};
 use ferry::plan::valid::{AzureBlobKey, AzureBlobSettings, S3Settings, SecretRef, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -304,6 +304,7 @@ async fn mtime_mode_and_symlinks_are_object_metadata() {
             modified: Some(mtime),
             mode: Some(0o640),
             content_hash: None,
+            size: None,
         };
         write(&tree, "data/given.txt", b"given at upload", &attributes).await;
         let given = tree
@@ -484,6 +485,71 @@ async fn aborted_uploads_leave_nothing_behind() {
             "{}",
             server.name
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_announced_hash_is_recorded_and_a_wrong_one_publishes_nothing() {
+    let Some(servers) = servers("an_announced_hash_is_recorded_and_a_wrong_one_publishes_nothing")
+    else {
+        return;
+    };
+    for server in &servers {
+        let tree = server.tree("announced");
+        // One PUT and a multipart upload of three parts and a bit, each with the size announced.
+        for (name, length) in [("small.bin", 70_000), ("large.bin", 3 * PART_SIZE + 4321)] {
+            let bytes = content(name, length);
+            let announced = FileAttributes {
+                content_hash: Some(*blake3::hash(&bytes).as_bytes()),
+                size: Some(length as u64),
+                ..FileAttributes::default()
+            };
+            write(&tree, name, &bytes, &announced).await;
+            assert!(
+                read(&tree, name, 0).await == bytes,
+                "{}: {name}",
+                server.name
+            );
+            assert_eq!(
+                tree.content_hash(&path(name)).await.unwrap(),
+                announced.content_hash,
+                "{}: {name}",
+                server.name
+            );
+
+            // The bytes changed after they were hashed: the writer refuses to complete.
+            let wrong = FileAttributes {
+                content_hash: Some(*blake3::hash(b"something else").as_bytes()),
+                ..announced
+            };
+            let target = format!("wrong-{name}");
+            let mut writer = tree
+                .open_write_with(&path(&target), 0, &wrong)
+                .await
+                .unwrap();
+            writer.write_all(&bytes).await.unwrap();
+            let refused = writer.shutdown().await.expect_err("a hash mismatch");
+            assert!(
+                refused
+                    .to_string()
+                    .contains("changed while it was uploaded"),
+                "{}: {refused}",
+                server.name
+            );
+            drop(writer);
+            assert_eq!(tree.metadata(&path(&target)).await.unwrap(), None);
+        }
+        if server.lists_uploads {
+            let mut left = tree.incomplete_uploads().await.unwrap();
+            for _ in 0..50 {
+                if left.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                left = tree.incomplete_uploads().await.unwrap();
+            }
+            assert!(left.is_empty(), "{}: left {left:?}", server.name);
+        }
     }
 }
 

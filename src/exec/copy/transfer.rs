@@ -154,11 +154,20 @@ async fn copy_once(
             bytes: offset,
         });
     }
+    // Trees that record the hash and cannot add it cheaply afterwards get it up front when the
+    // source can be read twice at little cost; otherwise it is known only once read, and such
+    // trees hash what they were given.
+    let content_hash =
+        if offset == 0 && target.wants_hash_before_writing(size) && source.rereads_cheaply() {
+            Some(hash_whole_file(context, copy, &mut buffer).await?)
+        } else {
+            None
+        };
     let attributes = FileAttributes {
         modified: copy.metadata.modified,
         mode: copy.metadata.mode,
-        // Known only once read: trees that record it hash what they were given.
-        content_hash: None,
+        content_hash: content_hash.map(|hash| *hash.as_bytes()),
+        size: Some(size),
     };
     let mut writer = target
         .open_write_with(destination, offset, &attributes)
@@ -194,8 +203,9 @@ async fn copy_once(
             break;
         }
     }
-    if atomic && written != size {
-        // Never publish a file of the wrong length: dropping the writer abandons it.
+    if atomic && (written != size || content_hash.is_some_and(|hash| hash != hasher.finalize())) {
+        // Never publish a file of the wrong length, or whose content changed after it was hashed
+        // up front: dropping the writer abandons it.
         drop(writer);
         return Err(FileFailure::ChangedDuringCopy {
             expected: size,
@@ -221,11 +231,11 @@ async fn copy_once(
         }
         return Err(failure);
     }
-    // A tree that recorded the attributes with the upload finds nothing to change here.
-    target
-        .set_metadata(destination, copy.metadata.modified, copy.metadata.mode)
-        .await?;
+    // A tree with atomic writes recorded the attributes with the upload.
     if !atomic {
+        target
+            .set_metadata(destination, copy.metadata.modified, copy.metadata.mode)
+            .await?;
         target.rename(destination, &copy.target_path).await?;
     }
     Ok(Copied {
@@ -238,6 +248,22 @@ async fn copy_once(
         transferred: written - offset,
         resumed_from: offset,
     })
+}
+
+/// The BLAKE3 hash of the whole source file, read once before the copy.
+async fn hash_whole_file(
+    context: &TransferContext,
+    copy: &FileCopy,
+    buffer: &mut [u8],
+) -> Result<blake3::Hash, FileFailure> {
+    let mut reader = context
+        .source
+        .open_read(&copy.source_path, 0)
+        .await
+        .map_err(vanished_when_missing)?;
+    let mut hasher = blake3::Hasher::new();
+    hash_stream(&mut reader, &mut hasher, buffer, None).await?;
+    Ok(hasher.finalize())
 }
 
 /// Checks the `size` bytes just written at `written` (read back and hashed, or only sized).

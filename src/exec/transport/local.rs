@@ -236,6 +236,10 @@ impl FileTree for LocalTree {
         .await
     }
 
+    fn rereads_cheaply(&self) -> bool {
+        true
+    }
+
     async fn sync(&self) -> TransportResult<()> {
         self.call("sync", &RelativePath::root(), |root, _| {
             syscalls::sync(root.as_fd())

@@ -188,8 +188,12 @@ pub struct FileAttributes {
     pub modified: Option<SystemTime>,
     /// Unix permission bits.
     pub mode: Option<u32>,
-    /// The content's BLAKE3 hash, when the caller knows it before writing.
+    /// The content's BLAKE3 hash, when the caller knows it before writing. A tree that records it
+    /// refuses to complete a file whose bytes hash differently.
     pub content_hash: Option<[u8; 32]>,
+    /// The length the caller is about to write, when known (object stores size their parts and
+    /// upload buffers by it).
+    pub size: Option<u64>,
 }
 
 /// A file being read. Its `io::Error`s may wrap a `TransportError` (`io::Error::other(error)`) to
@@ -266,6 +270,21 @@ pub trait FileTree: Send + Sync {
     /// Whether folders exist only as parts of files' paths (an object store's key prefixes): then
     /// `create_dir_all` does nothing, an empty folder cannot be kept, and folders carry no times.
     fn implied_directories(&self) -> bool {
+        false
+    }
+
+    /// Whether a file of `size` bytes is best written with its BLAKE3 hash known up front (in
+    /// `FileAttributes::content_hash`): true where adding it afterwards is costly (S3 copies a
+    /// multipart object onto itself to change its metadata). The copy engine hashes the source
+    /// first when the source `rereads_cheaply`.
+    fn wants_hash_before_writing(&self, size: u64) -> bool {
+        let _ = size;
+        false
+    }
+
+    /// Whether reading a file twice costs little (a local disk, usually in the page cache),
+    /// unlike a remote source where every read crosses the network.
+    fn rereads_cheaply(&self) -> bool {
         false
     }
 

@@ -6,6 +6,7 @@ mod demo;
 mod escape;
 mod interrupt;
 mod killed;
+mod object_memory;
 mod object_store;
 mod plan;
 mod refusals;

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use ::object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential, Checksum};
+use ::object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
 use ::object_store::azure::{AzureAccessKey, AzureCredential, MicrosoftAzureBuilder, split_sas};
 use ::object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use reqwest::Url;
@@ -125,7 +125,9 @@ pub(super) fn open_s3(
         .with_region(&settings.region)
         .with_access_key_id(&settings.access_key_id)
         .with_secret_access_key(secret_access_key.expose())
-        .with_checksum_algorithm(Checksum::SHA256)
+        // No `x-amz-checksum-sha256`: the signed payload hash already covers each request in
+        // transit, and ferry's BLAKE3 read-back checks every object end to end; a second SHA-256
+        // per part only made the server hash every byte twice.
         .with_retry(retry_config())
         .with_client_options(client_options(allow_http));
     let bucket_url = match &endpoint {

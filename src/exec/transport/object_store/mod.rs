@@ -7,6 +7,7 @@
 //! file. ferry's metadata (mtime, mode, BLAKE3 hash) lives in object metadata (see `metadata.rs`);
 //! a symlink is an empty object whose `ferry-symlink-target` metadata holds the link's text.
 
+mod budget;
 mod connect;
 mod errors;
 mod metadata;
@@ -33,6 +34,7 @@ use super::{
 };
 use crate::plan::valid::{AzureBlobSettings, S3Settings, SecretString};
 
+pub use self::budget::{UPLOAD_MEMORY_BUDGET, reserved_bytes};
 pub use self::upload::{PART_SIZE, PARTS_IN_FLIGHT};
 
 /// HEAD requests in flight while `list` reads each file's metadata.
@@ -272,6 +274,7 @@ impl FileTree for ObjectStoreTree {
             self.shared.clone(),
             location,
             metadata,
+            attributes.size,
         )))
     }
 
@@ -408,6 +411,12 @@ impl FileTree for ObjectStoreTree {
 
     fn implied_directories(&self) -> bool {
         true
+    }
+
+    fn wants_hash_before_writing(&self, size: u64) -> bool {
+        // S3 fixes an object's metadata when its multipart upload starts; adding the hash later
+        // means copying the whole object onto itself. A file sent in one PUT gets it at the end.
+        matches!(self.shared.service, Service::S3 { .. }) && size > PART_SIZE as u64
     }
 
     async fn content_hash(&self, path: &RelativePath) -> TransportResult<Option<[u8; 32]>> {
