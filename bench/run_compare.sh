@@ -142,16 +142,24 @@ object_plan azure "{ azblob: { container: $FERRY_AZURE_CONTAINER, prefix: bench-
   # Azurite's development account: rclone's emulator mode knows its key.
   printf '[azure]\ntype = azureblob\nuse_emulator = true\nendpoint = %s\n' "$FERRY_AZURE_ENDPOINT"
 } >>"$RCLONE_CONFIG"
-rm -f "$work/state.db"*
-FERRY_BENCH_STORE_KEY=$FERRY_S3_SECRET_ACCESS_KEY measure "ferry run to S3 (verify full)" "$ferry" run --state "$work/state.db" "$work/s3.yaml"
-(unset AWS_CA_BUNDLE; measure "rclone copy to S3" rclone copy --transfers 8 "$work/mixed" "s3:$FERRY_S3_BUCKET/bench-rclone-$stamp")
-rm -f "$work/state.db"*
-FERRY_BENCH_STORE_KEY=$FERRY_AZURE_KEY measure "ferry run to Azure Blob (verify full)" "$ferry" run --state "$work/state.db" "$work/azure.yaml"
-measure "rclone copy to Azure Blob" rclone copy --transfers 8 "$work/mixed" "azure:$FERRY_AZURE_CONTAINER/bench-rclone-$stamp"
-rm -f "$work/state.db"*
-# Leave the servers as empty as they were.
+# ferry with full verification (every object read back through the server), then with sizes only
+# (the upload alone, as rclone copy does it); rclone copy, then `rclone check --download`, rclone's
+# own read-back of every byte, for comparison with ferry's full verification.
+for verify in full size; do
+  rm -f "$work/state.db"*
+  sed "s/prefix: bench-ferry-$stamp/prefix: bench-ferry-$stamp-$verify/" "$work/s3.yaml" >"$work/s3-$verify.yaml"
+  FERRY_BENCH_STORE_KEY=$FERRY_S3_SECRET_ACCESS_KEY measure "ferry run to S3 (verify $verify)" "$ferry" run --verify "$verify" --state "$work/state.db" "$work/s3-$verify.yaml"
+done
 (unset AWS_CA_BUNDLE
- for prefix in "bench-ferry-$stamp" "bench-rclone-$stamp"; do
-   rclone purge "s3:$FERRY_S3_BUCKET/$prefix" 2>/dev/null || true
-   rclone purge "azure:$FERRY_AZURE_CONTAINER/$prefix" 2>/dev/null || true
- done)
+ measure "rclone copy to S3" rclone copy --transfers 8 "$work/mixed" "s3:$FERRY_S3_BUCKET/bench-rclone-$stamp"
+ measure "rclone check --download (S3)" rclone check --download --checkers 8 "$work/mixed" "s3:$FERRY_S3_BUCKET/bench-rclone-$stamp")
+for verify in full size; do
+  rm -f "$work/state.db"*
+  sed "s/prefix: bench-ferry-$stamp/prefix: bench-ferry-$stamp-$verify/" "$work/azure.yaml" >"$work/azure-$verify.yaml"
+  FERRY_BENCH_STORE_KEY=$FERRY_AZURE_KEY measure "ferry run to Azure Blob (verify $verify)" "$ferry" run --verify "$verify" --state "$work/state.db" "$work/azure-$verify.yaml"
+done
+measure "rclone copy to Azure Blob" rclone copy --transfers 8 "$work/mixed" "azure:$FERRY_AZURE_CONTAINER/bench-rclone-$stamp"
+measure "rclone check --download (Azure)" rclone check --download --checkers 8 "$work/mixed" "azure:$FERRY_AZURE_CONTAINER/bench-rclone-$stamp"
+rm -f "$work/state.db"*
+# Leave the servers as empty as they were: stopping them discards what they stored.
+scripts/object-servers.sh stop >&2

@@ -70,6 +70,8 @@ struct StagedWriter {
     staged: PathBuf,
     destination: PathBuf,
     name: String,
+    /// Applied when the file is published, as an object store records them with the upload.
+    attributes: FileAttributes,
     log: Arc<Mutex<Log>>,
 }
 
@@ -95,6 +97,16 @@ impl AsyncWrite for StagedWriter {
             let parent = self.destination.parent().expect("a parent");
             fs::create_dir_all(parent)?;
             fs::rename(&self.staged, &self.destination)?;
+            if let Some(modified) = self.attributes.modified {
+                fs::File::options()
+                    .write(true)
+                    .open(&self.destination)?
+                    .set_modified(modified)?;
+            }
+            if let Some(mode) = self.attributes.mode {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&self.destination, fs::Permissions::from_mode(mode))?;
+            }
             let name = self.name.clone();
             self.log.lock().expect("log lock").published.push(name);
         }
@@ -151,6 +163,7 @@ impl FileTree for AtomicTree {
             staged,
             destination: self.root.join(path.as_str()),
             name: path.as_str().to_string(),
+            attributes: attributes.clone(),
             log: Arc::clone(&self.log),
         }))
     }
