@@ -14,6 +14,7 @@ use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
 use super::error::FileFailure;
 use super::events::{ProgressEvent, ProgressSink};
+use super::range_hash::{RANGED_HASH_THRESHOLD, hash_in_ranges};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
@@ -276,6 +277,29 @@ async fn verify(
 ) -> Result<(), FileFailure> {
     let target = &context.target;
     match context.verify {
+        VerifyMode::Full if target.prefers_ranged_reads() && size >= RANGED_HASH_THRESHOLD => {
+            // The ranges cover `size` bytes: the file must not be longer either.
+            let actual = target
+                .metadata(written)
+                .await?
+                .map_or(0, |metadata| metadata.size);
+            if actual != size {
+                return Err(FileFailure::SizeMismatch {
+                    expected: size,
+                    actual,
+                });
+            }
+            let actual = hash_in_ranges(target.as_ref(), written, size)
+                .await?
+                .to_hex()
+                .to_string();
+            if actual != expected {
+                return Err(FileFailure::HashMismatch {
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+        }
         VerifyMode::Full => {
             let mut reader = target.open_read(written, 0).await?;
             let mut hasher = blake3::Hasher::new();

@@ -219,6 +219,25 @@ pub trait FileTree: Send + Sync {
     /// Reads a file from `offset` to its end.
     async fn open_read(&self, path: &RelativePath, offset: u64) -> TransportResult<Reader>;
 
+    /// Reads `length` bytes of a file from `offset` (fewer when the file is shorter). The default
+    /// reads from `offset` and stops after `length`; trees that can ask for a range do so.
+    async fn open_read_range(
+        &self,
+        path: &RelativePath,
+        offset: u64,
+        length: u64,
+    ) -> TransportResult<Reader> {
+        use tokio::io::AsyncReadExt;
+        let reader = self.open_read(path, offset).await?;
+        Ok(Box::new(reader.take(length)))
+    }
+
+    /// Whether several reads of one file at once are faster than one (an object store serves each
+    /// request at a limited rate): then a large file is read back in ranges to verify it.
+    fn prefers_ranged_reads(&self) -> bool {
+        false
+    }
+
     /// Opens a file for writing at `offset`: 0 creates or truncates it; a larger offset keeps
     /// the first `offset` bytes of an existing file and drops the rest (resuming a partial file).
     /// The caller must `shutdown` the writer to flush and close it.

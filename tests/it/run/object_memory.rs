@@ -15,7 +15,8 @@ const PEAK_RSS_LIMIT: u64 = 150 << 20;
 /// Eight files of several parts each, uploaded by eight transfers at once: without a shared
 /// budget (four parts in flight per file) this alone held over 200 MiB of buffers.
 const FILES: usize = 8;
-const FILE_SIZE: usize = 5 * PART_SIZE + 12_345;
+/// Above 32 MiB, so the read-back verifies each file in ranges (`copy::range_hash`).
+const FILE_SIZE: usize = 7 * PART_SIZE + 12_345;
 
 fn plan(store: &Store, prefix: &str) -> String {
     format!(

@@ -237,6 +237,37 @@ impl FileTree for ObjectStoreTree {
         Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
     }
 
+    async fn open_read_range(
+        &self,
+        path: &RelativePath,
+        offset: u64,
+        length: u64,
+    ) -> TransportResult<Reader> {
+        if length == 0 {
+            return Ok(Box::new(tokio::io::empty()));
+        }
+        let shared = self.shared.clone();
+        let location = shared.location(path)?;
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(offset..offset.saturating_add(length))),
+            ..GetOptions::default()
+        };
+        let result = shared
+            .store
+            .get_opts(&location, options)
+            .await
+            .map_err(|error| shared.error(&error, "reading", path))?;
+        let described = path.clone();
+        let stream = result.into_stream().map_err(move |error| {
+            std::io::Error::other(shared.error(&error, "reading", &described))
+        });
+        Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
+    }
+
+    fn prefers_ranged_reads(&self) -> bool {
+        true
+    }
+
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
         self.open_write_with(path, offset, &FileAttributes::default())
             .await
