@@ -7,8 +7,8 @@
 //!   no message ever contains the password.
 //! - **Host keys**: pinned fingerprint, else known_hosts; unknown keys are refused unless
 //!   `accept_new_host_key` (which records them); changed keys always. See [`host_key`].
-//! - **Speed**: AES-GCM first, 16 MiB windows, 32 KiB SSH packets, `TCP_NODELAY`, 16 pipelined
-//!   255 KiB reads and writes per file, and a pool of up to [`DEFAULT_POOL_SIZE`] SSH
+//! - **Speed**: AES-GCM first, 16 MiB windows, 32 KiB SSH packets, `TCP_NODELAY`, 8 pipelined
+//!   255 KiB reads and 16 such writes per file, and a pool of up to [`DEFAULT_POOL_SIZE`] SSH
 //!   connections for concurrent operations, since one connection encrypts on one core.
 //! - **Symlinks are never followed**: metadata is `lstat`; listings use the attributes the
 //!   server's `readdir` reports, which OpenSSH takes with `lstat`; `set_metadata` uses

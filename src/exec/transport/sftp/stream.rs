@@ -1,6 +1,6 @@
 //! The reader and writer streams over a remote file, with pipelined requests.
 //!
-//! russh-sftp's `File` keeps up to 16 requests of up to 255 KiB in flight in each direction.
+//! russh-sftp's `File` keeps up to 8 reads or 16 writes of up to 255 KiB in flight (see `connection.rs`).
 //! These wrappers add three things: they hold their connection so the pool counts it as busy,
 //! they turn errors into `TransportError`s inside `io::Error` (recover them with
 //! `error.get_ref()` and `downcast_ref::<TransportError>()`), and `flush` does not stall the
