@@ -21,6 +21,7 @@ mod decide;
 mod error;
 mod events;
 mod ledger_batch;
+mod local_copy;
 mod run;
 mod scan;
 mod target_root;

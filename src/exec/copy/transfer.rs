@@ -14,6 +14,7 @@ use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
 use super::error::FileFailure;
 use super::events::{ProgressEvent, ProgressSink};
+use super::local_copy::copy_local_file;
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
@@ -113,6 +114,9 @@ async fn copy_once(
     trust_temporary: bool,
 ) -> Result<Copied, FileFailure> {
     let (source, target) = (&context.source, &context.target);
+    if let (Some(local_source), Some(local_target)) = (source.as_local(), target.as_local()) {
+        return copy_local_file(context, local_source, local_target, copy, trust_temporary).await;
+    }
     let size = copy.metadata.size;
     let atomic = target.atomic_writes();
     // Where the bytes go: a temporary name renamed into place once verified, or, on a tree whose

@@ -4,6 +4,7 @@
 //! (see `syscalls`), so a symlink planted anywhere in the tree (`data -> /etc`) is an entry like
 //! any other, never a way out. Blocking calls run on tokio's blocking pool.
 
+mod blocking;
 mod syscalls;
 #[cfg(test)]
 mod tests;
@@ -85,6 +86,10 @@ impl LocalTree {
         }
     }
 
+    fn describe_root(&self) -> String {
+        format!("local:{}", self.root_path.display())
+    }
+
     fn error(&self, operation: &str, path: &RelativePath, error: CallError) -> TransportError {
         let tree = self.describe();
         match error {
@@ -138,7 +143,11 @@ fn tokio_file(descriptor: OwnedFd) -> tokio::fs::File {
 #[async_trait]
 impl FileTree for LocalTree {
     fn describe(&self) -> String {
-        format!("local:{}", self.root_path.display())
+        self.describe_root()
+    }
+
+    fn as_local(&self) -> Option<&LocalTree> {
+        Some(self)
     }
 
     async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> {
@@ -167,7 +176,7 @@ impl FileTree for LocalTree {
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
         let descriptor = self
             .call("write", path, move |root, path| {
-                syscalls::open_write(root.as_fd(), path, offset)
+                syscalls::open_write(root.as_fd(), path, offset, false)
             })
             .await?;
         Ok(Box::new(tokio_file(descriptor)))
