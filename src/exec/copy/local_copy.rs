@@ -26,6 +26,10 @@ use crate::exec::ledger::FileRecord;
 use crate::exec::transport::local::LocalTree;
 use crate::exec::transport::{EntryKind, ErrorKind, RelativePath, TransportError};
 
+/// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
+/// stay in the CPU's cache across the four passes (measured: 1 MiB chunks cost twice the system
+/// time on the 8 x 256 MiB benchmark, 128 KiB and 256 KiB about the same).
+const LOCAL_CHUNK_SIZE: usize = 128 * 1024;
 /// Bytes written between two requests to start writing them back to disk.
 const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 /// The longest a bandwidth wait sleeps before checking for cancellation again.
@@ -40,6 +44,7 @@ pub(crate) async fn copy_local_file(
     trust_temporary: bool,
 ) -> Result<Copied, FileFailure> {
     let job = LocalCopy {
+        buffers: Buffers::for_file(copy.metadata.size, context.verify),
         source: source.clone(),
         target: target.clone(),
         copy: copy.clone(),
@@ -64,6 +69,7 @@ pub(crate) async fn copy_local_file(
 
 /// Everything one file's blocking copy needs, owned so it can move to the blocking thread.
 struct LocalCopy {
+    buffers: Buffers,
     source: LocalTree,
     target: LocalTree,
     copy: FileCopy,
@@ -76,7 +82,8 @@ struct LocalCopy {
 }
 
 impl LocalCopy {
-    fn run(self) -> Result<Copied, FileFailure> {
+    fn run(mut self) -> Result<Copied, FileFailure> {
+        let mut buffers = std::mem::take(&mut self.buffers);
         let size = self.copy.metadata.size;
         let temporary = &self.copy.temporary_path;
         let mut offset = 0;
@@ -93,7 +100,7 @@ impl LocalCopy {
             .map_err(vanished_when_missing)?;
         advise_sequential(&source_file);
         let target_file = self.target.open_write_blocking(temporary, offset)?;
-        let streamed = self.stream(&source_file, &target_file, offset)?;
+        let streamed = self.stream(&source_file, &target_file, offset, &mut buffers)?;
         drop(source_file);
         if streamed.length != size {
             return Err(FileFailure::ChangedDuringCopy {
@@ -137,18 +144,14 @@ impl LocalCopy {
         source_file: &File,
         target_file: &File,
         offset: u64,
+        buffers: &mut Buffers,
     ) -> Result<Streamed, FileFailure> {
         let size = self.copy.metadata.size;
         let verify_full = self.verify == VerifyMode::Full;
-        let buffer_size = usize::try_from(size.saturating_add(1))
-            .unwrap_or(CHUNK_SIZE)
-            .clamp(1, CHUNK_SIZE);
-        let mut buffer = vec![0u8; buffer_size];
-        let mut read_back = if verify_full {
-            vec![0u8; buffer_size]
-        } else {
-            Vec::new()
-        };
+        let Buffers {
+            chunk: buffer,
+            read_back,
+        } = buffers;
         let mut hasher = blake3::Hasher::new();
         let mut differs = false;
         let mut position = 0u64;
@@ -193,7 +196,10 @@ impl LocalCopy {
                 }
             }
             position += read as u64;
-            if position >= written_back + WRITEBACK_STEP || (at_end && position > written_back) {
+            // Small files are left to the ledger's sync: starting each one's writeback alone costs more.
+            if position >= written_back + WRITEBACK_STEP
+                || (at_end && size >= WRITEBACK_STEP && position > written_back)
+            {
                 start_writeback(target_file, written_back, position - written_back);
                 written_back = position;
             }
@@ -228,13 +234,11 @@ impl LocalCopy {
             });
         }
         if differs {
-            let actual = hash_file(target_file)
-                .map_err(|error| self.target_error("read back", &error))?
-                .to_hex()
-                .to_string();
+            let (_, actual) = hash_file(target_file, &mut vec![0u8; CHUNK_SIZE])
+                .map_err(|error| self.target_error("read back", &error))?;
             return Err(FileFailure::HashMismatch {
                 expected: expected.to_string(),
-                actual,
+                actual: actual.to_hex().to_string(),
             });
         }
         Ok(())
@@ -269,6 +273,31 @@ impl LocalCopy {
     }
 }
 
+/// A transfer's chunk buffer and, verifying fully, the buffer chunks are read back into. Allocated
+/// on the async side: the allocator keeps freed memory per thread, and the blocking pool has many.
+#[derive(Default)]
+struct Buffers {
+    chunk: Vec<u8>,
+    read_back: Vec<u8>,
+}
+
+impl Buffers {
+    /// Buffers for a file of `size` bytes: one chunk, or the file and one byte more (to see it grow).
+    fn for_file(size: u64, verify: VerifyMode) -> Self {
+        let length = usize::try_from(size.saturating_add(1))
+            .unwrap_or(LOCAL_CHUNK_SIZE)
+            .clamp(1, LOCAL_CHUNK_SIZE);
+        Self {
+            chunk: vec![0u8; length],
+            read_back: if verify == VerifyMode::Full {
+                vec![0u8; length]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
 /// What streaming a file produced.
 struct Streamed {
     /// Bytes read from the source (prefix included).
@@ -294,18 +323,39 @@ fn read_at_most(file: &File, buffer: &mut [u8], position: u64) -> io::Result<(us
     Ok((filled, false))
 }
 
-/// The BLAKE3 of a whole file, read through its descriptor.
-fn hash_file(file: &File) -> io::Result<blake3::Hash> {
+/// The length and BLAKE3 of a whole file, read through its descriptor into `buffer`.
+fn hash_file(file: &File, buffer: &mut [u8]) -> io::Result<(u64, blake3::Hash)> {
     let mut hasher = blake3::Hasher::new();
-    let mut buffer = vec![0u8; CHUNK_SIZE];
     let mut position = 0u64;
     loop {
-        let (read, at_end) = read_at_most(file, &mut buffer, position)?;
+        let (read, at_end) = read_at_most(file, buffer, position)?;
         hasher.update(&buffer[..read]);
         position += read as u64;
         if at_end {
-            return Ok(hasher.finalize());
+            return Ok((position, hasher.finalize()));
         }
+    }
+}
+
+/// Reads a file on a local tree back on one blocking thread: its length and BLAKE3 (the streaming
+/// path's full verification, when only the target is local).
+pub(crate) async fn hash_local_file(
+    tree: &LocalTree,
+    path: &RelativePath,
+    mut buffer: Vec<u8>,
+) -> Result<(u64, blake3::Hash), FileFailure> {
+    let (tree, path) = (tree.clone(), path.clone());
+    let hashed = tokio::task::spawn_blocking(move || {
+        let file = tree.open_read_blocking(&path)?;
+        hash_file(&file, &mut buffer).map_err(|error| tree.io_error("read back", &path, &error))
+    })
+    .await;
+    match hashed {
+        Ok(result) => Ok(result?),
+        Err(join_error) => Err(FileFailure::Transport(TransportError::new(
+            ErrorKind::Other,
+            format!("reading back a copy stopped unexpectedly: {join_error}"),
+        ))),
     }
 }
 

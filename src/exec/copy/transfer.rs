@@ -14,7 +14,7 @@ use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
 use super::error::FileFailure;
 use super::events::{ProgressEvent, ProgressSink};
-use super::local_copy::copy_local_file;
+use super::local_copy::{copy_local_file, hash_local_file};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
@@ -250,21 +250,27 @@ async fn verify(
     written: &RelativePath,
     size: u64,
     expected: &str,
-    buffer: &mut [u8],
+    buffer: &mut Vec<u8>,
 ) -> Result<(), FileFailure> {
     let target = &context.target;
     match context.verify {
         VerifyMode::Full => {
-            let mut reader = target.open_read(written, 0).await?;
-            let mut hasher = blake3::Hasher::new();
-            let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
+            let (read, hash) = if let Some(local) = target.as_local() {
+                // One blocking thread reads the whole file back, not a task hop per chunk.
+                hash_local_file(local, written, std::mem::take(buffer)).await?
+            } else {
+                let mut reader = target.open_read(written, 0).await?;
+                let mut hasher = blake3::Hasher::new();
+                let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
+                (read, hasher.finalize())
+            };
             if read != size {
                 return Err(FileFailure::SizeMismatch {
                     expected: size,
                     actual: read,
                 });
             }
-            let actual = hasher.finalize().to_hex().to_string();
+            let actual = hash.to_hex().to_string();
             if actual != expected {
                 return Err(FileFailure::HashMismatch {
                     expected: expected.to_string(),

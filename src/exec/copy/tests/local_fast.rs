@@ -406,3 +406,26 @@ async fn the_bandwidth_limit_paces_the_copy_and_cancelling_cuts_its_wait_short()
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn reading_back_a_local_copy_hashes_all_of_it_and_never_follows_a_symlink() {
+    use crate::exec::copy::local_copy::hash_local_file;
+    use crate::exec::transport::local::LocalTree;
+
+    let root = TempDir::new().unwrap();
+    let content = pattern(3 * MIB as usize + 17, 17);
+    write_file(root.path(), "data/copy", &content, 0o644, 1_650_000_000);
+    std::os::unix::fs::symlink(root.path().join("data"), root.path().join("link")).unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    // A buffer smaller than the file: it is read in several chunks.
+    let (length, hash) = hash_local_file(&tree, &path("data/copy"), vec![0; 1 << 20])
+        .await
+        .unwrap();
+    assert_eq!(length, content.len() as u64);
+    assert_eq!(hash, blake3::hash(&content));
+    assert!(
+        hash_local_file(&tree, &path("link/copy"), vec![0; 1 << 20])
+            .await
+            .is_err()
+    );
+}
