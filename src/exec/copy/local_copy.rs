@@ -23,15 +23,13 @@ use super::transfer::{Copied, TransferContext};
 use super::{CHUNK_SIZE, bandwidth::BandwidthLimiter};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
-use crate::exec::transport::local::LocalTree;
+use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, start_writeback};
 use crate::exec::transport::{EntryKind, ErrorKind, RelativePath, TransportError};
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
 /// stay in the CPU's cache across the four passes (measured: 1 MiB chunks cost twice the system
 /// time on the 8 x 256 MiB benchmark, 128 KiB and 256 KiB about the same).
 const LOCAL_CHUNK_SIZE: usize = 128 * 1024;
-/// Bytes written between two requests to start writing them back to disk.
-const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 /// The longest a bandwidth wait sleeps before checking for cancellation again.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
@@ -374,27 +372,4 @@ fn advise_sequential(file: &File) {
     let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::Sequential);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let _ = file;
-}
-
-/// Starts writing `length` bytes at `offset` back to disk without waiting for it, so durability
-/// (the ledger's `sync` of the target) overlaps with copying. Only a hint: errors are ignored.
-fn start_writeback(file: &File, offset: u64, length: u64) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let (Ok(offset), Ok(length)) = (i64::try_from(offset), i64::try_from(length)) else {
-            return;
-        };
-        // SAFETY: the descriptor is open for the whole call; the kernel only reads the arguments.
-        unsafe {
-            libc::sync_file_range(
-                file.as_raw_fd(),
-                offset,
-                length,
-                libc::SYNC_FILE_RANGE_WRITE,
-            );
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (file, offset, length);
 }

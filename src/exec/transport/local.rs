@@ -8,6 +8,7 @@ mod blocking;
 mod syscalls;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use self::syscalls::{CallError, CallResult};
+pub(crate) use self::writer::{WRITEBACK_STEP, start_writeback};
 use super::{
     ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError, TransportResult, Writer,
 };
@@ -179,7 +181,13 @@ impl FileTree for LocalTree {
                 syscalls::open_write(root.as_fd(), path, offset, false)
             })
             .await?;
-        Ok(Box::new(tokio_file(descriptor)))
+        // A failed `dup` only loses the early writeback, never the write.
+        let writeback = descriptor.try_clone().ok().map(std::fs::File::from);
+        Ok(Box::new(writer::LocalWriter::new(
+            tokio_file(descriptor),
+            writeback,
+            offset,
+        )))
     }
 
     async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()> {
