@@ -18,9 +18,12 @@ use std::time::{Duration, Instant};
 
 use super::decide::{FileCopy, nanos_since_epoch};
 use super::error::FileFailure;
-use super::events::ProgressEvent;
+use tokio_util::sync::CancellationToken;
+
+use super::CHUNK_SIZE;
+use super::bandwidth::BandwidthLimiter;
+use super::events::{ProgressEvent, ProgressSink};
 use super::transfer::{Copied, TransferContext};
-use super::{CHUNK_SIZE, bandwidth::BandwidthLimiter};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
 use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, start_writeback};
@@ -75,8 +78,8 @@ struct LocalCopy {
     migration: String,
     verify: VerifyMode,
     limiter: Option<Arc<BandwidthLimiter>>,
-    progress: super::events::ProgressSink,
-    cancel: tokio_util::sync::CancellationToken,
+    progress: ProgressSink,
+    cancel: CancellationToken,
 }
 
 impl LocalCopy {
