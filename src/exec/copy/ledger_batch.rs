@@ -1,23 +1,49 @@
 //! Batched ledger writes: copied files are recorded every few hundred files or every second, after
 //! the target has made them durable, and at the end or on cancel.
+//!
+//! The target's `sync` runs in the background while copying goes on: a batch is handed to it whole,
+//! and recorded only once that sync returned. Files finished after the sync started wait for the
+//! next one, so the ledger never claims a file the target may not hold after a crash.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
 
 use super::error::{CopyError, MigrationContext};
 use crate::exec::ledger::{FileRecord, Ledger};
-use crate::exec::transport::FileTree;
+use crate::exec::transport::{ErrorKind, FileTree, TransportError, TransportResult};
 
 /// Records held before a flush.
 const BATCH_FILES: usize = 256;
 /// The longest a copied file waits to be recorded.
 const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 
-pub(crate) struct LedgerBatch<'ledger> {
-    migration: String,
-    ledger: &'ledger dyn Ledger,
+/// Files waiting to be recorded, and the partial records they complete.
+#[derive(Default)]
+struct Pending {
     files: Vec<FileRecord>,
     /// Partial records to forget once the files that completed them are recorded.
     finished_partials: Vec<String>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.finished_partials.is_empty()
+    }
+}
+
+/// A batch whose files the target is making durable in the background.
+struct Syncing {
+    task: JoinHandle<TransportResult<()>>,
+    batch: Pending,
+}
+
+pub(crate) struct LedgerBatch<'ledger> {
+    migration: String,
+    ledger: &'ledger dyn Ledger,
+    pending: Pending,
+    syncing: Option<Syncing>,
     flushed_at: Instant,
 }
 
@@ -26,43 +52,91 @@ impl<'ledger> LedgerBatch<'ledger> {
         Self {
             migration: migration.to_string(),
             ledger,
-            files: Vec::new(),
-            finished_partials: Vec::new(),
+            pending: Pending::default(),
+            syncing: None,
             flushed_at: Instant::now(),
         }
     }
 
-    /// Adds a copied file, flushing when the batch is full or old.
+    /// Adds a copied file (already in place on `target`). When the batch is full or old, it is
+    /// handed to a background sync of the target, unless one is still running.
     pub async fn push(
         &mut self,
-        target: &dyn FileTree,
+        target: &Arc<dyn FileTree>,
         record: FileRecord,
         finished_partial: bool,
     ) -> Result<(), CopyError> {
         if finished_partial {
-            self.finished_partials.push(record.path.clone());
+            self.pending.finished_partials.push(record.path.clone());
         }
-        self.files.push(record);
-        if self.files.len() >= BATCH_FILES || self.flushed_at.elapsed() >= BATCH_INTERVAL {
-            self.flush(target).await?;
+        self.pending.files.push(record);
+        if self
+            .syncing
+            .as_ref()
+            .is_some_and(|syncing| syncing.task.is_finished())
+        {
+            self.settle().await?;
+        }
+        let due =
+            self.pending.files.len() >= BATCH_FILES || self.flushed_at.elapsed() >= BATCH_INTERVAL;
+        if due && self.syncing.is_none() {
+            self.flushed_at = Instant::now();
+            let target = Arc::clone(target);
+            self.syncing = Some(Syncing {
+                task: tokio::spawn(async move { target.sync().await }),
+                batch: std::mem::take(&mut self.pending),
+            });
         }
         Ok(())
     }
 
-    /// Makes the target durable, then records every pending file and forgets the partials they finished.
+    /// Whether a background sync is running (then `settle` has something to wait for).
+    pub fn is_syncing(&self) -> bool {
+        self.syncing.is_some()
+    }
+
+    /// Waits for the background sync, if any, then records its batch. Cancel-safe: dropped before
+    /// the sync ends, it leaves the sync running and its batch unrecorded.
+    pub async fn settle(&mut self) -> Result<(), CopyError> {
+        let Some(syncing) = &mut self.syncing else {
+            return Ok(());
+        };
+        let synced = match (&mut syncing.task).await {
+            Ok(result) => result,
+            Err(join_error) => Err(TransportError::new(
+                ErrorKind::Other,
+                format!("syncing the target stopped unexpectedly: {join_error}"),
+            )),
+        };
+        let Some(syncing) = self.syncing.take() else {
+            return Ok(());
+        };
+        synced.in_migration(&self.migration)?;
+        self.record(&syncing.batch)
+    }
+
+    /// Settles the background sync, then makes the target durable and records every pending file.
     pub async fn flush(&mut self, target: &dyn FileTree) -> Result<(), CopyError> {
+        self.settle().await?;
         self.flushed_at = Instant::now();
-        if self.files.is_empty() && self.finished_partials.is_empty() {
+        if self.pending.is_empty() {
             return Ok(());
         }
         target.sync().await.in_migration(&self.migration)?;
-        self.ledger
-            .record_files(&self.migration, &self.files)
-            .in_migration(&self.migration)?;
-        self.files.clear();
-        for path in self.finished_partials.drain(..) {
+        let batch = std::mem::take(&mut self.pending);
+        self.record(&batch)
+    }
+
+    /// Records a batch the target holds durably, and forgets the partials its files finished.
+    fn record(&self, batch: &Pending) -> Result<(), CopyError> {
+        if !batch.files.is_empty() {
             self.ledger
-                .forget_partial(&self.migration, &path)
+                .record_files(&self.migration, &batch.files)
+                .in_migration(&self.migration)?;
+        }
+        for path in &batch.finished_partials {
+            self.ledger
+                .forget_partial(&self.migration, path)
                 .in_migration(&self.migration)?;
         }
         Ok(())

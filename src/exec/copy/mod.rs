@@ -10,6 +10,9 @@
 //!    final one, verified (read back and hashed, or size only), time-stamped, then renamed into
 //!    place. Files above `RESUMABLE_SIZE` get a partial record first, so an interrupted copy
 //!    continues from the temporary file's length. Symlinks are copied as links, never followed.
+//!    Between two local trees each file is copied on one blocking thread instead (`local_copy`),
+//!    with the same guarantees. The ledger records copied files in batches, each once a sync of
+//!    the target that started after they were in place has returned (`ledger_batch`).
 //! 4. When every file succeeded, extraneous target entries are removed (mirror), and directory
 //!    times and modes are set deepest first.
 //!
@@ -21,11 +24,13 @@ mod decide;
 mod error;
 mod events;
 mod ledger_batch;
+mod local_copy;
 mod range_hash;
 mod run;
 mod scan;
 mod target_root;
 mod transfer;
+mod verify;
 
 #[cfg(test)]
 mod tests;

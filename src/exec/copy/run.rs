@@ -375,7 +375,15 @@ impl MountCopy<'_, '_> {
                     }
                 }
             }
-            let Some(joined) = running.join_next().await else {
+            // A background sync that ends records its batch at once, not at the next file's end.
+            let joined = tokio::select! {
+                joined = running.join_next() => joined,
+                settled = self.batch.settle(), if self.batch.is_syncing() => {
+                    settled?;
+                    continue;
+                }
+            };
+            let Some(joined) = joined else {
                 break;
             };
             let done = match joined {
@@ -409,7 +417,7 @@ impl MountCopy<'_, '_> {
                         bytes: copied.record.size,
                     });
                     self.batch
-                        .push(&*context.target, copied.record, large)
+                        .push(&context.target, copied.record, large)
                         .await?;
                 }
                 Done::Symlink {

@@ -14,13 +14,12 @@ use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
 use super::error::FileFailure;
 use super::events::{ProgressEvent, ProgressSink};
-use super::range_hash::{RANGED_HASH_THRESHOLD, hash_in_ranges};
+use super::local_copy::copy_local_file;
+use super::verify::verify;
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
-use crate::exec::transport::{
-    EntryKind, ErrorKind, FileAttributes, FileTree, RelativePath, TransportError,
-};
+use crate::exec::transport::{EntryKind, ErrorKind, FileAttributes, FileTree, TransportError};
 
 /// What every transfer of a migration shares.
 pub(crate) struct TransferContext {
@@ -114,6 +113,9 @@ async fn copy_once(
     trust_temporary: bool,
 ) -> Result<Copied, FileFailure> {
     let (source, target) = (&context.source, &context.target);
+    if let (Some(local_source), Some(local_target)) = (source.as_local(), target.as_local()) {
+        return copy_local_file(context, local_source, local_target, copy, trust_temporary).await;
+    }
     let size = copy.metadata.size;
     let atomic = target.atomic_writes();
     // Where the bytes go: a temporary name renamed into place once verified, or, on a tree whose
@@ -267,74 +269,6 @@ async fn hash_whole_file(
     Ok(hasher.finalize())
 }
 
-/// Checks the `size` bytes just written at `written` (read back and hashed, or only sized).
-async fn verify(
-    context: &TransferContext,
-    written: &RelativePath,
-    size: u64,
-    expected: &str,
-    buffer: &mut [u8],
-) -> Result<(), FileFailure> {
-    let target = &context.target;
-    match context.verify {
-        VerifyMode::Full if target.prefers_ranged_reads() && size >= RANGED_HASH_THRESHOLD => {
-            // The ranges cover `size` bytes: the file must not be longer either.
-            let actual = target
-                .metadata(written)
-                .await?
-                .map_or(0, |metadata| metadata.size);
-            if actual != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual,
-                });
-            }
-            let actual = hash_in_ranges(target.as_ref(), written, size)
-                .await?
-                .to_hex()
-                .to_string();
-            if actual != expected {
-                return Err(FileFailure::HashMismatch {
-                    expected: expected.to_string(),
-                    actual,
-                });
-            }
-        }
-        VerifyMode::Full => {
-            let mut reader = target.open_read(written, 0).await?;
-            let mut hasher = blake3::Hasher::new();
-            let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
-            if read != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual: read,
-                });
-            }
-            let actual = hasher.finalize().to_hex().to_string();
-            if actual != expected {
-                return Err(FileFailure::HashMismatch {
-                    expected: expected.to_string(),
-                    actual,
-                });
-            }
-        }
-        VerifyMode::Size => {
-            let actual = target
-                .metadata(written)
-                .await?
-                .map(|metadata| metadata.size)
-                .unwrap_or(0);
-            if actual != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Recreates one symlink on the target (its text copied verbatim, never followed); `false` when it was already there.
 pub(crate) async fn copy_symlink(
     context: Arc<TransferContext>,
@@ -390,7 +324,7 @@ async fn fill(
 }
 
 /// Hashes a stream to its end, or its first `limit` bytes; returns how many bytes were hashed.
-async fn hash_stream(
+pub(super) async fn hash_stream(
     reader: &mut (impl AsyncRead + Unpin + ?Sized),
     hasher: &mut blake3::Hasher,
     buffer: &mut [u8],

@@ -4,9 +4,11 @@
 //! (see `syscalls`), so a symlink planted anywhere in the tree (`data -> /etc`) is an entry like
 //! any other, never a way out. Blocking calls run on tokio's blocking pool.
 
+mod blocking;
 mod syscalls;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use self::syscalls::{CallError, CallResult};
+pub(crate) use self::writer::{WRITEBACK_STEP, start_writeback};
 use super::{
     ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError, TransportResult, Writer,
 };
@@ -85,6 +88,10 @@ impl LocalTree {
         }
     }
 
+    fn describe_root(&self) -> String {
+        format!("local:{}", self.root_path.display())
+    }
+
     fn error(&self, operation: &str, path: &RelativePath, error: CallError) -> TransportError {
         let tree = self.describe();
         match error {
@@ -138,7 +145,11 @@ fn tokio_file(descriptor: OwnedFd) -> tokio::fs::File {
 #[async_trait]
 impl FileTree for LocalTree {
     fn describe(&self) -> String {
-        format!("local:{}", self.root_path.display())
+        self.describe_root()
+    }
+
+    fn as_local(&self) -> Option<&LocalTree> {
+        Some(self)
     }
 
     async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> {
@@ -167,10 +178,16 @@ impl FileTree for LocalTree {
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
         let descriptor = self
             .call("write", path, move |root, path| {
-                syscalls::open_write(root.as_fd(), path, offset)
+                syscalls::open_write(root.as_fd(), path, offset, false)
             })
             .await?;
-        Ok(Box::new(tokio_file(descriptor)))
+        // A failed `dup` only loses the early writeback, never the write.
+        let writeback = descriptor.try_clone().ok().map(std::fs::File::from);
+        Ok(Box::new(writer::LocalWriter::new(
+            tokio_file(descriptor),
+            writeback,
+            offset,
+        )))
     }
 
     async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()> {

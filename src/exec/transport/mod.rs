@@ -328,6 +328,13 @@ pub trait FileTree: Send + Sync {
         Ok(None)
     }
 
+    /// This tree as a local directory, when it is one: between two local trees the copy engine
+    /// copies each file on one blocking thread instead of streaming it through async readers.
+    /// Decorators that change what is read or written must keep the default.
+    fn as_local(&self) -> Option<&local::LocalTree> {
+        None
+    }
+
     /// Discards writes a killed process left unfinished where this tree cannot see them as files
     /// (an object store's multipart uploads), returning how many. Trees whose partial writes are
     /// ordinary files (resumed or replaced by the copy) keep the default, which does nothing.

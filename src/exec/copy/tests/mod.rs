@@ -1,6 +1,8 @@
 //! Tests of the copy engine against real directories on disk (`tempfile`), local tree to local tree.
 
 mod atomic;
+mod durability;
+mod local_fast;
 mod mirror;
 mod resume;
 mod safety;

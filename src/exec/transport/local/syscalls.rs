@@ -164,13 +164,24 @@ pub fn open_read(root: BorrowedFd<'_>, path: &RelativePath, offset: u64) -> Call
 }
 
 /// Opens a regular file for writing at `offset`, creating it (mode 0600 until its metadata is set)
-/// and keeping only its first `offset` bytes.
-pub fn open_write(root: BorrowedFd<'_>, path: &RelativePath, offset: u64) -> CallResult<OwnedFd> {
+/// and keeping only its first `offset` bytes. `read_back` opens it for reading too, so what was
+/// written can be read back through the same descriptor.
+pub fn open_write(
+    root: BorrowedFd<'_>,
+    path: &RelativePath,
+    offset: u64,
+    read_back: bool,
+) -> CallResult<OwnedFd> {
     let (directory, name) = open_parent(root, path)?;
+    let access = if read_back {
+        OFlags::RDWR
+    } else {
+        OFlags::WRONLY
+    };
     let file = rustix::fs::openat(
         &directory,
         name,
-        FILE_FLAGS | OFlags::WRONLY | OFlags::CREATE,
+        FILE_FLAGS | access | OFlags::CREATE,
         Mode::from_raw_mode(0o600),
     )?;
     let stat = rustix::fs::fstat(&file)?;
@@ -306,7 +317,7 @@ fn metadata_of(stat: &Stat) -> Metadata {
     }
 }
 
-fn timespec_of(time: SystemTime) -> Timespec {
+pub fn timespec_of(time: SystemTime) -> Timespec {
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => Timespec {
             tv_sec: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),

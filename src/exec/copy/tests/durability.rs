@@ -1,0 +1,179 @@
+//! The ledger and the target's durability: copying goes on while the target syncs in the
+//! background, yet the ledger never records a file before a sync that started after it was in place.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use tempfile::TempDir;
+
+use super::support::*;
+use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
+use crate::exec::memory_ledger::MemoryLedger;
+use crate::exec::transport::{FileTree, Metadata, Reader, RelativePath, TransportResult, Writer};
+
+/// A local target whose `sync` is slow and remembers which files it covers: those renamed into
+/// place before it started. Counts renames made while a sync was running.
+struct WitnessTree {
+    inner: Arc<dyn FileTree>,
+    renamed: Mutex<Vec<String>>,
+    /// The files covered by the syncs that have returned.
+    durable: Arc<Mutex<Vec<String>>>,
+    syncing: AtomicBool,
+    syncs: AtomicUsize,
+    renamed_while_syncing: AtomicUsize,
+}
+
+#[async_trait]
+impl FileTree for WitnessTree {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> {
+        self.inner.metadata(path).await
+    }
+    async fn list(&self, directory: &RelativePath) -> TransportResult<Vec<(String, Metadata)>> {
+        self.inner.list(directory).await
+    }
+    async fn open_read(&self, path: &RelativePath, offset: u64) -> TransportResult<Reader> {
+        self.inner.open_read(path, offset).await
+    }
+    async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
+        self.inner.open_write(path, offset).await
+    }
+    async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()> {
+        self.inner.create_dir_all(path).await
+    }
+    async fn rename(&self, from: &RelativePath, to: &RelativePath) -> TransportResult<()> {
+        self.inner.rename(from, to).await?;
+        if self.syncing.load(Ordering::SeqCst) {
+            self.renamed_while_syncing.fetch_add(1, Ordering::SeqCst);
+        }
+        self.renamed.lock().unwrap().push(to.to_string());
+        Ok(())
+    }
+    async fn remove_file(&self, path: &RelativePath) -> TransportResult<()> {
+        self.inner.remove_file(path).await
+    }
+    async fn remove_dir(&self, path: &RelativePath) -> TransportResult<()> {
+        self.inner.remove_dir(path).await
+    }
+    async fn read_link(&self, path: &RelativePath) -> TransportResult<String> {
+        self.inner.read_link(path).await
+    }
+    async fn symlink(&self, target: &str, path: &RelativePath) -> TransportResult<()> {
+        self.inner.symlink(target, path).await
+    }
+    async fn set_metadata(
+        &self,
+        path: &RelativePath,
+        modified: Option<SystemTime>,
+        mode: Option<u32>,
+    ) -> TransportResult<()> {
+        self.inner.set_metadata(path, modified, mode).await
+    }
+    async fn free_space(&self) -> TransportResult<Option<u64>> {
+        self.inner.free_space().await
+    }
+    async fn sync(&self) -> TransportResult<()> {
+        let covered = self.renamed.lock().unwrap().clone();
+        self.syncing.store(true, Ordering::SeqCst);
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let result = self.inner.sync().await;
+        self.syncing.store(false, Ordering::SeqCst);
+        *self.durable.lock().unwrap() = covered;
+        result
+    }
+}
+
+/// A ledger that fails the test when it is asked to record a file no returned sync covered.
+struct CheckingLedger {
+    inner: MemoryLedger,
+    durable: Arc<Mutex<Vec<String>>>,
+    violations: Mutex<Vec<String>>,
+}
+
+impl Ledger for CheckingLedger {
+    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
+        self.inner.files(migration)
+    }
+    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
+        let durable = self.durable.lock().unwrap();
+        for file in files {
+            if !durable.contains(&file.path) {
+                self.violations.lock().unwrap().push(file.path.clone());
+            }
+        }
+        self.inner.record_files(migration, files)
+    }
+    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
+        self.inner.forget_files(migration, paths)
+    }
+    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
+        self.inner.partials(migration)
+    }
+    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
+        self.inner.record_partial(migration, partial)
+    }
+    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError> {
+        self.inner.forget_partial(migration, path)
+    }
+}
+
+#[tokio::test]
+async fn copying_continues_during_a_sync_and_only_synced_files_are_recorded() {
+    let source = TempDir::new().unwrap();
+    for index in 0..1500 {
+        write_file(
+            source.path(),
+            &format!("data/{}/{index}.txt", index % 5),
+            &pattern(2048, (index % 251) as u8),
+            0o644,
+            1_600_000_000,
+        );
+    }
+    let target = TempDir::new().unwrap();
+    let durable = Arc::new(Mutex::new(Vec::new()));
+    let witness = Arc::new(WitnessTree {
+        inner: local(target.path()),
+        renamed: Mutex::new(Vec::new()),
+        durable: Arc::clone(&durable),
+        syncing: AtomicBool::new(false),
+        syncs: AtomicUsize::new(0),
+        renamed_while_syncing: AtomicUsize::new(0),
+    });
+    let ledger = CheckingLedger {
+        inner: MemoryLedger::new(),
+        durable,
+        violations: Mutex::new(Vec::new()),
+    };
+    run(
+        local(source.path()),
+        witness.clone(),
+        &[job("data")],
+        &ledger,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ledger.files("web-01").unwrap().len(), 1500);
+    assert!(
+        ledger.violations.lock().unwrap().is_empty(),
+        "recorded before a sync covered them: {:?}",
+        ledger.violations.lock().unwrap()
+    );
+    // The syncs did not stop the copy: more files landed while one ran than the four transfers
+    // already running when it started could account for.
+    let syncs = witness.syncs.load(Ordering::SeqCst);
+    let overlapped = witness.renamed_while_syncing.load(Ordering::SeqCst);
+    assert!(
+        overlapped > 4 * syncs,
+        "{overlapped} renames during {syncs} syncs"
+    );
+    assert!(
+        ledger.inner.write_calls() <= 12,
+        "{}",
+        ledger.inner.write_calls()
+    );
+}

@@ -1,0 +1,431 @@
+//! The local-to-local path (`local_copy`, taken when both trees are `LocalTree`s): resuming with the
+//! target's prefix compared, cancelling, sources that grow or shrink mid-copy, and `--bwlimit`.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+use super::support::*;
+use crate::exec::copy::{
+    CopyError, CopyOptions, CopyOutcome, FileFailure, ProgressEvent, ProgressSink, copy_migration,
+};
+use crate::exec::ledger::Ledger;
+use crate::exec::memory_ledger::MemoryLedger;
+use crate::exec::transport::FileTree;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Copies `data` from `source` to `target`, both plain local trees (so the fast path runs).
+async fn copy_local(
+    source: &TempDir,
+    target: &TempDir,
+    ledger: &MemoryLedger,
+    options: &CopyOptions,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<CopyOutcome, CopyError> {
+    let (source, target) = (local(source.path()), local(target.path()));
+    assert!(source.as_local().is_some() && target.as_local().is_some());
+    copy_migration(
+        "web-01",
+        source,
+        target,
+        &[job("data")],
+        ledger,
+        options,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+fn one_transfer() -> CopyOptions {
+    CopyOptions {
+        transfers: 1,
+        ..options()
+    }
+}
+
+/// A sink that cancels the run once `limit` bytes were transferred, and keeps every event.
+fn cancel_after(
+    limit: u64,
+    cancel: &CancellationToken,
+) -> (ProgressSink, Arc<Mutex<Vec<ProgressEvent>>>) {
+    let cancel = cancel.clone();
+    let transferred = AtomicU64::new(0);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&events);
+    let sink = ProgressSink::new(move |event| {
+        if let ProgressEvent::Transferred { bytes, .. } = event
+            && transferred.fetch_add(bytes, Ordering::SeqCst) + bytes >= limit
+        {
+            cancel.cancel();
+        }
+        kept.lock().unwrap().push(event);
+    });
+    (sink, events)
+}
+
+#[test]
+fn only_plain_local_trees_take_the_local_path() {
+    let root = TempDir::new().unwrap();
+    assert!(local(root.path()).as_local().is_some());
+    // A decorator that sees every byte must not be bypassed.
+    assert!(CountingTree::new(local(root.path())).as_local().is_none());
+}
+
+#[tokio::test]
+async fn cancelling_leaves_an_honest_partial_that_resumes_and_checks_the_prefix() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(24 * MIB as usize, 11);
+    write_file(
+        source.path(),
+        "data/disk.img",
+        &content,
+        0o600,
+        1_650_000_000,
+    );
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    let cancel = CancellationToken::new();
+    let (sink, _) = cancel_after(5 * MIB, &cancel);
+    let interrupted = copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel).await;
+    assert!(
+        matches!(interrupted, Err(CopyError::Interrupted { .. })),
+        "{interrupted:?}"
+    );
+    let partial = target.path().join("data/.disk.img.ferry-partial");
+    let partial_length = fs::metadata(&partial).unwrap().len();
+    assert!(
+        (5 * MIB..24 * MIB).contains(&partial_length),
+        "partial length {partial_length}"
+    );
+    assert!(!target.path().join("data/disk.img").exists());
+    // Every byte of the partial is the source's: the next run may trust it.
+    assert_eq!(
+        fs::read(&partial).unwrap(),
+        &content[..partial_length as usize]
+    );
+
+    let cancel = CancellationToken::new();
+    let (sink, events) = cancel_after(u64::MAX, &cancel);
+    let outcome = copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(outcome.mounts[0].files_resumed, 1);
+    assert_eq!(
+        outcome.mounts[0].bytes_transferred,
+        24 * MIB - partial_length
+    );
+    let events = events.lock().unwrap();
+    let transferred: u64 = events
+        .iter()
+        .map(|event| match event {
+            ProgressEvent::Transferred { bytes, .. } => *bytes,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(transferred, 24 * MIB - partial_length);
+    assert!(events.iter().any(|event| matches!(
+        event,
+        ProgressEvent::Resumed { bytes, .. } if *bytes == partial_length
+    )));
+    assert_eq!(
+        fs::read(target.path().join("data/disk.img")).unwrap(),
+        content
+    );
+    assert!(!partial.exists());
+    assert!(ledger.partials("web-01").unwrap().is_empty());
+    assert_eq!(
+        ledger.files("web-01").unwrap()[0].blake3,
+        blake3::hash(&content).to_hex().to_string()
+    );
+    assert_eq!(
+        snapshot(&target.path().join("data")),
+        snapshot(&source.path().join("data"))
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(16 * MIB as usize, 12);
+    write_file(
+        source.path(),
+        "data/disk.img",
+        &content,
+        0o644,
+        1_650_000_000,
+    );
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    let cancel = CancellationToken::new();
+    let (sink, _) = cancel_after(4 * MIB, &cancel);
+    assert!(
+        copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
+            .await
+            .is_err()
+    );
+    let partial = target.path().join("data/.disk.img.ferry-partial");
+    // Flip one byte inside the prefix the resume will not rewrite.
+    let file = OpenOptions::new().write(true).open(&partial).unwrap();
+    file.write_all_at(&[content[MIB as usize] ^ 0xff], MIB)
+        .unwrap();
+    drop(file);
+
+    let error = copy_local(
+        &source,
+        &target,
+        &ledger,
+        &one_transfer(),
+        &ProgressSink::none(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let CopyError::FilesFailed { failed, .. } = &error else {
+        panic!("{error:?}")
+    };
+    let FileFailure::HashMismatch { expected, actual } = &failed[0].failure else {
+        panic!("{:?}", failed[0].failure)
+    };
+    assert_eq!(*expected, blake3::hash(&content).to_hex().to_string());
+    let mut damaged = content.clone();
+    damaged[MIB as usize] ^= 0xff;
+    assert_eq!(*actual, blake3::hash(&damaged).to_hex().to_string());
+    assert!(
+        !partial.exists(),
+        "a copy that failed verification is removed"
+    );
+    assert!(!target.path().join("data/disk.img").exists());
+    assert!(ledger.files("web-01").unwrap().is_empty());
+
+    // The next run starts over and succeeds.
+    copy_local(
+        &source,
+        &target,
+        &ledger,
+        &one_transfer(),
+        &ProgressSink::none(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fs::read(target.path().join("data/disk.img")).unwrap(),
+        content
+    );
+}
+
+/// A sink that runs `change` once, on the first chunk transferred (mid-copy, on the copying thread).
+fn change_on_first_chunk(change: impl Fn() + Send + Sync + 'static) -> ProgressSink {
+    let done = AtomicBool::new(false);
+    ProgressSink::new(move |event| {
+        if let ProgressEvent::Transferred { .. } = event
+            && !done.swap(true, Ordering::SeqCst)
+        {
+            change();
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_source_growing_mid_copy_is_copied_again_as_it_is_now() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(3 * MIB as usize, 13);
+    write_file(source.path(), "data/log", &content, 0o644, 1_650_000_000);
+    let grown = source.path().join("data/log");
+    let sink = change_on_first_chunk(move || {
+        let mut file = OpenOptions::new().append(true).open(&grown).unwrap();
+        file.write_all(b"one more line\n").unwrap();
+    });
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    let outcome = copy_local(
+        &source,
+        &target,
+        &ledger,
+        &one_transfer(),
+        &sink,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.mounts[0].files_copied, 1);
+    let mut expected = content;
+    expected.extend_from_slice(b"one more line\n");
+    assert_eq!(fs::read(target.path().join("data/log")).unwrap(), expected);
+    let records = ledger.files("web-01").unwrap();
+    assert_eq!(records[0].size, expected.len() as u64);
+    assert_eq!(
+        records[0].blake3,
+        blake3::hash(&expected).to_hex().to_string()
+    );
+    assert!(!target.path().join("data/.log.ferry-partial").exists());
+}
+
+#[tokio::test]
+async fn a_source_shrinking_mid_copy_is_copied_again_as_it_is_now() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(3 * MIB as usize, 14);
+    write_file(source.path(), "data/db", &content, 0o644, 1_650_000_000);
+    let shrunk = source.path().join("data/db");
+    let sink = change_on_first_chunk(move || {
+        let file = OpenOptions::new().write(true).open(&shrunk).unwrap();
+        file.set_len(2 * MIB).unwrap();
+    });
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    copy_local(
+        &source,
+        &target,
+        &ledger,
+        &one_transfer(),
+        &sink,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fs::read(target.path().join("data/db")).unwrap(),
+        &content[..2 * MIB as usize]
+    );
+    assert_eq!(ledger.files("web-01").unwrap()[0].size, 2 * MIB);
+}
+
+#[tokio::test]
+async fn a_source_shrinking_below_a_partial_starts_the_file_over() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(20 * MIB as usize, 15);
+    write_file(
+        source.path(),
+        "data/disk.img",
+        &content,
+        0o644,
+        1_650_000_000,
+    );
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    let cancel = CancellationToken::new();
+    let (sink, _) = cancel_after(12 * MIB, &cancel);
+    assert!(
+        copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
+            .await
+            .is_err()
+    );
+    // Truncated after the scan saw it whole (so the run means to resume), before its copy starts.
+    let truncated = source.path().join("data/disk.img");
+    let sink = ProgressSink::new(move |event| {
+        if let ProgressEvent::MountStarted { .. } = event {
+            let file = OpenOptions::new().write(true).open(&truncated).unwrap();
+            file.set_len(9 * MIB).unwrap();
+        }
+    });
+    let outcome = copy_local(
+        &source,
+        &target,
+        &ledger,
+        &one_transfer(),
+        &sink,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.mounts[0].files_copied, 1);
+    assert_eq!(outcome.mounts[0].files_resumed, 0);
+    assert_eq!(
+        fs::read(target.path().join("data/disk.img")).unwrap(),
+        &content[..9 * MIB as usize]
+    );
+}
+
+#[tokio::test]
+async fn the_bandwidth_limit_paces_the_copy_and_cancelling_cuts_its_wait_short() {
+    let source = TempDir::new().unwrap();
+    let content = pattern(5 * MIB as usize, 16);
+    write_file(source.path(), "data/a.bin", &content, 0o644, 1_650_000_000);
+    let target = TempDir::new().unwrap();
+    let limited = CopyOptions {
+        bandwidth_limit: Some(2 * MIB),
+        ..one_transfer()
+    };
+    let started = Instant::now();
+    copy_local(
+        &source,
+        &target,
+        &MemoryLedger::new(),
+        &limited,
+        &ProgressSink::none(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    // Two MiB flow at once (the bucket's second), the other three at 2 MiB/s.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fs::read(target.path().join("data/a.bin")).unwrap(), content);
+
+    let target = TempDir::new().unwrap();
+    let slow = CopyOptions {
+        bandwidth_limit: Some(MIB),
+        ..one_transfer()
+    };
+    let cancel = CancellationToken::new();
+    let canceller = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel();
+    });
+    let started = Instant::now();
+    let result = copy_local(
+        &source,
+        &target,
+        &MemoryLedger::new(),
+        &slow,
+        &ProgressSink::none(),
+        &cancel,
+    )
+    .await;
+    assert!(
+        matches!(result, Err(CopyError::Interrupted { .. })),
+        "{result:?}"
+    );
+    // Without the cancellable wait this would take the four seconds the limit asks for.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn reading_back_a_local_copy_hashes_all_of_it_and_never_follows_a_symlink() {
+    use crate::exec::copy::local_copy::hash_local_file;
+    use crate::exec::transport::local::LocalTree;
+
+    let root = TempDir::new().unwrap();
+    let content = pattern(3 * MIB as usize + 17, 17);
+    write_file(root.path(), "data/copy", &content, 0o644, 1_650_000_000);
+    std::os::unix::fs::symlink(root.path().join("data"), root.path().join("link")).unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    // A buffer smaller than the file: it is read in several chunks.
+    let (length, hash) = hash_local_file(&tree, &path("data/copy"), vec![0; 1 << 20])
+        .await
+        .unwrap();
+    assert_eq!(length, content.len() as u64);
+    assert_eq!(hash, blake3::hash(&content));
+    assert!(
+        hash_local_file(&tree, &path("link/copy"), vec![0; 1 << 20])
+            .await
+            .is_err()
+    );
+}
