@@ -61,7 +61,13 @@ migrations:
 PLAN
 }
 
-fresh() { rm -rf "$work/out" "$work/state.db"* && mkdir -p "$work/out"; }
+# Before every measured run: an empty output folder with the deletion flushed (a mass delete slows
+# the next file creations on ext4 for a while), and the source in the page cache (rclone drops
+# the cache of the files it reads, which would otherwise slow whatever runs next).
+fresh() {
+  rm -rf "$work/out" "$work/state.db"* && mkdir -p "$work/out" && sync
+  if [ -n "${warm:-}" ]; then find "$warm" -type f -exec cat {} + >/dev/null; fi
+}
 
 
 echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
@@ -72,6 +78,7 @@ for case in small large; do
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
   plan "$work/$case" "$work/out/target" >"$work/$case.yaml"
+  warm=$work/$case
   fresh; measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
   if [ "$case" = small ]; then
     measure "(c) ferry run, no-op re-run" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
@@ -83,6 +90,7 @@ for case in small large; do
   fresh; measure "rsync -a" rsync -a "$work/$case/" "$work/out/target/"
   fresh; measure "cp -a" cp -a "$work/$case" "$work/out/target"
 done
+warm=
 
 if [[ $cases == *d* ]]; then
 echo "== (d) 8 x 256 MiB over SFTP from the loopback sshd"

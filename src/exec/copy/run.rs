@@ -81,9 +81,11 @@ async fn plan_mount(
         .in_migration(migration)?;
     let mut plan = decide(job, listing, &existing, &snapshot.files, &snapshot.partials);
     if target.implied_directories() {
-        // Folders there are only parts of files' names: none is ever missing, and an empty one
-        // cannot be kept (so an empty source folder is not a change to copy on every run).
+        // Folders there are only parts of files' names: none is ever missing, an empty one
+        // cannot be kept (so an empty source folder is not a change to copy on every run), and
+        // none has times or modes to set.
         plan.create_directories.clear();
+        plan.directories.clear();
     }
     Ok(plan)
 }
