@@ -61,13 +61,16 @@ migrations:
 PLAN
 }
 
-# Before every measured run: an empty output folder with the deletion flushed (a mass delete slows
-# the next file creations on ext4 for a while), and the source in the page cache (rclone drops
-# the cache of the files it reads, which would otherwise slow whatever runs next).
+# Before every measured run: an empty output folder, written data flushed, and the source in the
+# page cache (rclone drops the cache of the files it reads, which would otherwise slow whatever
+# runs next). Local cases give each tool its own new output folder and delete them all after the
+# case: a mass delete slows the next file creations on ext4 for a while, which would penalise
+# whichever tool ran right after one.
 fresh() {
-  rm -rf "$work/out" "$work/state.db"* && mkdir -p "$work/out" && sync
+  rm -rf "$work/state.db"* && sync
   if [ -n "${warm:-}" ]; then find "$warm" -type f -exec cat {} + >/dev/null; fi
 }
+fresh_out() { rm -rf "$work/out" && mkdir -p "$work/out" && fresh; }
 
 
 echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
@@ -77,7 +80,9 @@ for case in small large; do
   [[ $cases == *a* ]] || continue
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
-  plan "$work/$case" "$work/out/target" >"$work/$case.yaml"
+  out=$work/out-$case
+  rm -rf "$out" && mkdir -p "$out"/{ferry,rclone,rsync,cp} && sync
+  plan "$work/$case" "$out/ferry/target" >"$work/$case.yaml"
   warm=$work/$case
   fresh; measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
   if [ "$case" = small ]; then
@@ -86,9 +91,10 @@ for case in small large; do
     measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
     rm -rf "$work/rsync-target"
   fi
-  fresh; measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$work/out/target"
-  fresh; measure "rsync -a" rsync -a "$work/$case/" "$work/out/target/"
-  fresh; measure "cp -a" cp -a "$work/$case" "$work/out/target"
+  fresh; measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$out/rclone/target"
+  fresh; measure "rsync -a" rsync -a "$work/$case/" "$out/rsync/target/"
+  fresh; measure "cp -a" cp -a "$work/$case" "$out/cp/target"
+  rm -rf "$out" "$work/state.db"*
 done
 warm=
 
@@ -100,14 +106,14 @@ remote=$FERRY_TEST_SFTP_DATA/bench-large
 if [ ! -d "$remote" ]; then cp -a "$work/large" "$remote" && chown -R "$FERRY_TEST_SFTP_USER" "$remote"; fi
 export FERRY_BENCH_PASSWORD=$FERRY_TEST_SFTP_PASSWORD
 plan "$remote" "$work/out/target" "{ sftp: { port: $FERRY_TEST_SFTP_PORT_A, root: $remote, known_hosts: $FERRY_TEST_SFTP_KNOWN_HOSTS } }" >"$work/sftp.yaml"
-fresh; measure "ferry run over SFTP (verify full)" "$ferry" run --state "$work/state.db" "$work/sftp.yaml"
+fresh_out; measure "ferry run over SFTP (verify full)" "$ferry" run --state "$work/state.db" "$work/sftp.yaml"
 printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_hosts_file = %s\n' \
   "$FERRY_TEST_SFTP_HOST_A" "$FERRY_TEST_SFTP_PORT_A" "$FERRY_TEST_SFTP_USER" "$(rclone obscure "$FERRY_TEST_SFTP_PASSWORD")" \
   "$FERRY_TEST_SFTP_KNOWN_HOSTS" >>"$RCLONE_CONFIG"
-fresh; measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
-fresh; measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
+fresh_out; measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
+fresh_out; measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
   -P "$FERRY_TEST_SFTP_PORT_A" -b <(printf 'get -r %s %s\n' "$remote" "$work/out/target") "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
-fresh
+fresh_out
 fi
 
 [[ $cases == *e* ]] || exit 0
