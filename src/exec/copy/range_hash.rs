@@ -25,7 +25,7 @@ const PIECE_SIZE: u64 = 16 << 20;
 /// Ranges of one file read at once.
 const READS_IN_FLIGHT: usize = 4;
 /// Each range's read buffer.
-const BUFFER_SIZE: usize = 256 << 10;
+const BUFFER_SIZE: usize = 128 << 10;
 
 /// The shape of BLAKE3's tree over `length` bytes starting at `start`, down to pieces.
 enum Subtree {
