@@ -50,13 +50,24 @@ print_env() {
 }
 
 stop() {
+  local pids=()
   for name in "${servers[@]}"; do
-    if running "$name"; then kill "$(cat "$state/$name.pid")"; fi
+    if running "$name"; then
+      pids+=("$(cat "$state/$name.pid")")
+      kill "${pids[-1]}"
+    fi
     rm -f "$state/$name.pid"
   done
+  # Wait (up to 5 s) for them to exit, so that nothing writes into the data being removed.
+  for ((i = 0; i < 50; i++)); do
+    local alive=0 pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
   # The stored objects are test data: stopping the servers throws them away, so runs and
-  # benchmarks never pile gigabytes up in /tmp.
-  rm -rf "$state/data/s3s-fs" "$state/data/azurite"
+  # benchmarks never pile gigabytes up in /tmp. A leftover is not worth failing a run over.
+  rm -rf "$state/data/s3s-fs" "$state/data/azurite" || true
 }
 
 wait_port() { # name port seconds

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ::object_store::path::Path;
-use ::object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
+use ::object_store::{GetRange, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 
@@ -205,8 +205,7 @@ impl FileTree for ObjectStoreTree {
     }
 
     async fn open_read(&self, path: &RelativePath, offset: u64) -> TransportResult<Reader> {
-        let shared = self.shared.clone();
-        let location = shared.location(path)?;
+        let shared = &self.shared;
         if offset > 0 {
             let size = match shared.head(path).await? {
                 Some(head) => head.meta.size,
@@ -221,20 +220,9 @@ impl FileTree for ObjectStoreTree {
                 return Ok(Box::new(tokio::io::empty()));
             }
         }
-        let options = GetOptions {
-            range: (offset > 0).then_some(GetRange::Offset(offset)),
-            ..GetOptions::default()
-        };
-        let result = shared
-            .store
-            .get_opts(&location, options)
+        shared
+            .reader(path, (offset > 0).then_some(GetRange::Offset(offset)))
             .await
-            .map_err(|error| shared.error(&error, "reading", path))?;
-        let described = path.clone();
-        let stream = result.into_stream().map_err(move |error| {
-            std::io::Error::other(shared.error(&error, "reading", &described))
-        });
-        Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
     }
 
     async fn open_read_range(
@@ -246,22 +234,12 @@ impl FileTree for ObjectStoreTree {
         if length == 0 {
             return Ok(Box::new(tokio::io::empty()));
         }
-        let shared = self.shared.clone();
-        let location = shared.location(path)?;
-        let options = GetOptions {
-            range: Some(GetRange::Bounded(offset..offset.saturating_add(length))),
-            ..GetOptions::default()
-        };
-        let result = shared
-            .store
-            .get_opts(&location, options)
+        self.shared
+            .reader(
+                path,
+                Some(GetRange::Bounded(offset..offset.saturating_add(length))),
+            )
             .await
-            .map_err(|error| shared.error(&error, "reading", path))?;
-        let described = path.clone();
-        let stream = result.into_stream().map_err(move |error| {
-            std::io::Error::other(shared.error(&error, "reading", &described))
-        });
-        Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
     }
 
     fn prefers_ranged_reads(&self) -> bool {

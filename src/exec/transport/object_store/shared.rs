@@ -5,15 +5,15 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ::object_store::path::Path;
-use ::object_store::{GetOptions, ObjectMeta, ObjectStore};
-use futures::StreamExt;
+use ::object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore};
+use futures::{StreamExt, TryStreamExt};
 
 use super::connect::Service;
 use super::errors::{Redactor, store_error};
 use super::metadata::{FerryMetadata, MetadataNames};
 use super::signed;
 use crate::exec::transport::{
-    EntryKind, ErrorKind, Metadata, RelativePath, TransportError, TransportResult,
+    EntryKind, ErrorKind, Metadata, Reader, RelativePath, TransportError, TransportResult,
 };
 
 /// What the tree and its writers share.
@@ -84,6 +84,44 @@ impl Shared {
             Err(::object_store::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(self.error(&error, "reading the metadata of", path)),
         }
+    }
+
+    /// A reader over the object at `path`, or over `range` of it.
+    pub(super) async fn reader(
+        self: &Arc<Self>,
+        path: &RelativePath,
+        range: Option<GetRange>,
+    ) -> TransportResult<Reader> {
+        let location = self.location(path)?;
+        let options = GetOptions {
+            range,
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&location, options)
+            .await
+            .map_err(|error| self.error(&error, "reading", path))?;
+        let shared = Arc::clone(self);
+        let described = path.clone();
+        let stream = result.into_stream().map_err(move |error| {
+            std::io::Error::other(shared.error(&error, "reading", &described))
+        });
+        Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
+    }
+
+    /// An upload's failure: `{what} `{key}` to {the store}`.
+    pub(super) fn upload_error(
+        &self,
+        error: &::object_store::Error,
+        what: &str,
+        key: &str,
+    ) -> TransportError {
+        store_error(
+            error,
+            &format!("{what} `{key}` to {}", self.description),
+            &self.redactor,
+        )
     }
 
     /// Whether any object lies below `path`, i.e. whether the implied folder exists.

@@ -21,7 +21,6 @@ use tokio::task::JoinSet;
 use tokio_util::sync::PollSemaphore;
 
 use super::budget::{self, Reservation};
-use super::errors::store_error;
 use super::metadata::FerryMetadata;
 use super::shared::Shared;
 use crate::exec::transport::{ErrorKind, TransportError, TransportResult};
@@ -103,11 +102,7 @@ impl UploadWriter {
     }
 
     fn error(&self, what: &str, error: &::object_store::Error) -> io::Error {
-        io::Error::other(store_error(
-            error,
-            &format!("{what} `{}` to {}", self.key, self.shared.description),
-            &self.shared.redactor,
-        ))
+        io::Error::other(self.shared.upload_error(error, what, &self.key))
     }
 
     /// Fails the writer: aborts the upload in the background and returns `error`.
@@ -151,13 +146,7 @@ impl UploadWriter {
                 .store
                 .put_multipart_opts(&location, options)
                 .await
-                .map_err(|error| {
-                    store_error(
-                        &error,
-                        &format!("starting the upload of `{key}` to {}", shared.description),
-                        &shared.redactor,
-                    )
-                })
+                .map_err(|error| shared.upload_error(&error, "starting the upload of", &key))
         })
     }
 
@@ -264,13 +253,7 @@ impl UploadWriter {
                 .store
                 .put_opts(&location, PutPayload::from(data), options)
                 .await
-                .map_err(|error| {
-                    store_error(
-                        &error,
-                        &format!("uploading `{key}` to {}", shared.description),
-                        &shared.redactor,
-                    )
-                })?;
+                .map_err(|error| shared.upload_error(&error, "uploading", &key))?;
             Ok(())
         })
     }
@@ -289,11 +272,7 @@ impl UploadWriter {
         Box::pin(async move {
             if let Err(error) = upload.complete().await {
                 let _ = upload.abort().await;
-                return Err(store_error(
-                    &error,
-                    &format!("completing the upload of `{key}` to {}", shared.description),
-                    &shared.redactor,
-                ));
+                return Err(shared.upload_error(&error, "completing the upload of", &key));
             }
             if !hash_known {
                 // S3 fixes metadata when the upload starts: the hash is added now.
