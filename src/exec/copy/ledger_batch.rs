@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::error::{CopyError, MigrationContext};
 use crate::exec::ledger::{FileRecord, Ledger};
-use crate::exec::transport::{ErrorKind, FileTree, TransportError, TransportResult};
+use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError, TransportResult};
 
 /// Records held before a flush.
 const BATCH_FILES: usize = 256;
@@ -30,6 +30,14 @@ struct Pending {
 impl Pending {
     fn is_empty(&self) -> bool {
         self.files.is_empty() && self.finished_partials.is_empty()
+    }
+
+    /// The target paths of the files, for the target's `sync`.
+    fn paths(&self) -> Vec<RelativePath> {
+        self.files
+            .iter()
+            .filter_map(|file| RelativePath::new(&file.path))
+            .collect()
     }
 }
 
@@ -82,8 +90,9 @@ impl<'ledger> LedgerBatch<'ledger> {
         if due && self.syncing.is_none() {
             self.flushed_at = Instant::now();
             let target = Arc::clone(target);
+            let paths = self.pending.paths();
             self.syncing = Some(Syncing {
-                task: tokio::spawn(async move { target.sync().await }),
+                task: tokio::spawn(async move { target.sync(&paths).await }),
                 batch: std::mem::take(&mut self.pending),
             });
         }
@@ -122,7 +131,10 @@ impl<'ledger> LedgerBatch<'ledger> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        target.sync().await.in_migration(&self.migration)?;
+        target
+            .sync(&self.pending.paths())
+            .await
+            .in_migration(&self.migration)?;
         let batch = std::mem::take(&mut self.pending);
         self.record(&batch)
     }

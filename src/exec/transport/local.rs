@@ -257,9 +257,10 @@ impl FileTree for LocalTree {
         true
     }
 
-    async fn sync(&self) -> TransportResult<()> {
-        self.call("sync", &RelativePath::root(), |root, _| {
-            syscalls::sync(root.as_fd())
+    async fn sync(&self, files: &[RelativePath]) -> TransportResult<()> {
+        let files = files.to_vec();
+        self.call("sync", &RelativePath::root(), move |root, _| {
+            syscalls::sync(root.as_fd(), &files)
         })
         .await
     }

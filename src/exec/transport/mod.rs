@@ -272,10 +272,12 @@ pub trait FileTree: Send + Sync {
     /// Free space in bytes at the root, when the tree can tell.
     async fn free_space(&self) -> TransportResult<Option<u64>>;
 
-    /// Makes everything written so far durable (the copy engine calls it before recording a batch
-    /// of files in the ledger, so the ledger never claims more than the target holds after a
-    /// crash). Trees whose writes are durable when closed (object stores) keep the default.
-    async fn sync(&self) -> TransportResult<()> {
+    /// Makes `files` (written and renamed into place) durable, with the directory entries naming
+    /// them. The copy engine calls it before recording a batch of files in the ledger, so the
+    /// ledger never claims more than the target holds after a crash. Trees whose writes are
+    /// durable when closed (object stores) keep the default.
+    async fn sync(&self, files: &[RelativePath]) -> TransportResult<()> {
+        let _ = files;
         Ok(())
     }
 

@@ -13,8 +13,8 @@ use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
 use crate::exec::memory_ledger::MemoryLedger;
 use crate::exec::transport::{FileTree, Metadata, Reader, RelativePath, TransportResult, Writer};
 
-/// A local target whose `sync` is slow and remembers which files it covers: those renamed into
-/// place before it started. Counts renames made while a sync was running.
+/// A local target whose `sync` is slow and remembers which files it covers: those it was given
+/// that were renamed into place before it started. Counts renames made while a sync was running.
 struct WitnessTree {
     inner: Arc<dyn FileTree>,
     renamed: Mutex<Vec<String>>,
@@ -76,14 +76,19 @@ impl FileTree for WitnessTree {
     async fn free_space(&self) -> TransportResult<Option<u64>> {
         self.inner.free_space().await
     }
-    async fn sync(&self) -> TransportResult<()> {
-        let covered = self.renamed.lock().unwrap().clone();
+    async fn sync(&self, files: &[RelativePath]) -> TransportResult<()> {
+        let in_place = self.renamed.lock().unwrap().clone();
         self.syncing.store(true, Ordering::SeqCst);
         self.syncs.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(40)).await;
-        let result = self.inner.sync().await;
+        let result = self.inner.sync(files).await;
         self.syncing.store(false, Ordering::SeqCst);
-        *self.durable.lock().unwrap() = covered;
+        // A sync covers the files it was given that were in place when it started.
+        let covered = files
+            .iter()
+            .map(ToString::to_string)
+            .filter(|file| in_place.contains(file));
+        self.durable.lock().unwrap().extend(covered);
         result
     }
 }

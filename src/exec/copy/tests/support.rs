@@ -259,7 +259,7 @@ macro_rules! delegate_tree {
             async fn symlink(&self, target: &str, path: &RelativePath) -> TransportResult<()> { self.inner.symlink(target, path).await }
             async fn set_metadata(&self, path: &RelativePath, modified: Option<SystemTime>, mode: Option<u32>) -> TransportResult<()> { self.inner.set_metadata(path, modified, mode).await }
             async fn free_space(&self) -> TransportResult<Option<u64>> { self.inner.free_space().await }
-            async fn sync(&self) -> TransportResult<()> { self.inner.sync().await }
+            async fn sync(&self, files: &[RelativePath]) -> TransportResult<()> { self.inner.sync(files).await }
             $($overrides)*
         }
     };

@@ -94,8 +94,30 @@ async fn reads_writes_lists_and_sets_metadata() {
     let missing = tree.open_read(&path("missing"), 0).await.err().unwrap();
     assert_eq!(missing.kind, ErrorKind::NotFound);
     assert!(tree.free_space().await.unwrap().unwrap() > 0);
-    tree.sync().await.unwrap();
     assert!(tree.describe().starts_with("local:"));
+}
+
+#[tokio::test]
+async fn sync_takes_files_one_by_one_or_the_whole_file_system() {
+    let root = TempDir::new().unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    let mut files = Vec::new();
+    for index in 0..40 {
+        let file = format!("d{}/e/file{index}", index % 3);
+        tree.create_dir_all(&path(&file).parent()).await.unwrap();
+        write_all(&tree, &file, 0, b"content").await;
+        files.push(path(&file));
+    }
+    // A few files are synced one by one with their folders; one removed meanwhile is skipped.
+    fs::remove_file(root.path().join("d0/e/file0")).unwrap();
+    tree.sync(&files[..3]).await.unwrap();
+    // A file that became a symlink is not followed.
+    fs::remove_file(root.path().join("d1/e/file1")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", root.path().join("d1/e/file1")).unwrap();
+    assert!(tree.sync(&files[..3]).await.is_err());
+    // Many files: one sync of the file system.
+    tree.sync(&files).await.unwrap();
+    tree.sync(&[]).await.unwrap();
 }
 
 #[tokio::test]
