@@ -26,7 +26,7 @@ use super::events::{ProgressEvent, ProgressSink};
 use super::transfer::{Copied, TransferContext};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
-use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, start_writeback};
+use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, reserve_space, start_writeback};
 use crate::exec::transport::{EntryKind, ErrorKind, RelativePath, TransportError};
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
@@ -101,6 +101,7 @@ impl LocalCopy {
             .map_err(vanished_when_missing)?;
         advise_sequential(&source_file);
         let target_file = self.target.open_write_blocking(temporary, offset)?;
+        reserve_space(&target_file, offset, size);
         let streamed = self.stream(&source_file, &target_file, offset, &mut buffers)?;
         drop(source_file);
         if streamed.length != size {

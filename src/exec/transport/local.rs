@@ -20,9 +20,10 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use self::syscalls::{CallError, CallResult};
-pub(crate) use self::writer::{WRITEBACK_STEP, start_writeback};
+pub(crate) use self::writer::{WRITEBACK_STEP, reserve_space, start_writeback};
 use super::{
-    ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError, TransportResult, Writer,
+    ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath, TransportError,
+    TransportResult, Writer,
 };
 
 /// The largest read or write handed to the blocking pool at once.
@@ -176,9 +177,23 @@ impl FileTree for LocalTree {
     }
 
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
+        self.open_write_with(path, offset, &FileAttributes::default())
+            .await
+    }
+
+    /// Reserves the file's space when its size is known; metadata is set afterwards as usual.
+    async fn open_write_with(
+        &self,
+        path: &RelativePath,
+        offset: u64,
+        attributes: &FileAttributes,
+    ) -> TransportResult<Writer> {
+        let size = attributes.size.unwrap_or(0);
         let descriptor = self
             .call("write", path, move |root, path| {
-                syscalls::open_write(root.as_fd(), path, offset, false)
+                let descriptor = syscalls::open_write(root.as_fd(), path, offset, false)?;
+                reserve_space(&descriptor, offset, size);
+                Ok(descriptor)
             })
             .await?;
         // A failed `dup` only loses the early writeback, never the write.

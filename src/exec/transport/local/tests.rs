@@ -8,7 +8,7 @@ use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::LocalTree;
-use crate::exec::transport::{EntryKind, ErrorKind, FileTree, RelativePath};
+use crate::exec::transport::{EntryKind, ErrorKind, FileAttributes, FileTree, RelativePath};
 
 fn path(text: &str) -> RelativePath {
     RelativePath::new(text).unwrap()
@@ -197,4 +197,30 @@ fn a_missing_root_is_a_clear_error() {
         .unwrap();
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(error.message.contains("/nonexistent/ferry-test-root"));
+}
+
+#[tokio::test]
+async fn a_large_file_is_reserved_without_changing_its_length() {
+    let root = TempDir::new().unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    write_all(&tree, "partial", 0, b"first bytes").await;
+    let attributes = FileAttributes {
+        size: Some(64 * 1024 * 1024),
+        ..FileAttributes::default()
+    };
+    // Resuming at 5: the reservation must not move the end the next resume starts from.
+    let mut writer = tree
+        .open_write_with(&path("partial"), 5, &attributes)
+        .await
+        .unwrap();
+    let metadata = fs::metadata(root.path().join("partial")).unwrap();
+    assert_eq!(metadata.len(), 5);
+    // The blocks are reserved at once (ext4, xfs, btrfs and tmpfs all can).
+    assert!(metadata.blocks() * 512 >= 64 * 1024 * 1024 - 5);
+    writer.write_all(b" more").await.unwrap();
+    writer.shutdown().await.unwrap();
+    assert_eq!(
+        fs::read(root.path().join("partial")).unwrap(),
+        b"first more"
+    );
 }
