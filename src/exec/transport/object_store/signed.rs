@@ -183,13 +183,7 @@ pub(super) async fn list_multipart_uploads(
             redactor,
         )
         .await?;
-        for upload in xml_values(&body, "Upload") {
-            let key = xml_values(&upload, "Key").into_iter().next();
-            let upload_id = xml_values(&upload, "UploadId").into_iter().next();
-            if let (Some(key), Some(upload_id)) = (key, upload_id) {
-                uploads.push(PendingUpload { key, upload_id });
-            }
-        }
+        uploads.extend(uploads_under(&body, prefix));
         let truncated =
             xml_values(&body, "IsTruncated").first().map(String::as_str) == Some("true");
         let next_key = xml_values(&body, "NextKeyMarker").into_iter().next();
@@ -201,6 +195,23 @@ pub(super) async fn list_multipart_uploads(
             _ => return Ok(uploads),
         }
     }
+}
+
+/// The uploads a ListMultipartUploads page lists whose keys start with `prefix`. The server was
+/// asked for that prefix already, but a server that ignores it must not get another tree's
+/// uploads aborted.
+fn uploads_under(body: &str, prefix: &str) -> Vec<PendingUpload> {
+    let mut uploads = Vec::new();
+    for upload in xml_values(body, "Upload") {
+        let key = xml_values(&upload, "Key").into_iter().next();
+        let upload_id = xml_values(&upload, "UploadId").into_iter().next();
+        if let (Some(key), Some(upload_id)) = (key, upload_id)
+            && key.starts_with(prefix)
+        {
+            uploads.push(PendingUpload { key, upload_id });
+        }
+    }
+    uploads
 }
 
 /// The unescaped text of every `<tag>...</tag>` element in `xml` (flat scan; S3's documents are simple).
@@ -241,20 +252,23 @@ mod tests {
     }
 
     #[test]
-    fn upload_listings_are_read() {
+    fn upload_listings_are_read_and_kept_to_the_prefix() {
+        // The last upload is another tree's, listed by a server that ignored the prefix.
         let xml = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
             <Upload><Key>p/a&amp;b</Key><UploadId>id-1</UploadId></Upload>\
-            <Upload><Key>p/c</Key><UploadId>id-2</UploadId></Upload></ListMultipartUploadsResult>";
-        let uploads: Vec<_> = xml_values(xml, "Upload")
-            .iter()
-            .map(|upload| (xml_values(upload, "Key"), xml_values(upload, "UploadId")))
+            <Upload><Key>p/c</Key><UploadId>id-2</UploadId></Upload>\
+            <Upload><Key>other/d</Key><UploadId>id-3</UploadId></Upload></ListMultipartUploadsResult>";
+        let uploads: Vec<_> = uploads_under(xml, "p/")
+            .into_iter()
+            .map(|upload| (upload.key, upload.upload_id))
             .collect();
         assert_eq!(
             uploads,
             [
-                (vec!["p/a&b".to_string()], vec!["id-1".to_string()]),
-                (vec!["p/c".to_string()], vec!["id-2".to_string()])
+                ("p/a&b".to_string(), "id-1".to_string()),
+                ("p/c".to_string(), "id-2".to_string())
             ]
         );
+        assert_eq!(uploads_under(xml, "").len(), 3);
     }
 }
