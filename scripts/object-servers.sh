@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Object-storage servers for ferry's integration tests, on loopback only: s3s-fs (S3 that checks SigV4 and
-# checksums), moto (S3, fast to install, accepts any key) and Azurite (Azure Blob).
+# checksums), moto (S3, fast to install, accepts any key), nanio (S3 that checks SigV4 and serves reads
+# fast: the benchmark's second S3 server) and Azurite (Azure Blob).
 #
 # Usage: scripts/object-servers.sh start|stop|env
 #   start  installs what is missing (Debian 12, as root), starts the servers, creates the bucket/container;
@@ -10,14 +11,15 @@
 #
 # State (pid files, logs, data) lives under ${FERRY_TEST_DIR:-/tmp/ferry-test-servers}. Installed tools are
 # cached under ${FERRY_TOOLS_DIR:-$HOME/.cache/ferry-test-tools} (s3s-fs takes minutes to build once).
-# Ports: FERRY_S3S_PORT (9114), FERRY_MOTO_PORT (9100), FERRY_AZURITE_PORT (10100); FERRY_SKIP_S3S=1
-# skips the s3s-fs build and uses moto alone.
+# Ports: FERRY_S3S_PORT (9114), FERRY_MOTO_PORT (9100), FERRY_NANIO_PORT (9116), FERRY_AZURITE_PORT (10100);
+# FERRY_SKIP_S3S=1 skips the s3s-fs build.
 set -euo pipefail
 
 state=${FERRY_TEST_DIR:-/tmp/ferry-test-servers}
 tools=${FERRY_TOOLS_DIR:-$HOME/.cache/ferry-test-tools}
 s3s_port=${FERRY_S3S_PORT:-9114}
 moto_port=${FERRY_MOTO_PORT:-9100}
+nanio_port=${FERRY_NANIO_PORT:-9116}
 azurite_port=${FERRY_AZURITE_PORT:-10100}
 bucket=ferry-test
 container=ferry-test
@@ -26,7 +28,7 @@ s3s_secret=ferry-test-secret-key
 # Azurite's well-known development account (public, documented by Microsoft).
 azure_account=devstoreaccount1
 azure_key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-servers=(s3s-fs moto azurite)
+servers=(s3s-fs moto nanio azurite)
 
 running() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 
@@ -40,6 +42,10 @@ print_env() {
   if running moto; then
     echo "export FERRY_MOTO_ENDPOINT=http://127.0.0.1:$moto_port"
     echo "export FERRY_MOTO_BUCKET=$bucket"
+  fi
+  if running nanio; then
+    echo "export FERRY_NANIO_ENDPOINT=http://127.0.0.1:$nanio_port"
+    echo "export FERRY_NANIO_BUCKET=$bucket"
   fi
   if running azurite; then
     echo "export FERRY_AZURE_ENDPOINT=http://127.0.0.1:$azurite_port/$azure_account"
@@ -67,7 +73,7 @@ stop() {
   done
   # The stored objects are test data: stopping the servers throws them away, so runs and
   # benchmarks never pile gigabytes up in /tmp. A leftover is not worth failing a run over.
-  rm -rf "$state/data/s3s-fs" "$state/data/azurite" || true
+  rm -rf "$state/data/s3s-fs" "$state/data/nanio" "$state/data/azurite" || true
 }
 
 wait_port() { # name port seconds
@@ -102,11 +108,15 @@ install_packages() {
 }
 
 start() {
-  mkdir -p "$state/logs" "$state/data/s3s-fs/$bucket" "$state/data/azurite" "$tools"
+  mkdir -p "$state/logs" "$state/data/s3s-fs/$bucket" "$state/data/nanio/$bucket" "$state/data/azurite" "$tools"
   install_packages
   if [ ! -x "$tools/moto/bin/moto_server" ]; then
     python3 -m venv "$tools/moto"
     "$tools/moto/bin/pip" install -q 'moto[s3,server]==5.2.5' >&2
+  fi
+  if [ ! -x "$tools/nanio/bin/nanio" ]; then
+    python3 -m venv "$tools/nanio"
+    "$tools/nanio/bin/pip" install -q 'nanio==0.1.7' >&2
   fi
   if [ "${FERRY_SKIP_S3S:-}" != 1 ] && [ ! -x "$tools/bin/s3s-fs" ]; then
     # s3s-fs 0.15+ needs a newer rustc than Debian's CI images carry; 0.14.1 is pinned.
@@ -122,12 +132,16 @@ start() {
       --access-key "$s3s_key" --secret-key "$s3s_secret" "$state/data/s3s-fs"
   fi
   launch moto "$tools/moto/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
+  # nanio serves DATA_DIR/<bucket> too, with the same key as s3s-fs.
+  NANIO_ACCESS_KEY=$s3s_key NANIO_SECRET_KEY=$s3s_secret launch nanio "$tools/nanio/bin/nanio" serve \
+    --data-dir "$state/data/nanio" --host 127.0.0.1 --port "$nanio_port" --no-access-log --log-level warning
   launch azurite "$tools/azurite/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 \
     --blobPort "$azurite_port" --location "$state/data/azurite" --skipApiVersionCheck --loose \
     --disableTelemetry
 
   if [ "${FERRY_SKIP_S3S:-}" != 1 ]; then wait_port s3s-fs "$s3s_port" 30; fi
   wait_port moto "$moto_port" 30
+  wait_port nanio "$nanio_port" 30
   wait_port azurite "$azurite_port" 30
   # moto keeps buckets in memory and accepts unsigned path-style requests.
   curl -fsS -X PUT "http://127.0.0.1:$moto_port/$bucket" -o /dev/null

@@ -1,5 +1,5 @@
 //! `ferry run` end to end from a local source to object-storage targets on the real test servers
-//! (`scripts/object-servers.sh`): s3s-fs and moto for `s3`, Azurite for `azblob`. The staged objects
+//! (`scripts/object-servers.sh`): s3s-fs, moto and nanio for `s3`, Azurite for `azblob`. The staged objects
 //! are read back through `ObjectStoreTree`: byte-identical, with the source's mtime, mode and BLAKE3
 //! hash as metadata; a re-run copies nothing; a changed and a deleted source file are synced; wrong
 //! keys fail before any data moves, with no secret in the output.
@@ -97,6 +97,15 @@ pub(super) fn stores(test: &str) -> Option<Vec<Store>> {
     ) {
         let (key_id, secret) = ("testing".to_string(), "testing-secret".to_string());
         stores.push(s3_store("moto", endpoint, bucket, key_id, secret, false));
+    }
+    // nanio shares s3s-fs's key (scripts/object-servers.sh).
+    if let (Some(endpoint), Some(bucket), Some(key_id), Some(secret)) = (
+        variable("FERRY_NANIO_ENDPOINT"),
+        variable("FERRY_NANIO_BUCKET"),
+        variable("FERRY_S3_ACCESS_KEY_ID"),
+        variable("FERRY_S3_SECRET_ACCESS_KEY"),
+    ) {
+        stores.push(s3_store("nanio", endpoint, bucket, key_id, secret, true));
     }
     if let (Some(endpoint), Some(account), Some(key), Some(container)) = (
         variable("FERRY_AZURE_ENDPOINT"),
