@@ -96,9 +96,23 @@ pub(super) fn generic(
                 json_kind(value)
             ),
         ),
-        ValidationErrorKind::MinLength { .. } => {
+        ValidationErrorKind::MinLength { limit: 1 } => {
             Diagnostic::new(Code::InvalidValue, format!("{place} must not be empty"))
         }
+        ValidationErrorKind::MinLength { limit } => Diagnostic::new(
+            Code::InvalidValue,
+            format!(
+                "{place} is {}, shorter than {limit} characters",
+                display_value(value)
+            ),
+        ),
+        ValidationErrorKind::MaxLength { limit } => Diagnostic::new(
+            Code::InvalidValue,
+            format!(
+                "{place} is {}, longer than {limit} characters",
+                display_value(value)
+            ),
+        ),
         ValidationErrorKind::Enum { options } => Diagnostic::new(
             Code::InvalidValue,
             format!(
@@ -114,7 +128,9 @@ pub(super) fn generic(
 pub(super) fn label_for(error: &ValidationError<'_>) -> &'static str {
     match error.kind() {
         ValidationErrorKind::Type { .. } => "wrong type",
-        ValidationErrorKind::MinLength { .. } => "empty",
+        ValidationErrorKind::MinLength { limit: 1 } => "empty",
+        ValidationErrorKind::MinLength { .. } => "too short",
+        ValidationErrorKind::MaxLength { .. } => "too long",
         ValidationErrorKind::MinItems { .. } => "empty list",
         _ => "invalid value",
     }
