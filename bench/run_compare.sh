@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Compares `ferry run` with rclone, rsync and cp on the same data, in one run, on this machine.
 #
-#   bench/run_compare.sh            (from the repository root; takes a few minutes)
+#   bench/run_compare.sh            (from the repository root; takes about 15 minutes)
 #
 # Cases (issue 3): (a) 10,000 files of 4-64 KiB, local to local; (b) eight files of 256 MiB;
 # (c) a no-op re-run of (a); (d) (b) downloaded over SFTP from the loopback sshd that
 # scripts/test-servers.sh starts; (e) eight files of 256 MiB and 2,000 small files to S3 (s3s-fs,
 # then nanio) and to Azure Blob (Azurite), started by scripts/object-servers.sh. ferry runs with full verification (the default: every file is
-# read back and its BLAKE3 compared). Each line: wall seconds and peak RSS (GNU time).
+# read back and its BLAKE3 compared). Each line: the median wall time of FERRY_BENCH_RUNS runs (3),
+# the peak RSS (GNU time), and every run's wall time.
 # Data lives in $FERRY_BENCH_DIR (default /tmp/ferry-bench), reused between runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,12 +30,23 @@ ferry=$CARGO_TARGET_DIR/release/ferry
 [ -d "$work/small" ] || python3 bench/make_data.py small "$work/small"
 [ -d "$work/large" ] || python3 bench/make_data.py large "$work/large"
 
-# measure NAME COMMAND...: prints "NAME  wall_s  peak_rss_MiB"
+# Each measurement runs FERRY_BENCH_RUNS times (default 3); the median wall time counts.
+runs=${FERRY_BENCH_RUNS:-3}
+# measure NAME COMMAND...: runs COMMAND $runs times, calling `$before RUN` first each time (not
+# timed) when `before` names a function, and prints "NAME  median_wall_s  peak_rss_MiB  [walls]"
+# (the peak RSS is the largest of the runs).
 measure() {
-  local name=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { echo "$name failed:"; tail -20 "$work/$name.log"; return 1; }
-  read -r wall rss <"$work/time.txt"
-  printf '%-34s %8.2f s %8.1f MiB\n' "$name" "$wall" "$(awk "BEGIN { print $rss / 1024 }")"
+  local name=$1 run wall rss walls=() peak=0 median
+  shift
+  for ((run = 1; run <= runs; run++)); do
+    if [ -n "${before:-}" ]; then "$before" "$run"; fi
+    /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { echo "$name failed:"; tail -20 "$work/$name.log"; return 1; }
+    read -r wall rss <"$work/time.txt"
+    walls+=("$wall")
+    if ((rss > peak)); then peak=$rss; fi
+  done
+  median=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")
+  printf '%-40s %8.2f s %8.1f MiB  [%s]\n' "$name" "$median" "$(awk "BEGIN { print $peak / 1024 }")" "${walls[*]}"
 }
 
 # A ferry plan that copies DIR (as the mount `/`) to OUT; $3 is an optional sftp connection.
@@ -71,6 +83,16 @@ fresh() {
   if [ -n "${warm:-}" ]; then find "$warm" -type f -exec cat {} + >/dev/null; fi
 }
 fresh_out() { rm -rf "$work/out" && mkdir -p "$work/out" && fresh; }
+# Before each run of a local case: every tool's last output moved aside (10,000 small files,
+# deleted with the case) or deleted (eight large files, which would fill the disk otherwise).
+set_aside() {
+  local target
+  for target in "$out"/*/target; do
+    if [ ! -e "$target" ]; then continue; fi
+    if [ "$case" = large ]; then rm -rf "$target"; else mv "$target" "$target.$1.$RANDOM"; fi
+  done
+  fresh
+}
 
 
 echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
@@ -84,16 +106,16 @@ for case in small large; do
   rm -rf "$out" && mkdir -p "$out"/{ferry,rclone,rsync,cp} && sync
   plan "$work/$case" "$out/ferry/target" >"$work/$case.yaml"
   warm=$work/$case
-  fresh; measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
+  before=set_aside measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
   if [ "$case" = small ]; then
     measure "(c) ferry run, no-op re-run" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
     rsync -a "$work/$case/" "$work/rsync-target/"
     measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
     rm -rf "$work/rsync-target"
   fi
-  fresh; measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$out/rclone/target"
-  fresh; measure "rsync -a" rsync -a "$work/$case/" "$out/rsync/target/"
-  fresh; measure "cp -a" cp -a "$work/$case" "$out/cp/target"
+  before=set_aside measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$out/rclone/target"
+  before=set_aside measure "rsync -a" rsync -a "$work/$case/" "$out/rsync/target/"
+  before=set_aside measure "cp -a" cp -a "$work/$case" "$out/cp/target"
   rm -rf "$out" "$work/state.db"*
 done
 warm=
@@ -106,12 +128,12 @@ remote=$FERRY_TEST_SFTP_DATA/bench-large
 if [ ! -d "$remote" ]; then cp -a "$work/large" "$remote" && chown -R "$FERRY_TEST_SFTP_USER" "$remote"; fi
 export FERRY_BENCH_PASSWORD=$FERRY_TEST_SFTP_PASSWORD
 plan "$remote" "$work/out/target" "{ sftp: { port: $FERRY_TEST_SFTP_PORT_A, root: $remote, known_hosts: $FERRY_TEST_SFTP_KNOWN_HOSTS } }" >"$work/sftp.yaml"
-fresh_out; measure "ferry run over SFTP (verify full)" "$ferry" run --state "$work/state.db" "$work/sftp.yaml"
+before=fresh_out measure "ferry run over SFTP (verify full)" "$ferry" run --state "$work/state.db" "$work/sftp.yaml"
 printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_hosts_file = %s\n' \
   "$FERRY_TEST_SFTP_HOST_A" "$FERRY_TEST_SFTP_PORT_A" "$FERRY_TEST_SFTP_USER" "$(rclone obscure "$FERRY_TEST_SFTP_PASSWORD")" \
   "$FERRY_TEST_SFTP_KNOWN_HOSTS" >>"$RCLONE_CONFIG"
-fresh_out; measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
-fresh_out; measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
+before=fresh_out measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
+before=fresh_out measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
   -P "$FERRY_TEST_SFTP_PORT_A" -b <(printf 'get -r %s %s\n' "$remote" "$work/out/target") "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
 fresh_out
 fi
@@ -149,18 +171,26 @@ PLAN
 # object read back through the server), then with sizes only (the upload alone, as rclone copy
 # does it); rclone copy, then `rclone check --download` (rclone's own read-back of every byte).
 # CONNECTION is the plan's connection with %s where the prefix goes; REMOTE is rclone's bucket.
+# Before each run, the objects of the last one are deleted (`rclone purge`, not timed).
 object_case() {
-  local label=$1 cloud=$2 connection=$3 username=$4 key=$5 remote=$6 verify
+  local label=$1 cloud=$2 connection=$3 username=$4 key=$5 remote=$6 verify prefix
   for verify in full size; do
-    rm -f "$work/state.db"* && sync
+    prefix=bench-ferry-$stamp-$verify
     # shellcheck disable=SC2059 # the connection is the format
-    object_plan "$cloud" "$(printf "$connection" "bench-ferry-$stamp-$verify")" "$username" >"$work/object-$verify.yaml"
-    FERRY_BENCH_STORE_KEY=$key measure "ferry run to $label (verify $verify)" \
+    object_plan "$cloud" "$(printf "$connection" "$prefix")" "$username" >"$work/object-$verify.yaml"
+    before=purge FERRY_BENCH_STORE_KEY=$key measure "ferry run to $label (verify $verify)" \
       "$ferry" run --verify "$verify" --state "$work/state.db" "$work/object-$verify.yaml"
   done
-  sync
-  measure "rclone copy to $label" rclone copy --transfers 8 "$work/mixed" "$remote/bench-rclone-$stamp"
-  measure "rclone check --download ($label)" rclone check --download --checkers 8 "$work/mixed" "$remote/bench-rclone-$stamp"
+  prefix=bench-rclone-$stamp
+  before=purge measure "rclone copy to $label" rclone copy --transfers 8 "$work/mixed" "$remote/$prefix"
+  runs=1 measure "rclone check --download ($label)" rclone check --download --checkers 8 "$work/mixed" "$remote/$prefix"
+  # Leave the server as empty as it was: stopping the servers discards what they stored.
+  scripts/object-servers.sh stop >&2 && scripts/object-servers.sh start >&2
+}
+# The objects under `$remote/$prefix` deleted, the state removed, written data flushed.
+purge() {
+  rclone purge "$remote/$prefix" >/dev/null 2>&1 || true
+  rm -f "$work/state.db"* && sync
 }
 stamp=$(date +%s)
 # rclone refuses to start when AWS_CA_BUNDLE is set (LoadCustomCABundleError); the servers are plain HTTP.
