@@ -33,13 +33,14 @@ ferry=$CARGO_TARGET_DIR/release/ferry
 # Each measurement runs FERRY_BENCH_RUNS times (default 3); the median wall time counts.
 runs=${FERRY_BENCH_RUNS:-3}
 # measure NAME COMMAND...: runs COMMAND $runs times, calling `$before RUN` first each time (not
-# timed) when `before` names a function, and prints "NAME  median_wall_s  peak_rss_MiB  [walls]"
-# (the peak RSS is the largest of the runs).
+# timed) when `before` names a function, with BENCH_RUN=RUN in the environment, and prints
+# "NAME  median_wall_s  peak_rss_MiB  [walls]" (the peak RSS is the largest of the runs).
 measure() {
   local name=$1 run wall rss walls=() peak=0 median
   shift
   for ((run = 1; run <= runs; run++)); do
     if [ -n "${before:-}" ]; then "$before" "$run"; fi
+    export BENCH_RUN=$run
     /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { echo "$name failed:"; tail -20 "$work/$name.log"; return 1; }
     read -r wall rss <"$work/time.txt"
     walls+=("$wall")
@@ -133,8 +134,9 @@ printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_
   "$FERRY_TEST_SFTP_HOST_A" "$FERRY_TEST_SFTP_PORT_A" "$FERRY_TEST_SFTP_USER" "$(rclone obscure "$FERRY_TEST_SFTP_PASSWORD")" \
   "$FERRY_TEST_SFTP_KNOWN_HOSTS" >>"$RCLONE_CONFIG"
 before=fresh_out measure "rclone copy (sftp)" rclone copy --transfers 8 "bench:$remote" "$work/out/target"
+printf 'get -r %s %s\n' "$remote" "$work/out/target" >"$work/sftp-batch"
 before=fresh_out measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
-  -P "$FERRY_TEST_SFTP_PORT_A" -b <(printf 'get -r %s %s\n' "$remote" "$work/out/target") "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
+  -P "$FERRY_TEST_SFTP_PORT_A" -b "$work/sftp-batch" "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
 fresh_out
 fi
 
@@ -171,27 +173,27 @@ PLAN
 # object read back through the server), then with sizes only (the upload alone, as rclone copy
 # does it); rclone copy, then `rclone check --download` (rclone's own read-back of every byte).
 # CONNECTION is the plan's connection with %s where the prefix goes; REMOTE is rclone's bucket.
-# Before each run, the objects of the last one are deleted (`rclone purge`, not timed).
+# Every run writes under a new prefix; restarting the servers after each store discards it all.
 object_case() {
-  local label=$1 cloud=$2 connection=$3 username=$4 key=$5 remote=$6 verify prefix
+  local label=$1 cloud=$2 connection=$3 username=$4 key=$5 remote=$6 verify last=$runs
   for verify in full size; do
-    prefix=bench-ferry-$stamp-$verify
-    # shellcheck disable=SC2059 # the connection is the format
-    object_plan "$cloud" "$(printf "$connection" "$prefix")" "$username" >"$work/object-$verify.yaml"
-    before=purge FERRY_BENCH_STORE_KEY=$key measure "ferry run to $label (verify $verify)" \
-      "$ferry" run --verify "$verify" --state "$work/state.db" "$work/object-$verify.yaml"
+    before=object_run FERRY_BENCH_STORE_KEY=$key measure "ferry run to $label (verify $verify)" \
+      "$ferry" run --verify "$verify" --state "$work/state.db" "$work/object.yaml"
   done
-  prefix=bench-rclone-$stamp
-  before=purge measure "rclone copy to $label" rclone copy --transfers 8 "$work/mixed" "$remote/$prefix"
-  runs=1 measure "rclone check --download ($label)" rclone check --download --checkers 8 "$work/mixed" "$remote/$prefix"
-  # Leave the server as empty as it was: stopping the servers discards what they stored.
+  # shellcheck disable=SC2016 # expanded by the inner shell, once per run
+  before=flush measure "rclone copy to $label" \
+    bash -c 'exec rclone copy --transfers 8 "$0" "$1-$BENCH_RUN"' "$work/mixed" "$remote/bench-rclone-$stamp"
+  runs=1 measure "rclone check --download ($label)" \
+    rclone check --download --checkers 8 "$work/mixed" "$remote/bench-rclone-$stamp-$last"
   scripts/object-servers.sh stop >&2 && scripts/object-servers.sh start >&2
 }
-# The objects under `$remote/$prefix` deleted, the state removed, written data flushed.
-purge() {
-  rclone purge "$remote/$prefix" >/dev/null 2>&1 || true
-  rm -f "$work/state.db"* && sync
+# Before a ferry run of object_case: a plan for the next prefix, no state, written data flushed.
+object_run() {
+  # shellcheck disable=SC2059 # the connection is the format
+  object_plan "$cloud" "$(printf "$connection" "bench-ferry-$stamp-$verify-$1")" "$username" >"$work/object.yaml"
+  flush
 }
+flush() { rm -f "$work/state.db"* && sync; }
 stamp=$(date +%s)
 # rclone refuses to start when AWS_CA_BUNDLE is set (LoadCustomCABundleError); the servers are plain HTTP.
 unset AWS_CA_BUNDLE
