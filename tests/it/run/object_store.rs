@@ -83,29 +83,22 @@ fn s3_store(
 /// The stores in the environment; `None` (after a skip line) when there are none.
 pub(super) fn stores(test: &str) -> Option<Vec<Store>> {
     let mut stores = Vec::new();
-    if let (Some(endpoint), Some(bucket), Some(key_id), Some(secret)) = (
-        variable("FERRY_S3_ENDPOINT"),
-        variable("FERRY_S3_BUCKET"),
-        variable("FERRY_S3_ACCESS_KEY_ID"),
-        variable("FERRY_S3_SECRET_ACCESS_KEY"),
-    ) {
-        stores.push(s3_store("s3s-fs", endpoint, bucket, key_id, secret, true));
-    }
-    if let (Some(endpoint), Some(bucket)) = (
-        variable("FERRY_MOTO_ENDPOINT"),
-        variable("FERRY_MOTO_BUCKET"),
-    ) {
-        let (key_id, secret) = ("testing".to_string(), "testing-secret".to_string());
-        stores.push(s3_store("moto", endpoint, bucket, key_id, secret, false));
-    }
-    // nanio shares s3s-fs's key (scripts/object-servers.sh).
-    if let (Some(endpoint), Some(bucket), Some(key_id), Some(secret)) = (
-        variable("FERRY_NANIO_ENDPOINT"),
-        variable("FERRY_NANIO_BUCKET"),
-        variable("FERRY_S3_ACCESS_KEY_ID"),
-        variable("FERRY_S3_SECRET_ACCESS_KEY"),
-    ) {
-        stores.push(s3_store("nanio", endpoint, bucket, key_id, secret, true));
+    // s3s-fs and nanio check the same key (scripts/object-servers.sh); moto accepts any.
+    let checked_key =
+        variable("FERRY_S3_ACCESS_KEY_ID").zip(variable("FERRY_S3_SECRET_ACCESS_KEY"));
+    let any_key = Some(("testing".to_string(), "testing-secret".to_string()));
+    for (name, server, key, checks) in [
+        ("s3s-fs", "S3", &checked_key, true),
+        ("moto", "MOTO", &any_key, false),
+        ("nanio", "NANIO", &checked_key, true),
+    ] {
+        let endpoint = variable(&format!("FERRY_{server}_ENDPOINT"));
+        let bucket = variable(&format!("FERRY_{server}_BUCKET"));
+        if let (Some(endpoint), Some(bucket), Some((key_id, secret))) =
+            (endpoint, bucket, key.clone())
+        {
+            stores.push(s3_store(name, endpoint, bucket, key_id, secret, checks));
+        }
     }
     if let (Some(endpoint), Some(account), Some(key), Some(container)) = (
         variable("FERRY_AZURE_ENDPOINT"),
