@@ -72,6 +72,60 @@ fn cancel_after(
     (sink, events)
 }
 
+/// A source holding one file under `data/`, an empty target and an empty ledger.
+struct Fixture {
+    source: TempDir,
+    target: TempDir,
+    ledger: MemoryLedger,
+}
+
+impl Fixture {
+    fn with_file(name: &str, content: &[u8], mode: u32) -> Self {
+        let source = TempDir::new().unwrap();
+        write_file(
+            source.path(),
+            &format!("data/{name}"),
+            content,
+            mode,
+            1_650_000_000,
+        );
+        Self {
+            source,
+            target: TempDir::new().unwrap(),
+            ledger: MemoryLedger::new(),
+        }
+    }
+
+    /// One run with one transfer, reporting to `progress`.
+    async fn run_with(
+        &self,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<CopyOutcome, CopyError> {
+        copy_local(
+            &self.source,
+            &self.target,
+            &self.ledger,
+            &one_transfer(),
+            progress,
+            cancel,
+        )
+        .await
+    }
+
+    async fn run(&self) -> Result<CopyOutcome, CopyError> {
+        self.run_with(&ProgressSink::none(), &CancellationToken::new())
+            .await
+    }
+
+    /// A run cancelled once `bytes` were transferred.
+    async fn interrupt_after(&self, bytes: u64) -> Result<CopyOutcome, CopyError> {
+        let cancel = CancellationToken::new();
+        let (sink, _) = cancel_after(bytes, &cancel);
+        self.run_with(&sink, &cancel).await
+    }
+}
+
 #[test]
 fn only_plain_local_trees_take_the_local_path() {
     let root = TempDir::new().unwrap();
@@ -82,20 +136,14 @@ fn only_plain_local_trees_take_the_local_path() {
 
 #[tokio::test]
 async fn cancelling_leaves_an_honest_partial_that_resumes_and_checks_the_prefix() {
-    let source = TempDir::new().unwrap();
     let content = pattern(24 * MIB as usize, 11);
-    write_file(
-        source.path(),
-        "data/disk.img",
-        &content,
-        0o600,
-        1_650_000_000,
-    );
-    let target = TempDir::new().unwrap();
-    let ledger = MemoryLedger::new();
-    let cancel = CancellationToken::new();
-    let (sink, _) = cancel_after(5 * MIB, &cancel);
-    let interrupted = copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel).await;
+    let fixture = Fixture::with_file("disk.img", &content, 0o600);
+    let Fixture {
+        source,
+        target,
+        ledger,
+    } = &fixture;
+    let interrupted = fixture.interrupt_after(5 * MIB).await;
     assert!(
         matches!(interrupted, Err(CopyError::Interrupted { .. })),
         "{interrupted:?}"
@@ -115,9 +163,7 @@ async fn cancelling_leaves_an_honest_partial_that_resumes_and_checks_the_prefix(
 
     let cancel = CancellationToken::new();
     let (sink, events) = cancel_after(u64::MAX, &cancel);
-    let outcome = copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
-        .await
-        .unwrap();
+    let outcome = fixture.run_with(&sink, &cancel).await.unwrap();
     assert_eq!(outcome.mounts[0].files_resumed, 1);
     assert_eq!(
         outcome.mounts[0].bytes_transferred,
@@ -154,24 +200,10 @@ async fn cancelling_leaves_an_honest_partial_that_resumes_and_checks_the_prefix(
 
 #[tokio::test]
 async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
-    let source = TempDir::new().unwrap();
     let content = pattern(16 * MIB as usize, 12);
-    write_file(
-        source.path(),
-        "data/disk.img",
-        &content,
-        0o644,
-        1_650_000_000,
-    );
-    let target = TempDir::new().unwrap();
-    let ledger = MemoryLedger::new();
-    let cancel = CancellationToken::new();
-    let (sink, _) = cancel_after(4 * MIB, &cancel);
-    assert!(
-        copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
-            .await
-            .is_err()
-    );
+    let fixture = Fixture::with_file("disk.img", &content, 0o644);
+    let Fixture { target, ledger, .. } = &fixture;
+    assert!(fixture.interrupt_after(4 * MIB).await.is_err());
     let partial = target.path().join("data/.disk.img.ferry-partial");
     // Flip one byte inside the prefix the resume will not rewrite.
     let file = OpenOptions::new().write(true).open(&partial).unwrap();
@@ -179,16 +211,7 @@ async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
         .unwrap();
     drop(file);
 
-    let error = copy_local(
-        &source,
-        &target,
-        &ledger,
-        &one_transfer(),
-        &ProgressSink::none(),
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let error = fixture.run().await.unwrap_err();
     let CopyError::FilesFailed { failed, .. } = &error else {
         panic!("{error:?}")
     };
@@ -207,16 +230,7 @@ async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
     assert!(ledger.files("web-01").unwrap().is_empty());
 
     // The next run starts over and succeeds.
-    copy_local(
-        &source,
-        &target,
-        &ledger,
-        &one_transfer(),
-        &ProgressSink::none(),
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    fixture.run().await.unwrap();
     assert_eq!(
         fs::read(target.path().join("data/disk.img")).unwrap(),
         content
@@ -237,26 +251,18 @@ fn change_on_first_chunk(change: impl Fn() + Send + Sync + 'static) -> ProgressS
 
 #[tokio::test]
 async fn a_source_growing_mid_copy_is_copied_again_as_it_is_now() {
-    let source = TempDir::new().unwrap();
     let content = pattern(3 * MIB as usize, 13);
-    write_file(source.path(), "data/log", &content, 0o644, 1_650_000_000);
-    let grown = source.path().join("data/log");
+    let fixture = Fixture::with_file("log", &content, 0o644);
+    let Fixture { target, ledger, .. } = &fixture;
+    let grown = fixture.source.path().join("data/log");
     let sink = change_on_first_chunk(move || {
         let mut file = OpenOptions::new().append(true).open(&grown).unwrap();
         file.write_all(b"one more line\n").unwrap();
     });
-    let target = TempDir::new().unwrap();
-    let ledger = MemoryLedger::new();
-    let outcome = copy_local(
-        &source,
-        &target,
-        &ledger,
-        &one_transfer(),
-        &sink,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let outcome = fixture
+        .run_with(&sink, &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(outcome.mounts[0].files_copied, 1);
     let mut expected = content;
     expected.extend_from_slice(b"one more line\n");
@@ -272,26 +278,18 @@ async fn a_source_growing_mid_copy_is_copied_again_as_it_is_now() {
 
 #[tokio::test]
 async fn a_source_shrinking_mid_copy_is_copied_again_as_it_is_now() {
-    let source = TempDir::new().unwrap();
     let content = pattern(3 * MIB as usize, 14);
-    write_file(source.path(), "data/db", &content, 0o644, 1_650_000_000);
-    let shrunk = source.path().join("data/db");
+    let fixture = Fixture::with_file("db", &content, 0o644);
+    let Fixture { target, ledger, .. } = &fixture;
+    let shrunk = fixture.source.path().join("data/db");
     let sink = change_on_first_chunk(move || {
         let file = OpenOptions::new().write(true).open(&shrunk).unwrap();
         file.set_len(2 * MIB).unwrap();
     });
-    let target = TempDir::new().unwrap();
-    let ledger = MemoryLedger::new();
-    copy_local(
-        &source,
-        &target,
-        &ledger,
-        &one_transfer(),
-        &sink,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    fixture
+        .run_with(&sink, &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(
         fs::read(target.path().join("data/db")).unwrap(),
         &content[..2 * MIB as usize]
@@ -301,46 +299,25 @@ async fn a_source_shrinking_mid_copy_is_copied_again_as_it_is_now() {
 
 #[tokio::test]
 async fn a_source_shrinking_below_a_partial_starts_the_file_over() {
-    let source = TempDir::new().unwrap();
     let content = pattern(20 * MIB as usize, 15);
-    write_file(
-        source.path(),
-        "data/disk.img",
-        &content,
-        0o644,
-        1_650_000_000,
-    );
-    let target = TempDir::new().unwrap();
-    let ledger = MemoryLedger::new();
-    let cancel = CancellationToken::new();
-    let (sink, _) = cancel_after(12 * MIB, &cancel);
-    assert!(
-        copy_local(&source, &target, &ledger, &one_transfer(), &sink, &cancel)
-            .await
-            .is_err()
-    );
+    let fixture = Fixture::with_file("disk.img", &content, 0o644);
+    assert!(fixture.interrupt_after(12 * MIB).await.is_err());
     // Truncated after the scan saw it whole (so the run means to resume), before its copy starts.
-    let truncated = source.path().join("data/disk.img");
+    let truncated = fixture.source.path().join("data/disk.img");
     let sink = ProgressSink::new(move |event| {
         if let ProgressEvent::MountStarted { .. } = event {
             let file = OpenOptions::new().write(true).open(&truncated).unwrap();
             file.set_len(9 * MIB).unwrap();
         }
     });
-    let outcome = copy_local(
-        &source,
-        &target,
-        &ledger,
-        &one_transfer(),
-        &sink,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let outcome = fixture
+        .run_with(&sink, &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(outcome.mounts[0].files_copied, 1);
     assert_eq!(outcome.mounts[0].files_resumed, 0);
     assert_eq!(
-        fs::read(target.path().join("data/disk.img")).unwrap(),
+        fs::read(fixture.target.path().join("data/disk.img")).unwrap(),
         &content[..9 * MIB as usize]
     );
 }
