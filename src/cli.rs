@@ -96,6 +96,17 @@ pub enum VerifyMode {
     Size,
 }
 
+/// When a copied file is recorded as done, relative to the target holding it on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Durability {
+    /// Record a file only once the target holds it durably: the run ends with every byte on disk.
+    Wait,
+    /// Local targets: record a file once written and verified, and leave the writing to disk to
+    /// the system (as cp, rsync and rclone do). Until a later run has synced them, such records are
+    /// trusted only while the system has not restarted; after a restart the files are copied again.
+    Defer,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Table,
@@ -124,6 +135,9 @@ pub struct RunArgs {
     /// How each copied file is verified.
     #[arg(long, value_enum, default_value_t = VerifyMode::Full)]
     pub verify: VerifyMode,
+    /// When a copied file counts as done: once on disk, or once written (local targets).
+    #[arg(long, value_enum, default_value_t = Durability::Wait)]
+    pub durability: Durability,
     /// The format of the report printed at the end.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub report_format: ReportFormat,

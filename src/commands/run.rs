@@ -35,6 +35,7 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
         copy: CopyOptions {
             transfers: usize::from(args.transfers),
             verify: args.verify,
+            durability: args.durability,
             bandwidth_limit,
             retry: RetryPolicy::default(),
         },

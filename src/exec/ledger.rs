@@ -33,10 +33,20 @@ pub struct LedgerError(pub String);
 /// to call from several tasks; writes must be durable when the call returns (a `kill -9` right
 /// after must not lose them).
 pub trait Ledger: Send + Sync {
-    /// Every file recorded for the migration.
+    /// Every file recorded for the migration that can be trusted: those durable when recorded,
+    /// and those recorded before they were durable during the system's current boot.
     fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError>;
-    /// Records (inserts or replaces by path) files that were copied and verified.
+    /// Records (inserts or replaces by path) files that were copied, verified, and made durable.
     fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError>;
+    /// Whether the ledger knows the system's boot, and so can hold records of files not yet durable.
+    fn knows_boot(&self) -> bool;
+    /// Records files copied and verified but not yet known to be durable. They are trusted only
+    /// until the system restarts, unless a later sync confirms them.
+    fn record_unsynced_files(
+        &self,
+        migration: &str,
+        files: &[FileRecord],
+    ) -> Result<(), LedgerError>;
     /// Forgets files that no longer exist on the source (they were removed from the target).
     fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError>;
     /// Every interrupted copy recorded for the migration.

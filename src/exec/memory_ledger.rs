@@ -1,6 +1,6 @@
 //! `MemoryLedger`: a `Ledger` kept in memory, for tests and dry runs (nothing survives the process).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
@@ -9,6 +9,8 @@ use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
 struct Records {
     /// Migration -> path -> record.
     files: BTreeMap<String, BTreeMap<String, FileRecord>>,
+    /// Migration -> paths recorded before they were durable (and trusted only until `restart`).
+    unsynced: BTreeMap<String, BTreeSet<String>>,
     partials: BTreeMap<String, BTreeMap<String, PartialRecord>>,
     /// How many times each write method was called, so tests can check batching.
     write_calls: usize,
@@ -30,6 +32,49 @@ impl MemoryLedger {
         self.lock().map(|records| records.write_calls).unwrap_or(0)
     }
 
+    /// The paths of a migration recorded before they were durable.
+    pub fn unsynced(&self, migration: &str) -> BTreeSet<String> {
+        self.lock()
+            .ok()
+            .and_then(|records| records.unsynced.get(migration).cloned())
+            .unwrap_or_default()
+    }
+
+    /// What a restart of the system does: records of files that were not durable are dropped.
+    pub fn restart(&self) {
+        if let Ok(mut records) = self.lock() {
+            let unsynced = std::mem::take(&mut records.unsynced);
+            for (migration, paths) in unsynced {
+                if let Some(entries) = records.files.get_mut(&migration) {
+                    entries.retain(|path, _| !paths.contains(path));
+                }
+            }
+        }
+    }
+
+    fn insert(
+        &self,
+        migration: &str,
+        files: &[FileRecord],
+        durable: bool,
+    ) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        let entries = records.files.entry(migration.to_string()).or_default();
+        for file in files {
+            entries.insert(file.path.clone(), file.clone());
+        }
+        let unsynced = records.unsynced.entry(migration.to_string()).or_default();
+        for file in files {
+            if durable {
+                unsynced.remove(&file.path);
+            } else {
+                unsynced.insert(file.path.clone());
+            }
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Records>, LedgerError> {
         self.records
             .lock()
@@ -48,13 +93,19 @@ impl Ledger for MemoryLedger {
     }
 
     fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
-        let mut records = self.lock()?;
-        records.write_calls += 1;
-        let entries = records.files.entry(migration.to_string()).or_default();
-        for file in files {
-            entries.insert(file.path.clone(), file.clone());
-        }
-        Ok(())
+        self.insert(migration, files, true)
+    }
+
+    fn knows_boot(&self) -> bool {
+        true
+    }
+
+    fn record_unsynced_files(
+        &self,
+        migration: &str,
+        files: &[FileRecord],
+    ) -> Result<(), LedgerError> {
+        self.insert(migration, files, false)
     }
 
     fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
@@ -63,6 +114,11 @@ impl Ledger for MemoryLedger {
         if let Some(entries) = records.files.get_mut(migration) {
             for path in paths {
                 entries.remove(path);
+            }
+        }
+        if let Some(unsynced) = records.unsynced.get_mut(migration) {
+            for path in paths {
+                unsynced.remove(path);
             }
         }
         Ok(())

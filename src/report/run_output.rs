@@ -66,6 +66,9 @@ impl RunPrinter {
                 "migration {migration}: took over the lock of `{}` (pid {} on {}), which is no longer running",
                 previous.owner, previous.pid, previous.host
             )),
+            RunEvent::UnconfirmedDropped { migration, files } => say(format!(
+                "migration {migration}: {files} files were recorded before they were on disk, and the system restarted since; copying them again"
+            )),
             RunEvent::MigrationStarted { migration, action } => say(format!(
                 "migration {migration}: {}",
                 match action {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exec::ledger::{FileRecord, PartialRecord};
 use crate::state::error::{IpChange, StateError};
-use crate::state::ledger::{files_in, insert_files_in, insert_partial_in, partials_in};
+use crate::state::ledger::{file_rows_in, insert_files_in, insert_partial_in, partials_in};
 use crate::state::migrations::{
     MigrationRecord, list_migrations_in, replace_storage_in, storage_in, to_sql_u64,
 };
@@ -52,6 +52,10 @@ pub struct ExportedFile {
     #[serde(default)]
     pub modified_nanos: Option<i64>,
     pub blake3: String,
+    /// The boot ID of the system that wrote the file, when it was recorded before the target
+    /// made it durable and no sync has confirmed it since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsynced_boot: Option<String>,
 }
 
 /// [`PartialRecord`] in the export.
@@ -93,14 +97,18 @@ impl Store {
                 |error: crate::exec::ledger::LedgerError| StateError::Corrupt { what: error.0 };
             migrations.push(MigrationExport {
                 target_storage: storage_in(&connection, &name)?,
-                copied_files: files_in(&connection, &name)
+                // A record an earlier boot wrote before its file was durable is not trusted any
+                // more: it is left out, like the file it may have lost.
+                copied_files: file_rows_in(&connection, &name)
                     .map_err(ledger)?
                     .into_iter()
-                    .map(|file| ExportedFile {
-                        path: file.path,
-                        size: file.size,
-                        modified_nanos: file.modified_nanos,
-                        blake3: file.blake3,
+                    .filter(|row| row.trusted_in(self.boot()))
+                    .map(|row| ExportedFile {
+                        path: row.record.path,
+                        size: row.record.size,
+                        modified_nanos: row.record.modified_nanos,
+                        blake3: row.record.blake3,
+                        unsynced_boot: row.unsynced_boot,
                     })
                     .collect(),
                 partial_copies: partials_in(&connection, &name)
@@ -297,17 +305,24 @@ fn import_migration(
             record.name
         )))?;
     replace_storage_in(connection, &record.name, &migration.target_storage)?;
-    let files: Vec<FileRecord> = migration
-        .copied_files
-        .iter()
-        .map(|file| FileRecord {
+    for file in &migration.copied_files {
+        let record_of_file = FileRecord {
             path: file.path.clone(),
             size: file.size,
             modified_nanos: file.modified_nanos,
             blake3: file.blake3.clone(),
-        })
-        .collect();
-    insert_files_in(connection, &record.name, &files)?;
+        };
+        let unsynced_boot = file
+            .unsynced_boot
+            .as_deref()
+            .filter(|boot| !boot.is_empty());
+        insert_files_in(
+            connection,
+            &record.name,
+            std::slice::from_ref(&record_of_file),
+            unsynced_boot,
+        )?;
+    }
     for partial in &migration.partial_copies {
         let partial = PartialRecord {
             path: partial.path.clone(),
@@ -317,5 +332,5 @@ fn import_migration(
         };
         insert_partial_in(connection, &record.name, &partial)?;
     }
-    Ok(files.len())
+    Ok(migration.copied_files.len())
 }

@@ -21,13 +21,33 @@ fn size_from_sql(value: i64) -> Result<u64, LedgerError> {
     u64::try_from(value).map_err(|_| LedgerError(format!("negative size {value} in the ledger")))
 }
 
-pub(crate) fn files_in(
+/// A row of the `files` table: the record, and (recorded before the target made it durable) the
+/// boot ID of the system that wrote it.
+pub(crate) struct FileRow {
+    pub record: FileRecord,
+    pub unsynced_boot: Option<String>,
+}
+
+impl FileRow {
+    /// Whether the record can be trusted while `boot` runs: the file was durable when recorded,
+    /// or it was written during this same boot (the system's cache still holds what it wrote).
+    pub fn trusted_in(&self, boot: Option<&str>) -> bool {
+        match &self.unsynced_boot {
+            None => true,
+            Some(written_in) => boot == Some(written_in.as_str()),
+        }
+    }
+}
+
+/// Every row of a migration's files, trusted or not, by path.
+pub(crate) fn file_rows_in(
     connection: &Connection,
     migration: &str,
-) -> Result<Vec<FileRecord>, LedgerError> {
+) -> Result<Vec<FileRow>, LedgerError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT path, size, modified_nanos, blake3 FROM files WHERE migration = ?1 ORDER BY path",
+            "SELECT path, size, modified_nanos, blake3, unsynced_boot FROM files
+             WHERE migration = ?1 ORDER BY path",
         )
         .map_err(database)?;
     let rows = statement
@@ -37,29 +57,36 @@ pub(crate) fn files_in(
                 row.get::<_, i64>(1)?,
                 row.get::<_, Option<i64>>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, Option<String>>(4)?,
             ))
         })
         .map_err(database)?;
     rows.map(|row| {
-        let (path, size, modified_nanos, blake3) = row.map_err(database)?;
-        Ok(FileRecord {
-            path,
-            size: size_from_sql(size)?,
-            modified_nanos,
-            blake3,
+        let (path, size, modified_nanos, blake3, unsynced_boot) = row.map_err(database)?;
+        Ok(FileRow {
+            record: FileRecord {
+                path,
+                size: size_from_sql(size)?,
+                modified_nanos,
+                blake3,
+            },
+            unsynced_boot,
         })
     })
     .collect()
 }
 
+/// Inserts or replaces `files`; `unsynced_boot` names the boot that wrote them when the target
+/// had not made them durable yet (`None`: durable).
 pub(crate) fn insert_files_in(
     connection: &Connection,
     migration: &str,
     files: &[FileRecord],
+    unsynced_boot: Option<&str>,
 ) -> Result<(), StateError> {
     let mut insert = connection.prepare_cached(
-        "INSERT OR REPLACE INTO files (migration, path, size, modified_nanos, blake3)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO files (migration, path, size, modified_nanos, blake3, unsynced_boot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for file in files {
         insert.execute(params![
@@ -67,7 +94,8 @@ pub(crate) fn insert_files_in(
             file.path,
             to_sql_u64(file.size, "file size")?,
             file.modified_nanos,
-            file.blake3
+            file.blake3,
+            unsynced_boot
         ])?;
     }
     Ok(())
@@ -129,16 +157,34 @@ pub(crate) fn insert_partial_in(
 /// Every ledger write is one transaction, committed (durable against `kill -9`) before it returns.
 impl Ledger for Store {
     fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
-        files_in(&self.connection(), migration)
+        let boot = self.boot();
+        Ok(file_rows_in(&self.connection(), migration)?
+            .into_iter()
+            .filter(|row| row.trusted_in(boot))
+            .map(|row| row.record)
+            .collect())
     }
 
     fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
-        let mut connection = self.connection();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database)?;
-        insert_files_in(&transaction, migration, files)?;
-        transaction.commit().map_err(database)
+        self.insert_files(migration, files, None)
+    }
+
+    fn knows_boot(&self) -> bool {
+        self.boot().is_some()
+    }
+
+    fn record_unsynced_files(
+        &self,
+        migration: &str,
+        files: &[FileRecord],
+    ) -> Result<(), LedgerError> {
+        let Some(boot) = self.boot() else {
+            return Err(LedgerError(
+                "this system's boot ID is unknown, so files must be durable before they are recorded"
+                    .to_string(),
+            ));
+        };
+        self.insert_files(migration, files, Some(boot))
     }
 
     fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
@@ -177,6 +223,20 @@ impl Ledger for Store {
 }
 
 impl Store {
+    fn insert_files(
+        &self,
+        migration: &str,
+        files: &[FileRecord],
+        unsynced_boot: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        let mut connection = self.connection();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        insert_files_in(&transaction, migration, files, unsynced_boot)?;
+        transaction.commit().map_err(database)
+    }
+
     /// How many copied files and partial copies the ledger holds for a migration.
     pub fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
         let connection = self.connection();

@@ -7,6 +7,8 @@
 //!   [`Store::recover_stale_running`] turns a killed run's `running` into a resumable `error`.
 //! - The store is the copy engine's [`crate::exec::ledger::Ledger`].
 //! - [`Store::export`] / [`Store::import`] move the whole state as versioned JSON.
+//! - Files recorded before the target made them durable carry the boot that wrote them
+//!   (`unsynced`): trusted during that boot, confirmed by a later sync, dropped after a restart.
 
 mod error;
 mod export;
@@ -19,6 +21,7 @@ mod sources;
 mod store;
 mod time;
 mod transitions;
+mod unsynced;
 
 pub use error::{IpChange, StateError};
 pub use export::{

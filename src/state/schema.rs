@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::state::error::StateError;
 
 /// The schema version this ferry writes. Files with a higher version are refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id`: "FERY" in ASCII, so a ferry file is recognisable.
 pub(crate) const APPLICATION_ID: i64 = 0x4645_5259;
@@ -97,6 +97,11 @@ CREATE TABLE locks (
     heartbeat_at TEXT NOT NULL,
     acquired_at  TEXT NOT NULL
 ) STRICT;
+"#,
+    // 2: a file recorded before the target made it durable (`ferry run --durability defer`)
+    // carries the boot ID of the system that wrote it, until a sync confirms it.
+    r#"
+ALTER TABLE files ADD COLUMN unsynced_boot TEXT CHECK (unsynced_boot IS NULL OR unsynced_boot <> '');
 "#,
 ];
 

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::state::error::StateError;
 use crate::state::schema::{self, APPLICATION_ID, SCHEMA_VERSION};
+use crate::state::unsynced::current_boot_id;
 
 /// How long a writer waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,6 +33,8 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// This system's boot ID, when it has one (see `state::unsynced`).
+    boot: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -90,6 +93,7 @@ impl Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 connection: Mutex::new(connection),
+                boot: current_boot_id(),
             }),
         })
     }
@@ -127,6 +131,7 @@ impl Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 connection: Mutex::new(connection),
+                boot: current_boot_id(),
             }),
         })
     }
@@ -134,6 +139,26 @@ impl Store {
     /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The boot ID of the running system, when known: records of files not yet durable are
+    /// trusted only during the boot that wrote them.
+    pub fn boot(&self) -> Option<&str> {
+        self.inner.boot.as_deref()
+    }
+
+    /// The same store, as if the system had been restarted since (`boot` is the new boot ID):
+    /// for tests of what a restart does to records of files that were not durable.
+    #[cfg(test)]
+    pub(crate) fn as_if_booted(&self, boot: &str) -> Store {
+        let reopened = Store::open_existing(&self.inner.path).expect("reopen the state file");
+        let inner = Arc::into_inner(reopened.inner).expect("a store just opened is not shared");
+        Store {
+            inner: Arc::new(Inner {
+                boot: Some(boot.to_string()),
+                ..inner
+            }),
+        }
     }
 
     /// The connection, for one operation. A panic in another thread cannot leave a transaction

@@ -4,6 +4,9 @@
 //! The target's `sync` runs in the background while copying goes on: a batch is handed to it whole,
 //! and recorded only once that sync returned. Files finished after the sync started wait for the
 //! next one, so the ledger never claims a file the target may not hold after a crash.
+//!
+//! Deferring durability (`--durability defer`, local targets), a batch is recorded at once, marked
+//! as not yet durable: the ledger trusts such records only until the system restarts.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,16 +56,19 @@ pub(crate) struct LedgerBatch<'ledger> {
     pending: Pending,
     syncing: Option<Syncing>,
     flushed_at: Instant,
+    /// Record files without waiting for the target to make them durable.
+    defer_durability: bool,
 }
 
 impl<'ledger> LedgerBatch<'ledger> {
-    pub fn new(migration: &str, ledger: &'ledger dyn Ledger) -> Self {
+    pub fn new(migration: &str, ledger: &'ledger dyn Ledger, defer_durability: bool) -> Self {
         Self {
             migration: migration.to_string(),
             ledger,
             pending: Pending::default(),
             syncing: None,
             flushed_at: Instant::now(),
+            defer_durability,
         }
     }
 
@@ -87,6 +93,11 @@ impl<'ledger> LedgerBatch<'ledger> {
         }
         let due =
             self.pending.files.len() >= BATCH_FILES || self.flushed_at.elapsed() >= BATCH_INTERVAL;
+        if due && self.defer_durability {
+            self.flushed_at = Instant::now();
+            let batch = std::mem::take(&mut self.pending);
+            return self.record(&batch);
+        }
         if due && self.syncing.is_none() {
             self.flushed_at = Instant::now();
             let target = Arc::clone(target);
@@ -131,20 +142,27 @@ impl<'ledger> LedgerBatch<'ledger> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        target
-            .sync(&self.pending.paths())
-            .await
-            .in_migration(&self.migration)?;
+        if !self.defer_durability {
+            target
+                .sync(&self.pending.paths())
+                .await
+                .in_migration(&self.migration)?;
+        }
         let batch = std::mem::take(&mut self.pending);
         self.record(&batch)
     }
 
-    /// Records a batch the target holds durably, and forgets the partials its files finished.
+    /// Records a batch the target holds durably (or, deferring, has written), and forgets the
+    /// partials its files finished.
     fn record(&self, batch: &Pending) -> Result<(), CopyError> {
         if !batch.files.is_empty() {
-            self.ledger
-                .record_files(&self.migration, &batch.files)
-                .in_migration(&self.migration)?;
+            let recorded = if self.defer_durability {
+                self.ledger
+                    .record_unsynced_files(&self.migration, &batch.files)
+            } else {
+                self.ledger.record_files(&self.migration, &batch.files)
+            };
+            recorded.in_migration(&self.migration)?;
         }
         for path in &batch.finished_partials {
             self.ledger

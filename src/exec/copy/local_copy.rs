@@ -8,7 +8,8 @@
 //! events, `ChangedDuringCopy` when the source grows or shrinks, and every open an `openat` walk.
 //! The recorded BLAKE3 is the source's; comparing each chunk read back with the chunk hashed
 //! proves the target holds exactly those bytes. Writeback of every few MiB written starts at once
-//! (`sync_file_range`), so the ledger's later `sync` of the target finds little left to flush.
+//! (`sync_file_range`), so the ledger's later `sync` of the target finds little left to flush;
+//! with `--durability defer` there is no such sync, and the writeback is left to the system.
 
 use std::fs::File;
 use std::io;
@@ -52,6 +53,7 @@ pub(crate) async fn copy_local_file(
         trust_temporary,
         migration: context.migration.clone(),
         verify: context.verify,
+        early_writeback: !context.defer_durability,
         limiter: context.limiter.clone(),
         progress: context.progress.clone(),
         cancel: context.cancel.clone(),
@@ -77,6 +79,8 @@ struct LocalCopy {
     trust_temporary: bool,
     migration: String,
     verify: VerifyMode,
+    /// Start writing every few MiB back to disk as soon as they are written (unless deferring).
+    early_writeback: bool,
     limiter: Option<Arc<BandwidthLimiter>>,
     progress: ProgressSink,
     cancel: CancellationToken,
@@ -199,8 +203,9 @@ impl LocalCopy {
             }
             position += read as u64;
             // Small files are left to the ledger's sync: starting each one's writeback alone costs more.
-            if position >= written_back + WRITEBACK_STEP
-                || (at_end && size >= WRITEBACK_STEP && position > written_back)
+            if self.early_writeback
+                && (position >= written_back + WRITEBACK_STEP
+                    || (at_end && size >= WRITEBACK_STEP && position > written_back))
             {
                 start_writeback(target_file, written_back, position - written_back);
                 written_back = position;

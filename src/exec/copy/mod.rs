@@ -44,7 +44,7 @@ pub use run::{copy_migration, plan_migration};
 pub use scan::{MountTotals, ScanSummary, scan};
 pub use target_root::{TargetRootCleanup, check_target_root, prepare_target_root};
 
-pub use crate::cli::VerifyMode;
+pub use crate::cli::{Durability, VerifyMode};
 use crate::exec::transport::RelativePath;
 
 /// Bytes each transfer reads, hashes and writes at once (its buffer size).
@@ -113,6 +113,8 @@ pub struct CopyOptions {
     /// Files copied at once (at least 1).
     pub transfers: usize,
     pub verify: VerifyMode,
+    /// Whether files are recorded once durable or once written (local targets only).
+    pub durability: Durability,
     /// Bytes per second shared by all transfers; `None` for no limit.
     pub bandwidth_limit: Option<u64>,
     pub retry: RetryPolicy,
@@ -123,6 +125,7 @@ impl Default for CopyOptions {
         Self {
             transfers: 8,
             verify: VerifyMode::Full,
+            durability: Durability::Wait,
             bandwidth_limit: None,
             retry: RetryPolicy::default(),
         }

@@ -16,7 +16,8 @@ use super::scan::{SourceListing, list_source, list_target, missing_root};
 use super::target_root::remove_tree;
 use super::transfer::{Copied, TransferContext, copy_file, copy_symlink};
 use super::{
-    CopyOptions, CopyOutcome, MountJob, MountOutcome, MountPreview, PlanPreview, RESUMABLE_SIZE,
+    CopyOptions, CopyOutcome, Durability, MountJob, MountOutcome, MountPreview, PlanPreview,
+    RESUMABLE_SIZE,
 };
 use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
 use crate::exec::transport::{EntryKind, FileTree, RelativePath};
@@ -140,11 +141,16 @@ pub async fn copy_migration(
         files: totals.iter().map(|mount| mount.files).sum(),
         bytes: totals.iter().map(|mount| mount.bytes).sum(),
     });
+    // Only a local target's writes sit in this system's cache, which a boot ID can vouch for.
+    let defer_durability = options.durability == Durability::Defer
+        && target.as_local().is_some()
+        && ledger.knows_boot();
     let context = Arc::new(TransferContext {
         migration: migration.to_string(),
         source,
         target: Arc::clone(&target),
         verify: options.verify,
+        defer_durability,
         limiter: options
             .bandwidth_limit
             .map(|limit| Arc::new(BandwidthLimiter::new(limit))),
@@ -152,7 +158,7 @@ pub async fn copy_migration(
         progress: progress.clone(),
         cancel: cancel.clone(),
     });
-    let mut batch = LedgerBatch::new(migration, ledger);
+    let mut batch = LedgerBatch::new(migration, ledger, defer_durability);
     let mut failures = Vec::new();
     let mut outcome = CopyOutcome::default();
     for ((job, listing), mount_totals) in jobs.iter().zip(&listings).zip(&totals) {

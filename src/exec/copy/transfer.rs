@@ -27,6 +27,9 @@ pub(crate) struct TransferContext {
     pub source: Arc<dyn FileTree>,
     pub target: Arc<dyn FileTree>,
     pub verify: VerifyMode,
+    /// Files are recorded before they are durable (`--durability defer`), so nothing starts
+    /// writing them back early: that is left to the system.
+    pub defer_durability: bool,
     pub limiter: Option<Arc<BandwidthLimiter>>,
     pub retry: RetryPolicy,
     pub progress: ProgressSink,

@@ -11,7 +11,7 @@ use crate::exec::copy::{
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::runner::live::LiveStats;
 use crate::exec::runner::preview::{Action, has_changes, scan_migration, storage_outdated};
-use crate::exec::runner::{RunContext, RunEvent};
+use crate::exec::runner::{RunContext, RunEvent, unsynced};
 use crate::plan::valid::Migration;
 use crate::state::{LockGuard, MigrationFailure, MigrationState, MigrationStats, StateError};
 
@@ -58,6 +58,9 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
     }
     let name = migration.name.as_str();
     let store = context.store;
+    if let Err(message) = unsynced::settle_unsynced(context, migration).await {
+        return MigrationResult::failed(message, true, false);
+    }
     let state = match store.find_migration(name) {
         Ok(record) => record.map(|record| record.state),
         Err(error) => return MigrationResult::failed(error.to_string(), false, false),

@@ -14,6 +14,7 @@ pub mod prepare;
 pub mod preview;
 #[cfg(test)]
 mod tests;
+mod unsynced;
 
 use std::sync::Arc;
 
@@ -37,6 +38,9 @@ pub enum RunEvent {
         migration: String,
         previous: LockInfo,
     },
+    /// Records of files an earlier boot wrote but never confirmed durable were dropped: a restart
+    /// may have lost their data, so they are copied again.
+    UnconfirmedDropped { migration: String, files: u64 },
     /// A migration started copying: `Start`, `Resume` or `Sync` (never `NothingToDo`).
     MigrationStarted { migration: String, action: Action },
     /// A migration ended.

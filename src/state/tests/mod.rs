@@ -7,6 +7,7 @@ mod migrations;
 mod open;
 mod rules;
 mod sources;
+mod unsynced;
 
 use std::net::IpAddr;
 

@@ -3,6 +3,7 @@
 //! reports.
 
 mod demo;
+mod durability;
 mod escape;
 mod interrupt;
 mod killed;

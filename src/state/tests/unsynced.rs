@@ -1,0 +1,99 @@
+//! Records of files not yet durable: trusted during the boot that wrote them, confirmed by a
+//! sync, dropped after a restart, and carried by export and import.
+
+use crate::exec::ledger::{FileRecord, Ledger};
+use crate::state::ImportMode;
+
+use super::store_with_migration;
+
+fn file(index: usize) -> FileRecord {
+    FileRecord {
+        path: format!("C/data/{index}.bin"),
+        size: index as u64,
+        modified_nanos: Some(1_700_000_000_000_000_000),
+        blake3: format!("{index:064x}"),
+    }
+}
+
+fn paths(files: &[FileRecord]) -> Vec<String> {
+    files.iter().map(|file| file.path.clone()).collect()
+}
+
+#[test]
+fn records_not_yet_durable_are_trusted_only_during_the_boot_that_wrote_them() {
+    let (_folder, store) = store_with_migration();
+    if !store.knows_boot() {
+        return; // No boot ID on this system: ferry never defers here.
+    }
+    store.record_files("web-01", &[file(0)]).expect("durable");
+    store
+        .record_unsynced_files("web-01", &[file(1), file(2)])
+        .expect("unsynced");
+    assert_eq!(store.files("web-01").expect("read").len(), 3);
+    assert_eq!(
+        store.unsynced_files("web-01").expect("list"),
+        paths(&[file(1), file(2)])
+    );
+
+    let restarted = store.as_if_booted("another-boot");
+    assert_eq!(restarted.files("web-01").expect("read"), vec![file(0)]);
+    assert!(restarted.unsynced_files("web-01").expect("list").is_empty());
+    // The running system's own store still trusts them until they are dropped.
+    assert_eq!(store.files("web-01").expect("read").len(), 3);
+    assert_eq!(restarted.drop_unconfirmed("web-01").expect("drop"), 2);
+    assert_eq!(store.files("web-01").expect("read"), vec![file(0)]);
+}
+
+#[test]
+fn a_sync_confirms_only_the_files_it_covered() {
+    let (_folder, store) = store_with_migration();
+    if !store.knows_boot() {
+        return;
+    }
+    store
+        .record_unsynced_files("web-01", &[file(1), file(2), file(3)])
+        .expect("unsynced");
+    store
+        .confirm_synced("web-01", &paths(&[file(1), file(3)]))
+        .expect("confirm");
+    assert_eq!(
+        store.unsynced_files("web-01").expect("list"),
+        paths(&[file(2)])
+    );
+    // Dropping concerns other boots only: this boot's unconfirmed record stays.
+    assert_eq!(store.drop_unconfirmed("web-01").expect("drop"), 0);
+    let restarted = store.as_if_booted("another-boot");
+    assert_eq!(
+        paths(&restarted.files("web-01").expect("read")),
+        paths(&[file(1), file(3)])
+    );
+}
+
+#[test]
+fn export_keeps_the_boot_of_records_not_yet_durable_and_leaves_out_untrusted_ones() {
+    let (_folder, store) = store_with_migration();
+    if !store.knows_boot() {
+        return;
+    }
+    store.record_files("web-01", &[file(0)]).expect("durable");
+    store
+        .record_unsynced_files("web-01", &[file(1)])
+        .expect("unsynced");
+    let exported = store.export().expect("export");
+    let files = &exported.migrations[0].copied_files;
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].unsynced_boot, None);
+    assert_eq!(files[1].unsynced_boot.as_deref(), store.boot());
+
+    let (_other_folder, other) = store_with_migration();
+    other
+        .import(&exported, ImportMode::Replace)
+        .expect("import");
+    assert_eq!(
+        other.unsynced_files("web-01").expect("list"),
+        paths(&[file(1)])
+    );
+    // Exported after a restart, the unconfirmed record is not part of the backup.
+    let later = store.as_if_booted("another-boot").export().expect("export");
+    assert_eq!(later.migrations[0].copied_files.len(), 1);
+}
