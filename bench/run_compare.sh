@@ -36,7 +36,7 @@ runs=${FERRY_BENCH_RUNS:-3}
 # timed) when `before` names a function, with BENCH_RUN=RUN in the environment, and prints
 # "NAME  median_wall_s  peak_rss_MiB  [walls]" (the peak RSS is the largest of the runs).
 measure() {
-  local name=$1 run wall rss walls=() peak=0 median
+  local name=$1 run wall rss walls=() peak=0
   shift
   for ((run = 1; run <= runs; run++)); do
     if [ -n "${before:-}" ]; then "$before" "$run"; fi
@@ -46,8 +46,40 @@ measure() {
     walls+=("$wall")
     if ((rss > peak)); then peak=$rss; fi
   done
-  median=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")
-  printf '%-40s %8.2f s %8.1f MiB  [%s]\n' "$name" "$median" "$(awk "BEGIN { print $peak / 1024 }")" "${walls[*]}"
+  report "$name" "$peak" "${walls[@]}"
+}
+
+# turns NAME COMMAND [NAME COMMAND]...: like `measure`, for several shell command lines that take
+# turns: one run of each, then the next round, FERRY_BENCH_RUNS rounds. A slow spell of this
+# shared machine (or a disk still busy with an earlier delete) then falls on all of them alike,
+# not on whichever ran first.
+turns() {
+  local -a names=() commands=() walls=() peaks=()
+  local run index wall rss
+  while (($# >= 2)); do names+=("$1") commands+=("$2") && shift 2; done
+  for ((run = 1; run <= runs; run++)); do
+    export BENCH_RUN=$run
+    for index in "${!names[@]}"; do
+      if [ -n "${before:-}" ]; then "$before" "$run"; fi
+      /usr/bin/time -f '%e %M' -o "$work/time.txt" bash -c "${commands[index]}" >"$work/${names[index]}.log" 2>&1 ||
+        { echo "${names[index]} failed:"; tail -20 "$work/${names[index]}.log"; return 1; }
+      read -r wall rss <"$work/time.txt"
+      walls[index]="${walls[index]:-}${walls[index]:+ }$wall"
+      if ((rss > ${peaks[index]:-0})); then peaks[index]=$rss; fi
+    done
+  done
+  for index in "${!names[@]}"; do
+    # shellcheck disable=SC2086 # one word per run
+    report "${names[index]}" "${peaks[index]}" ${walls[index]}
+  done
+}
+
+# report NAME PEAK_KIB WALL...: "NAME  median_wall_s  peak_rss_MiB  [walls]".
+report() {
+  local name=$1 peak=$2 median
+  shift 2
+  median=$(printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p")
+  printf '%-44s %8.2f s %8.1f MiB  [%s]\n' "$name" "$median" "$(awk "BEGIN { print $peak / 1024 }")" "$*"
 }
 
 # A ferry plan that copies DIR (as the mount `/`) to OUT; $3 is an optional sftp connection.
@@ -80,7 +112,7 @@ PLAN
 # case: a mass delete slows the next file creations on ext4 for a while, which would penalise
 # whichever tool ran right after one.
 fresh() {
-  rm -rf "$work/state.db"* && sync
+  rm -rf "$work"/state*.db* && sync
   if [ -n "${warm:-}" ]; then find "$warm" -type f -exec cat {} + >/dev/null; fi
 }
 fresh_out() { rm -rf "$work/out" && mkdir -p "$work/out" && fresh; }
@@ -104,20 +136,27 @@ for case in small large; do
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
   out=$work/out-$case
-  rm -rf "$out" && mkdir -p "$out"/{ferry,rclone,rsync,cp} && sync
+  rm -rf "$out" && mkdir -p "$out"/{ferry,ferry-defer,rclone,rsync,cp,cp-sync} && sync
   plan "$work/$case" "$out/ferry/target" >"$work/$case.yaml"
+  plan "$work/$case" "$out/ferry-defer/target" >"$work/$case-defer.yaml"
   warm=$work/$case
-  before=set_aside measure "ferry run (verify full)" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
+  # `cp -a, then sync` waits for the disk as ferry's default (`--durability wait`) does;
+  # `--durability defer` leaves the disk to the system as cp, rsync and rclone do.
+  before=set_aside turns \
+    "ferry run (verify full)" "$ferry run --state $work/state.db $work/$case.yaml" \
+    "ferry run --durability defer" "$ferry run --durability defer --state $work/state-defer.db $work/$case-defer.yaml" \
+    "rclone copy" "rclone copy --transfers 8 --checkers 16 $work/$case $out/rclone/target" \
+    "rsync -a" "rsync -a $work/$case/ $out/rsync/target/" \
+    "cp -a" "cp -a $work/$case $out/cp/target" \
+    "cp -a, then sync" "cp -a $work/$case $out/cp-sync/target && sync"
   if [ "$case" = small ]; then
+    set_aside last && "$ferry" run --state "$work/state.db" "$work/$case.yaml" >/dev/null 2>&1
     measure "(c) ferry run, no-op re-run" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
     rsync -a "$work/$case/" "$work/rsync-target/"
     measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
     rm -rf "$work/rsync-target"
   fi
-  before=set_aside measure "rclone copy" rclone copy --transfers 8 --checkers 16 "$work/$case" "$out/rclone/target"
-  before=set_aside measure "rsync -a" rsync -a "$work/$case/" "$out/rsync/target/"
-  before=set_aside measure "cp -a" cp -a "$work/$case" "$out/cp/target"
-  rm -rf "$out" "$work/state.db"*
+  rm -rf "$out" "$work"/state*.db*
 done
 warm=
 
