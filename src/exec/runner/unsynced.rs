@@ -39,6 +39,12 @@ pub(super) async fn settle_unsynced(
         Err(StateError::Locked { .. }) => return Ok(()),
         Err(error) => return Err(error.to_string()),
     };
+    if let Some(taken) = lock.taken_over() {
+        context.emit(RunEvent::LockTakenOver {
+            migration: name.to_string(),
+            previous: taken.previous.clone(),
+        });
+    }
     // Listed under the lock: every listed file was in place before its record was written, so
     // the sync below covers it.
     let paths = store

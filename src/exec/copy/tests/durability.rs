@@ -137,6 +137,25 @@ impl Ledger for CheckingLedger {
     }
 }
 
+/// A local target behind a `WitnessTree`, and a ledger that checks every record against it.
+fn witnessed(target: &std::path::Path) -> (Arc<WitnessTree>, CheckingLedger) {
+    let durable = Arc::new(Mutex::new(Vec::new()));
+    let witness = Arc::new(WitnessTree {
+        inner: local(target),
+        renamed: Mutex::new(Vec::new()),
+        durable: Arc::clone(&durable),
+        syncing: AtomicBool::new(false),
+        syncs: AtomicUsize::new(0),
+        renamed_while_syncing: AtomicUsize::new(0),
+    });
+    let ledger = CheckingLedger {
+        inner: MemoryLedger::new(),
+        durable,
+        violations: Mutex::new(Vec::new()),
+    };
+    (witness, ledger)
+}
+
 #[tokio::test]
 async fn copying_continues_during_a_sync_and_only_synced_files_are_recorded() {
     let source = TempDir::new().unwrap();
@@ -150,20 +169,7 @@ async fn copying_continues_during_a_sync_and_only_synced_files_are_recorded() {
         );
     }
     let target = TempDir::new().unwrap();
-    let durable = Arc::new(Mutex::new(Vec::new()));
-    let witness = Arc::new(WitnessTree {
-        inner: local(target.path()),
-        renamed: Mutex::new(Vec::new()),
-        durable: Arc::clone(&durable),
-        syncing: AtomicBool::new(false),
-        syncs: AtomicUsize::new(0),
-        renamed_while_syncing: AtomicUsize::new(0),
-    });
-    let ledger = CheckingLedger {
-        inner: MemoryLedger::new(),
-        durable,
-        violations: Mutex::new(Vec::new()),
-    };
+    let (witness, ledger) = witnessed(target.path());
     run(
         local(source.path()),
         witness.clone(),
@@ -196,8 +202,8 @@ async fn copying_continues_during_a_sync_and_only_synced_files_are_recorded() {
 /// Copies `source` to `target` with `--durability defer`.
 async fn run_deferring(
     source: &std::path::Path,
-    target: &std::path::Path,
-    ledger: &MemoryLedger,
+    target: Arc<dyn FileTree>,
+    ledger: &dyn Ledger,
 ) -> crate::exec::copy::CopyOutcome {
     let options = crate::exec::copy::CopyOptions {
         durability: crate::exec::copy::Durability::Defer,
@@ -206,7 +212,7 @@ async fn run_deferring(
     crate::exec::copy::copy_migration(
         "web-01",
         local(source),
-        local(target),
+        target,
         &[job("data")],
         ledger,
         &options,
@@ -232,7 +238,7 @@ async fn deferring_records_files_as_not_durable_and_a_restart_makes_them_copied_
     }
     let target = TempDir::new().unwrap();
     let ledger = MemoryLedger::new();
-    let first = run_deferring(source.path(), target.path(), &ledger).await;
+    let first = run_deferring(source.path(), local(target.path()), &ledger).await;
     assert_eq!(first.mounts[0].files_copied, 300);
     assert_eq!(ledger.files("web-01").unwrap().len(), 300);
     assert_eq!(
@@ -243,7 +249,7 @@ async fn deferring_records_files_as_not_durable_and_a_restart_makes_them_copied_
     assert_eq!(snapshot(target.path()), snapshot(source.path()));
 
     // Same boot: the records are trusted and nothing is copied again.
-    let again = run_deferring(source.path(), target.path(), &ledger).await;
+    let again = run_deferring(source.path(), local(target.path()), &ledger).await;
     assert_eq!(again.mounts[0].files_copied, 0);
     assert_eq!(again.mounts[0].files_unchanged, 300);
 
@@ -270,5 +276,31 @@ async fn deferring_records_files_as_not_durable_and_a_restart_makes_them_copied_
     assert!(
         ledger.unsynced("web-01").is_empty(),
         "waiting for durability, every record is durable"
+    );
+}
+
+#[tokio::test]
+async fn a_target_that_is_not_local_waits_for_durability_even_when_asked_to_defer() {
+    let source = TempDir::new().unwrap();
+    for index in 0..40 {
+        let content = pattern(4096, index as u8);
+        write_file(
+            source.path(),
+            &format!("data/{index}.bin"),
+            &content,
+            0o644,
+            1_600_000_000,
+        );
+    }
+    let target = TempDir::new().unwrap();
+    // The witness wraps a local tree but is not one: ferry cannot vouch for its cache.
+    let (witness, ledger) = witnessed(target.path());
+    run_deferring(source.path(), witness.clone(), &ledger).await;
+    assert_eq!(ledger.files("web-01").unwrap().len(), 40);
+    assert!(ledger.inner.unsynced("web-01").is_empty());
+    assert!(
+        ledger.violations.lock().unwrap().is_empty(),
+        "recorded before a sync covered them: {:?}",
+        ledger.violations.lock().unwrap()
     );
 }
