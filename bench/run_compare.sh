@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Compares `ferry run` with rclone, rsync and cp on the same data, in one run, on this machine.
 #
-#   bench/run_compare.sh            (from the repository root; takes about 15 minutes)
+#   bench/run_compare.sh            (from the repository root; takes about 20 minutes)
 #
 # Cases (issue 3): (a) 10,000 files of 4-64 KiB, local to local; (b) eight files of 256 MiB;
 # (c) a no-op re-run of (a); (d) (b) downloaded over SFTP from the loopback sshd that
 # scripts/test-servers.sh starts; (e) eight files of 256 MiB and 2,000 small files to S3 (s3s-fs,
-# then nanio) and to Azure Blob (Azurite), started by scripts/object-servers.sh. ferry runs with full verification (the default: every file is
-# read back and its BLAKE3 compared). Each line: the median wall time of FERRY_BENCH_RUNS runs (3),
-# the peak RSS (GNU time), and every run's wall time.
+# then nanio) and to Azure Blob (Azurite), started by scripts/object-servers.sh. ferry runs with
+# full verification (the default: every file is read back and its BLAKE3 compared); in (a) and
+# (b) also with `--durability defer`, beside `cp -a, then sync`, and the tools take turns.
+# Each line: the median wall time of FERRY_BENCH_RUNS runs (3), the peak RSS (GNU time), and
+# every run's wall time.
 # Data lives in $FERRY_BENCH_DIR (default /tmp/ferry-bench), reused between runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
