@@ -1,6 +1,6 @@
 //! `ferry run --durability defer`: files are recorded before they are on disk, marked with this
-//! system's boot ID; the next run syncs and confirms them; records an earlier boot left
-//! unconfirmed are dropped and their files copied again.
+//! system's boot ID; the next run syncs and confirms them (also after `kill -9`); records an
+//! earlier boot left unconfirmed are dropped and their files copied again.
 
 use std::path::Path;
 
@@ -92,4 +92,67 @@ fn deferred_records_are_confirmed_by_the_next_run_and_dropped_after_a_restart() 
     );
     assert_eq!(entries(&out.join("aws-web-01"), &[]), web_source);
     assert!(marks(&state).iter().all(|(_, mark)| mark.is_none()));
+}
+
+#[test]
+fn a_deferred_run_killed_mid_copy_is_confirmed_and_completed_by_the_next_run() {
+    let Some(boot) = boot_id() else {
+        return;
+    };
+    let ferry = super::interrupt::big_plan();
+    let state = ferry.directory().join(".ferry/state.db");
+    let child = ferry.spawn(&[
+        "run",
+        "plan.yaml",
+        "--durability",
+        "defer",
+        "--bwlimit",
+        "24MiB",
+    ]);
+    // Killed once some files are recorded, not yet durable, and others are still to come.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !state.exists() || marks(&state).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    crate::support::command::signal(&child, libc::SIGKILL);
+    let killed = ferry.wait(child);
+    assert_eq!(killed.code, -1, "killed by a signal: {}", killed.snapshot());
+    let recorded = marks(&state);
+    assert!(
+        recorded.len() < 33
+            && recorded
+                .iter()
+                .all(|(_, mark)| mark.as_deref() == Some(&boot)),
+        "{recorded:?}"
+    );
+
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    // Same boot: the killed run's records are trusted, so their files are not copied again.
+    assert!(
+        rerun
+            .stderr
+            .contains(&format!(", {} unchanged,", recorded.len())),
+        "{}",
+        rerun.stderr
+    );
+    assert!(
+        rerun
+            .stderr
+            .contains("migration big: an earlier run stopped while it was running"),
+        "the killed run is recovered: {}",
+        rerun.stderr
+    );
+    let out = ferry.directory().join("out");
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+    let recorded = marks(&state);
+    assert_eq!(recorded.len(), 33);
+    assert!(
+        recorded.iter().all(|(_, mark)| mark.is_none()),
+        "{recorded:?}"
+    );
 }

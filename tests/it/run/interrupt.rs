@@ -11,7 +11,7 @@ const MIB: usize = 1024 * 1024;
 
 /// A plan with one migration (`big`) from `source/` to `out/`: a 64 MiB file first in the listing
 /// and 32 files of 2 MiB, pseudo-random so nothing compresses or repeats.
-fn big_plan() -> Ferry {
+pub(super) fn big_plan() -> Ferry {
     let ferry = Ferry::new().file(
         "plan.yaml",
         "version: 1
