@@ -179,6 +179,8 @@ printf 'get -r %s %s\n' "$remote" "$work/out/target" >"$work/sftp-batch"
 before=fresh_out measure "OpenSSH sftp get -r" sftp -q -i "$FERRY_TEST_SFTP_KEY" -o UserKnownHostsFile="$FERRY_TEST_SFTP_KNOWN_HOSTS" \
   -P "$FERRY_TEST_SFTP_PORT_A" -b "$work/sftp-batch" "$FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
 fresh_out
+# Stopping keeps the served data (bench-large) for the next run.
+scripts/test-servers.sh stop >&2
 fi
 
 [[ $cases == *e* ]] || exit 0
