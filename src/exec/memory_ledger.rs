@@ -60,12 +60,15 @@ impl MemoryLedger {
     ) -> Result<(), LedgerError> {
         let mut records = self.lock()?;
         records.write_calls += 1;
-        let entries = records.files.entry(migration.to_string()).or_default();
+        let Records {
+            files: all_files,
+            unsynced,
+            ..
+        } = &mut *records;
+        let entries = all_files.entry(migration.to_string()).or_default();
+        let unsynced = unsynced.entry(migration.to_string()).or_default();
         for file in files {
             entries.insert(file.path.clone(), file.clone());
-        }
-        let unsynced = records.unsynced.entry(migration.to_string()).or_default();
-        for file in files {
             if durable {
                 unsynced.remove(&file.path);
             } else {

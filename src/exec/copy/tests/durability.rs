@@ -137,6 +137,17 @@ impl Ledger for CheckingLedger {
     }
 }
 
+/// A source folder of `count` files, file `index` at the path and with the content `file(index)`
+/// gives (mode 0644, one fixed mtime).
+fn numbered_files(count: usize, file: impl Fn(usize) -> (String, Vec<u8>)) -> TempDir {
+    let source = TempDir::new().unwrap();
+    for index in 0..count {
+        let (path, content) = file(index);
+        write_file(source.path(), &path, &content, 0o644, 1_600_000_000);
+    }
+    source
+}
+
 /// A local target behind a `WitnessTree`, and a ledger that checks every record against it.
 fn witnessed(target: &std::path::Path) -> (Arc<WitnessTree>, CheckingLedger) {
     let durable = Arc::new(Mutex::new(Vec::new()));
@@ -158,16 +169,10 @@ fn witnessed(target: &std::path::Path) -> (Arc<WitnessTree>, CheckingLedger) {
 
 #[tokio::test]
 async fn copying_continues_during_a_sync_and_only_synced_files_are_recorded() {
-    let source = TempDir::new().unwrap();
-    for index in 0..1500 {
-        write_file(
-            source.path(),
-            &format!("data/{}/{index}.txt", index % 5),
-            &pattern(2048, (index % 251) as u8),
-            0o644,
-            1_600_000_000,
-        );
-    }
+    let source = numbered_files(1500, |index| {
+        let path = format!("data/{}/{index}.txt", index % 5);
+        (path, pattern(2048, (index % 251) as u8))
+    });
     let target = TempDir::new().unwrap();
     let (witness, ledger) = witnessed(target.path());
     run(
@@ -225,17 +230,10 @@ async fn run_deferring(
 
 #[tokio::test]
 async fn deferring_records_files_as_not_durable_and_a_restart_makes_them_copied_again() {
-    let source = TempDir::new().unwrap();
-    for index in 0..300 {
+    let source = numbered_files(300, |index| {
         let content = pattern(1024 + index, (index % 251) as u8);
-        write_file(
-            source.path(),
-            &format!("data/{index}.bin"),
-            &content,
-            0o644,
-            1_600_000_000,
-        );
-    }
+        (format!("data/{index}.bin"), content)
+    });
     let target = TempDir::new().unwrap();
     let ledger = MemoryLedger::new();
     let first = run_deferring(source.path(), local(target.path()), &ledger).await;
@@ -281,17 +279,9 @@ async fn deferring_records_files_as_not_durable_and_a_restart_makes_them_copied_
 
 #[tokio::test]
 async fn a_target_that_is_not_local_waits_for_durability_even_when_asked_to_defer() {
-    let source = TempDir::new().unwrap();
-    for index in 0..40 {
-        let content = pattern(4096, index as u8);
-        write_file(
-            source.path(),
-            &format!("data/{index}.bin"),
-            &content,
-            0o644,
-            1_600_000_000,
-        );
-    }
+    let source = numbered_files(40, |index| {
+        (format!("data/{index}.bin"), pattern(4096, index as u8))
+    });
     let target = TempDir::new().unwrap();
     // The witness wraps a local tree but is not one: ferry cannot vouch for its cache.
     let (witness, ledger) = witnessed(target.path());
