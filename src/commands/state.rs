@@ -175,10 +175,49 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn import(state: &Path, file: &Path, replace: bool) -> miette::Result<ExitStatus> {
-    let text = std::fs::read_to_string(file)
+/// The largest export `ferry state import` reads: room for millions of file records, and a
+/// bound on memory when the path names something endless.
+const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Reads an export: a regular file or a pipe (`<(…)`), at most [`MAX_IMPORT_BYTES`].
+fn read_export(file: &Path) -> miette::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let cannot_read = || format!("cannot read {}", file.display());
+    let opened = std::fs::File::open(file)
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+        .wrap_err_with(cannot_read)?;
+    let kind = opened
+        .metadata()
+        .into_diagnostic()
+        .wrap_err_with(cannot_read)?
+        .file_type();
+    if !(kind.is_file() || kind.is_fifo()) {
+        miette::bail!(
+            "cannot read {}: it is not a regular file or a pipe",
+            file.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_IMPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .into_diagnostic()
+        .wrap_err_with(cannot_read)?;
+    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        miette::bail!(
+            "{} is larger than {} MiB, more than any ferry state export",
+            file.display(),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        );
+    }
+    String::from_utf8(bytes)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("{} is not a ferry state export", file.display()))
+}
+
+fn import(state: &Path, file: &Path, replace: bool) -> miette::Result<ExitStatus> {
+    let text = read_export(file)?;
     let export: StateExport = serde_json::from_str(&text)
         .into_diagnostic()
         .wrap_err_with(|| format!("{} is not a ferry state export", file.display()))?;

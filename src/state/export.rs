@@ -7,6 +7,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::exec::ledger::{FileRecord, PartialRecord};
+use crate::exec::transport::RelativePath;
 use crate::state::error::{IpChange, StateError};
 use crate::state::ledger::{file_rows_in, insert_files_in, insert_partial_in, partials_in};
 use crate::state::migrations::{
@@ -71,7 +72,10 @@ pub struct ExportedPartial {
 /// How an import meets the existing state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
-    /// Objects in the export replace those with the same name; others stay.
+    /// Each source, target and migration in the export replaces the one with the same name
+    /// (a migration whole: its files, partial copies and storage); objects the export lacks stay.
+    /// A source keeps its recorded IP, and a target that migrations refer to is updated in place,
+    /// so importing an export into the state it came from changes nothing.
     Merge,
     /// The state becomes exactly the export (sources absent from it are forgotten).
     Replace,
@@ -146,6 +150,7 @@ impl Store {
                 supported: STATE_EXPORT_VERSION,
             });
         }
+        check_paths(export)?;
         let mut connection = self.connection();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_ips(&transaction, export)?;
@@ -213,6 +218,27 @@ fn check_ips(connection: &Connection, export: &StateExport) -> Result<(), StateE
     }
 }
 
+/// Refuses file records whose paths could lead outside a target: every path a migration's
+/// records name must be a [`RelativePath`] below the target root (no `..`, no leading `/`).
+fn check_paths(export: &StateExport) -> Result<(), StateError> {
+    for migration in &export.migrations {
+        let files = migration.copied_files.iter().map(|file| &file.path);
+        let partials = migration
+            .partial_copies
+            .iter()
+            .flat_map(|partial| [&partial.path, &partial.temporary_path]);
+        for path in files.chain(partials) {
+            if RelativePath::new(path).is_none_or(|path| path.is_root()) {
+                return Err(invalid(format!(
+                    "migration `{}` records the file path {path:?}, which is not a relative path below the target (no `..`, no leading `/`, no empty part)",
+                    migration.record.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Maps a constraint failure to a refusal that names the object.
 fn constraint(what: String) -> impl FnOnce(rusqlite::Error) -> StateError {
     move |error| match error.sqlite_error_code() {
@@ -244,12 +270,17 @@ fn import_source(connection: &Connection, source: &SourceRecord) -> Result<(), S
     Ok(())
 }
 
+/// Inserts a target, or updates the one with its name in place (`INSERT OR REPLACE` would delete
+/// it first, which the migrations that refer to it forbid).
 fn import_target(connection: &Connection, target: &TargetRecord) -> Result<(), StateError> {
     connection
         .execute(
-            "INSERT OR REPLACE INTO targets
+            "INSERT INTO targets
                  (name, cloud, vm_ip, vm_os, vm_username, recorded_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (name) DO UPDATE SET cloud = excluded.cloud, vm_ip = excluded.vm_ip,
+                 vm_os = excluded.vm_os, vm_username = excluded.vm_username,
+                 recorded_at = excluded.recorded_at, updated_at = excluded.updated_at",
             params![
                 target.name,
                 target.cloud.as_str(),

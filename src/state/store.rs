@@ -5,9 +5,9 @@
 //! here is safe to lose that way (a lost file record means the file is copied again, a lost
 //! `success` means the migration runs and verifies again).
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::DirBuilder;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -58,6 +58,11 @@ impl Store {
     /// Opens a state file that must already exist ([`StateError::Missing`] otherwise).
     pub fn open_existing(path: &Path) -> Result<Store, StateError> {
         check_header(path)?;
+        Self::open_checked(path)
+    }
+
+    /// Opens a file whose header was checked (or that ferry is creating), upgrading its schema.
+    fn open_checked(path: &Path) -> Result<Store, StateError> {
         let io_error = |source| StateError::Io {
             path: path.to_path_buf(),
             source,
@@ -171,36 +176,41 @@ impl Store {
     }
 }
 
-/// Creates an empty state file readable only by its owner, and its missing parent folders.
+/// Creates a new state file whole, readable only by its owner, and its missing parent folders
+/// (0700). The database is built under a temporary name beside the state's path and linked into
+/// place only once its schema is written, so ferry never leaves an empty file at the state's
+/// path: an empty state file was truncated by something else, and is refused.
 fn create_file(path: &Path) -> Result<(), StateError> {
     let io_error = |source| StateError::Io {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(parent) = path
+    let parent = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)
-            .map_err(io_error)?;
-    }
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+        .unwrap_or(Path::new("."));
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(parent)
+        .map_err(io_error)?;
+    // tempfile creates it with mode 0600.
+    let building = tempfile::Builder::new()
+        .prefix(".ferry-state-")
+        .suffix(".creating")
+        .tempfile_in(parent)
+        .map_err(io_error)?;
+    drop(Store::open_checked(building.path())?);
+    match building.persist_noclobber(path) {
         Ok(_) => Ok(()),
-        // Another process created it first: open it as it is.
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => Err(io_error(error)),
+        // Another process created it first: open it as it is (the temporary file is deleted).
+        Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(io_error(error.error)),
     }
 }
 
-/// Refuses anything that is not an SQLite file before SQLite sees it. An empty file is a new database.
+/// Refuses anything that is not an SQLite file before SQLite sees it, an empty file included:
+/// ferry never leaves one (see [`create_file`]), so an empty state file lost its content.
 fn check_header(path: &Path) -> Result<(), StateError> {
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -234,7 +244,12 @@ fn check_header(path: &Path) -> Result<(), StateError> {
             path: path.to_path_buf(),
             source,
         })?;
-    if header.is_empty() || header == SQLITE_HEADER {
+    if header.is_empty() {
+        Err(StateError::NotFerryDatabase {
+            path: path.to_path_buf(),
+            reason: "it is empty: ferry never leaves an empty state file, so this one lost its content; restore it from a backup (`ferry state import`), or delete it to start with no records".to_string(),
+        })
+    } else if header == SQLITE_HEADER {
         Ok(())
     } else {
         Err(StateError::NotFerryDatabase {

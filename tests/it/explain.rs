@@ -1,13 +1,11 @@
 //! `ferry explain` run as a process: exit statuses and what reaches stdout and stderr.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::command::Ferry;
 
 fn ferry(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(arguments)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ferry runs")
+    Ferry::new().args(arguments).output()
 }
 
 #[test]

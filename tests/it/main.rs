@@ -4,6 +4,7 @@ mod support;
 
 mod check;
 mod explain;
+mod hermetic;
 mod object_store;
 mod preflight;
 mod run;

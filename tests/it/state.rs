@@ -1,14 +1,13 @@
 //! `ferry state` and `ferry report` end to end: exit statuses, output files and refusals.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::command::clean_command;
 
 fn ferry(folder: &Path, arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ferry"))
+    clean_command(folder, &folder.join(".ferry").join("state.db"))
         .args(arguments)
-        .current_dir(folder)
-        .env_remove("FERRY_STATE")
-        .env("NO_COLOR", "1")
         .output()
         .expect("run ferry")
 }
@@ -154,5 +153,51 @@ fn a_file_that_is_not_a_state_database_is_refused_and_kept() {
     assert_eq!(
         std::fs::read_to_string(&path).expect("read"),
         "important notes\n"
+    );
+}
+
+#[test]
+fn an_export_imported_into_the_state_it_came_from_changes_nothing() {
+    let folder = imported();
+    let exported = ferry(
+        folder.path(),
+        &["state", "export", "--output", "again.json"],
+    );
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let before = std::fs::read_to_string(folder.path().join("again.json")).expect("read");
+    let merged = ferry(folder.path(), &["state", "import", "again.json"]);
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
+    let exported = ferry(
+        folder.path(),
+        &["state", "export", "--output", "after.json"],
+    );
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let after = std::fs::read_to_string(folder.path().join("after.json")).expect("read");
+    let without_time = |text: &str| {
+        let mut value: serde_json::Value = serde_json::from_str(text).expect("json");
+        value["exported_at"] = serde_json::Value::Null;
+        value
+    };
+    assert_eq!(without_time(&after), without_time(&before));
+}
+
+#[test]
+fn an_import_naming_a_file_outside_the_target_or_a_device_is_refused() {
+    let folder = imported();
+    let hostile = EXPORT.replace("\"C/a.txt\"", "\"../../etc/passwd\"");
+    std::fs::write(folder.path().join("hostile.json"), hostile).expect("write");
+    let refused = ferry(folder.path(), &["state", "import", "hostile.json"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("not a relative path below the target"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let endless = ferry(folder.path(), &["state", "import", "/dev/zero"]);
+    assert_eq!(endless.status.code(), Some(2));
+    assert!(
+        text(&endless.stderr).contains("not a regular file or a pipe"),
+        "{}",
+        text(&endless.stderr)
     );
 }

@@ -150,3 +150,73 @@ fn an_unknown_export_version_is_refused() {
         Err(StateError::UnsupportedExport { found: 99, .. })
     ));
 }
+
+#[test]
+fn importing_an_export_into_the_state_it_came_from_changes_nothing() {
+    let (_folder, store) = populated();
+    let export = store.export().expect("export");
+    let summary = store.import(&export, ImportMode::Merge).expect("import");
+    assert_eq!(
+        (summary.sources, summary.targets, summary.migrations),
+        (1, 1, 1)
+    );
+    let again = store.export().expect("export again");
+    assert_eq!(again.sources, export.sources);
+    assert_eq!(again.targets, export.targets);
+    assert_eq!(again.migrations, export.migrations);
+}
+
+#[test]
+fn an_overlapping_import_replaces_objects_of_the_same_name_and_keeps_the_rest() {
+    let (_folder, store) = populated();
+    store
+        .record_source("db-01", ip("192.0.2.20"), None, None)
+        .expect("source");
+    let mut export = store.export().expect("export");
+    export.sources.retain(|source| source.name == "web-01");
+    // The export's target changed its VM address and username; its migration has other files.
+    export.targets[0].vm_ip = "198.51.100.99".to_string();
+    export.targets[0].vm_username = Some("root".to_string());
+    export.migrations[0].copied_files[0].path = "C/other.ini".to_string();
+    export.migrations[0].partial_copies.clear();
+    store.import(&export, ImportMode::Merge).expect("merge");
+
+    let after = store.export().expect("after");
+    assert!(after.sources.iter().any(|source| source.name == "db-01"));
+    assert_eq!(after.targets, export.targets);
+    assert_eq!(after.migrations, export.migrations);
+    let paths: Vec<String> = store
+        .files("web-01")
+        .expect("files")
+        .into_iter()
+        .map(|file| file.path)
+        .collect();
+    assert_eq!(paths, ["C/other.ini"]);
+    assert!(store.partials("web-01").expect("partials").is_empty());
+}
+
+#[test]
+fn file_records_that_could_leave_the_target_are_refused_and_nothing_is_imported() {
+    for bad in ["../etc/passwd", "/etc/passwd", "C/../../x", "C//x", ""] {
+        let (_folder, store) = temporary_store();
+        let (_other_folder, other) = populated();
+        let mut export = other.export().expect("export");
+        export.migrations[0].copied_files[0].path = bad.to_string();
+        let error = store
+            .import(&export, ImportMode::Merge)
+            .expect_err("refused");
+        assert!(
+            matches!(error, StateError::ImportInvalid { .. }),
+            "{bad}: {error}"
+        );
+        assert!(error.to_string().contains("not a relative path"), "{error}");
+        assert!(store.migrations().expect("read").is_empty(), "{bad}");
+
+        let mut export = other.export().expect("export");
+        export.migrations[0].partial_copies[0].temporary_path = bad.to_string();
+        assert!(
+            store.import(&export, ImportMode::Merge).is_err(),
+            "{bad} as a temporary path"
+        );
+    }
+}

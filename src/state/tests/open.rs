@@ -155,3 +155,36 @@ fn the_store_is_shared_between_threads() {
     }
     assert_eq!(store.sources().expect("list").len(), 4);
 }
+
+#[test]
+fn an_empty_state_file_is_refused_and_left_as_it_is() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("state.db");
+    std::fs::write(&path, b"").expect("write");
+    assert_refused_and_untouched(&path);
+    let error = Store::open_existing(&path).expect_err("refused");
+    assert!(error.to_string().contains("it is empty"), "{error}");
+    assert!(Store::open_read_only(&path).is_err());
+}
+
+#[test]
+fn a_new_state_file_is_never_empty_and_leaves_no_temporary_file_behind() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("nested/state.db");
+    drop(Store::open(&path).expect("create"));
+    assert!(std::fs::metadata(&path).expect("metadata").len() > 0);
+    let names: Vec<String> = std::fs::read_dir(path.parent().expect("a folder"))
+        .expect("list")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| !name.starts_with("state.db"))
+        .collect();
+    assert_eq!(names, Vec::<String>::new());
+    // Reopening finds the schema the creation wrote.
+    Store::open_existing(&path).expect("reopen");
+}

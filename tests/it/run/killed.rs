@@ -20,11 +20,20 @@ const MIB: usize = 1024 * 1024;
 /// How long a killed run may take to show progress before the test gives up.
 const PROGRESS_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The source: a 12 MiB file first in the listing, six files of 2 MiB, and a nested mount
-/// (`/scratch`) that is not migrated. Pseudo-random, so nothing compresses.
+/// The killed run's bandwidth limit. The source holds 24 MiB and more, so at this rate the copy
+/// cannot end in less than 23 s on any machine, while each test kills it as soon as the first
+/// bytes arrive: the kill always lands mid-copy, however fast the machine and the server.
+const KILLED_RUN_LIMIT: &str = "1MiB";
+
+/// A small file that reaches the target first: the earliest sign of progress.
+const FIRST: &str = "0-first.bin";
+
+/// The source: a small file, a 12 MiB file early in the listing, six files of 2 MiB, and a
+/// nested mount (`/scratch`) that is not migrated. Pseudo-random, so nothing compresses.
 fn fill(root: &Path) {
     std::fs::create_dir_all(root.join("small")).expect("create the source");
     std::fs::create_dir_all(root.join("scratch")).expect("create the nested mount");
+    write_random(&root.join(FIRST), 64 * 1024, 2);
     write_random(&root.join("a-big.bin"), 12 * MIB, 1);
     for index in 0..6 {
         write_random(
@@ -66,10 +75,10 @@ migrations:
     )
 }
 
-/// Starts a limited run, waits until `progressed` says data has arrived, kills it with SIGKILL
+/// Starts a throttled run, waits until `progressed` says data has arrived, kills it with SIGKILL
 /// and checks it died by the signal (not by finishing first).
 fn kill_mid_run(ferry: &Ferry, label: &str, mut progressed: impl FnMut() -> bool) {
-    let mut child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "8MiB"]);
+    let mut child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", KILLED_RUN_LIMIT]);
     let deadline = Instant::now() + PROGRESS_DEADLINE;
     while !progressed() {
         if let Some(status) = child.try_wait().expect("poll ferry") {
@@ -166,7 +175,11 @@ fn kill_9_mid_run_to_an_sftp_target_then_a_rerun_ends_byte_identical() {
     fill(&source);
 
     // The files land in the servers' data folder: watch them grow there.
-    kill_mid_run(&ferry, "sftp", || bytes_below(&target) >= 4 * MIB as u64);
+    kill_mid_run(&ferry, "sftp", || bytes_below(&target) >= 256 * 1024);
+    assert!(
+        bytes_below(&target) < 24 * MIB as u64,
+        "sftp: the kill came before the copy ended"
+    );
 
     rerun_succeeds(&ferry, "sftp");
     let expected = to_seconds(entries(&source, &["scratch"]));
@@ -217,10 +230,10 @@ async fn kill_and_rerun_to_a_store(store: &Store) {
                         .await
                         .is_ok_and(|uploads| !uploads.is_empty())
                 } else {
-                    // The big file is staged (objects appear whole): the small ones are under way.
-                    let big = RelativePath::new("a-big.bin").expect("a valid path");
+                    // Objects appear whole: the first small one is staged, the rest under way.
+                    let first = RelativePath::new(FIRST).expect("a valid path");
                     watched
-                        .metadata(&big)
+                        .metadata(&first)
                         .await
                         .is_ok_and(|found| found.is_some())
                 }
@@ -237,6 +250,11 @@ async fn kill_and_rerun_to_a_store(store: &Store) {
             "moto: the killed run left its upload unfinished"
         );
     }
+    assert!(
+        !staged(&tree).await.contains_key("a-big.bin"),
+        "{}: the kill came before the big file was staged",
+        store.name
+    );
 
     rerun_succeeds(&ferry, store.name);
     let expected = files_and_links(entries(&source, &["scratch"]));

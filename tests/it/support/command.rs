@@ -73,6 +73,18 @@ impl Ferry {
         self.run_in(self.directory.path())
     }
 
+    /// The command [`Ferry::run`] would start, for tests of the builder itself.
+    pub fn prepared(&self) -> Command {
+        self.command(self.directory.path(), &self.arguments)
+    }
+
+    /// Runs `ferry` and returns the raw process output (bytes, exit status).
+    pub fn output(&self) -> std::process::Output {
+        self.command(self.directory.path(), &self.arguments)
+            .output()
+            .expect("run the ferry binary")
+    }
+
     /// Runs `ferry` in another working directory (the repository root, for stable relative paths).
     pub fn run_in(&self, working_directory: &Path) -> Outcome {
         let output = self
@@ -108,21 +120,22 @@ impl Ferry {
         self.outcome(output)
     }
 
+    /// The state file this invocation uses unless a test says otherwise: inside its own
+    /// temporary folder, wherever it runs (the repository root's `.ferry/` is never read).
+    pub fn state_path(&self) -> PathBuf {
+        self.directory.path().join(".ferry").join("state.db")
+    }
+
     /// `ferry` with a clean environment (no colour, fixed width) and no stdin.
     fn command<S: AsRef<std::ffi::OsStr>>(
         &self,
         working_directory: &Path,
         arguments: &[S],
     ) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ferry"));
+        let mut command = clean_command(working_directory, &self.state_path());
         command
             .args(arguments)
-            .current_dir(working_directory)
-            .env_remove("FERRY_STATE")
-            .env("NO_COLOR", "1")
-            .env("COLUMNS", "100")
-            .envs(self.environment.iter().map(|(key, value)| (key, value)))
-            .stdin(Stdio::null());
+            .envs(self.environment.iter().map(|(key, value)| (key, value)));
         command
     }
 
@@ -146,6 +159,26 @@ impl Outcome {
         );
         stable_paths(&text, &self.directory)
     }
+}
+
+/// The real `ferry` in `working_directory`, hermetic: every `FERRY_*` variable of the test's own
+/// environment is removed (a user's `FERRY_STATE`, the test servers' settings), the state is
+/// `state` (a file in the test's temporary folder, never one in the checkout), and there is no
+/// colour, a fixed width and no stdin. Tests add the variables their plans name.
+pub fn clean_command(working_directory: &Path, state: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ferry"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("FERRY_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .current_dir(working_directory)
+        .env("FERRY_STATE", state)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::null());
+    command
 }
 
 /// Replaces machine-specific paths with `[TEMP]` and `[REPO]`.
