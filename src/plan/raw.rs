@@ -100,7 +100,8 @@ pub struct EnvSecret {
     pub env: String,
 }
 
-/// `{ file: PATH }`: the secret is this file's content, without a trailing newline.
+/// `{ file: PATH }`: the secret is this file's content, without one trailing newline: a regular
+/// file (symlinks followed) of at most 16 KiB.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileSecret {

@@ -7,5 +7,6 @@ mod explain;
 mod object_store;
 mod preflight;
 mod run;
+mod secret_files;
 mod sftp;
 mod state;
