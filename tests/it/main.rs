@@ -4,6 +4,7 @@ mod support;
 
 mod check;
 mod explain;
+mod host_keys;
 mod object_store;
 mod preflight;
 mod run;

@@ -17,7 +17,9 @@ use russh::{ChannelStream, cipher};
 use russh_sftp::client::{RawSftpSession, SftpSession};
 
 use super::errors::{sftp_error, ssh_kind};
-use super::host_key::{ClientHandler, Endpoint, HandshakeError, HandshakeOutcome, HostKeyPolicy};
+use super::host_key::{
+    ClientHandler, Endpoint, HandshakeError, HandshakeOutcome, HostKeyPolicy, Trust,
+};
 use crate::exec::small_file::read_small_file;
 use crate::exec::transport::{ErrorKind, TransportError, TransportResult};
 use crate::plan::valid::SecretString;
@@ -135,11 +137,11 @@ impl Dialer {
     }
 
     /// Connects, checks the host key with `policy`, logs in and opens the SFTP sessions.
-    /// Returns the connection and the server's host-key fingerprint.
+    /// Returns the connection, the server's host-key fingerprint and why it was trusted.
     pub(crate) async fn dial(
         &self,
         policy: HostKeyPolicy,
-    ) -> TransportResult<(Connection, String)> {
+    ) -> TransportResult<(Connection, String, Trust)> {
         let outcome = Arc::new(Mutex::new(HandshakeOutcome::default()));
         let handler = ClientHandler {
             policy,
@@ -164,13 +166,13 @@ impl Dialer {
                     ),
                 )
             })??;
-        let fingerprint = outcome
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .fingerprint
-            .clone()
-            .unwrap_or_default();
-        Ok((connection, fingerprint))
+        let outcome = outcome.lock().unwrap_or_else(|poison| poison.into_inner());
+        let fingerprint = outcome.fingerprint.clone().unwrap_or_default();
+        Ok((
+            connection,
+            fingerprint,
+            outcome.trust.unwrap_or(Trust::Known),
+        ))
     }
 
     async fn handshake(
