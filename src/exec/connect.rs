@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::exec::copy::RetryPolicy;
 use crate::exec::transport::local::LocalTree;
 use crate::exec::transport::object_store::ObjectStoreTree;
-use crate::exec::transport::sftp::SftpTree;
+use crate::exec::transport::sftp::{NewHostKeys, SftpTree};
 use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError};
 use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
 use crate::plan::yaml::escape_pointer_segment;
@@ -74,13 +74,17 @@ impl<'plan> Endpoint<'plan> {
     }
 }
 
-/// Whether opening a tree may create its local root directory.
+/// What opening a tree may write: a missing local root directory, a new SSH host key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
-    /// A run's target: a missing local directory is created.
+    /// A run's target: a missing local directory is created; a new host key accepted with
+    /// `accept_new_host_key` is recorded in known_hosts.
     Create,
-    /// Sources, and anything `ferry plan` reads: nothing is created.
+    /// A run's source: no directory is created; a new host key is recorded as for `Create`.
     Existing,
+    /// `check --connect` and `ferry plan`: nothing is written at all; a new host key accepted
+    /// with `accept_new_host_key` is trusted for this connection only.
+    Inspect,
 }
 
 /// A workload's data could not be reached.
@@ -128,6 +132,18 @@ pub async fn open_tree(
     password: Option<&SecretString>,
     mode: OpenMode,
 ) -> Result<Arc<dyn FileTree>, ConnectError> {
+    open_tree_noting(endpoint, password, mode)
+        .await
+        .map(|(tree, _)| tree)
+}
+
+/// [`open_tree`], also returning what the caller should tell the user about the connection:
+/// a new SSH host key trusted without being recorded ([`OpenMode::Inspect`]).
+pub async fn open_tree_noting(
+    endpoint: Endpoint<'_>,
+    password: Option<&SecretString>,
+    mode: OpenMode,
+) -> Result<(Arc<dyn FileTree>, Option<String>), ConnectError> {
     let failed = |error: TransportError| ConnectError::Transport {
         role: endpoint.role,
         name: endpoint.name.to_string(),
@@ -143,7 +159,7 @@ pub async fn open_tree(
             let path = path.clone();
             let opened = tokio::task::spawn_blocking(move || match mode {
                 OpenMode::Create => LocalTree::create(&path),
-                OpenMode::Existing => LocalTree::open(&path),
+                OpenMode::Existing | OpenMode::Inspect => LocalTree::open(&path),
             })
             .await
             .map_err(|error| {
@@ -152,30 +168,37 @@ pub async fn open_tree(
                     format!("opening the directory stopped: {error}"),
                 ))
             })?;
-            Ok(Arc::new(opened.map_err(failed)?))
+            Ok((Arc::new(opened.map_err(failed)?), None))
         }
         Some(Connection::Sftp(settings)) => {
             let workload = endpoint.workload;
-            let tree = SftpTree::connect(
+            let new_host_keys = match mode {
+                OpenMode::Create | OpenMode::Existing => NewHostKeys::Record,
+                OpenMode::Inspect => NewHostKeys::DoNotRecord,
+            };
+            let tree = SftpTree::connect_with_pool_size(
                 settings,
                 workload.ip,
                 &workload.credentials.username,
                 password,
                 endpoint.name,
+                crate::exec::transport::sftp::DEFAULT_POOL_SIZE,
+                new_host_keys,
             )
             .await
             .map_err(failed)?;
-            Ok(Arc::new(tree))
+            let note = tree.unrecorded_host_key().map(str::to_string);
+            Ok((Arc::new(tree), note))
         }
         Some(Connection::S3(settings)) => {
             let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
             let tree = ObjectStoreTree::connect_s3(settings, secret).map_err(failed)?;
-            probe(tree).await.map_err(failed)
+            Ok((probe(tree).await.map_err(failed)?, None))
         }
         Some(Connection::AzureBlob(settings)) => {
             let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
             let tree = ObjectStoreTree::connect_azure_blob(settings, secret).map_err(failed)?;
-            probe(tree).await.map_err(failed)
+            Ok((probe(tree).await.map_err(failed)?, None))
         }
     }
 }

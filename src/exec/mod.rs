@@ -7,4 +7,5 @@ pub mod memory_ledger;
 pub mod preflight;
 pub mod runner;
 pub mod secrets;
+pub mod small_file;
 pub mod transport;

@@ -3,12 +3,17 @@
 //! `missing-secret` diagnostics. Values never leave a `SecretString`.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use crate::exec::connect::{Endpoint, Role};
+use crate::exec::small_file::read_small_file;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, SecretString, Workload};
 use crate::plan::yaml::Locate;
+
+/// The most a secret file may hold: passwords, keys and SAS tokens are far smaller.
+pub const SECRET_FILE_LIMIT: usize = 16 * 1024;
 
 /// Whether a workload's connection needs its password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,38 +198,37 @@ pub fn resolve(secret: &SecretRef) -> Result<SecretString, (String, String)> {
                 )),
             }
         }
-        SecretRef::File(path) => {
-            let shown = path.display();
-            let help = format!(
-                "write the password to {shown} (readable only by you, `chmod 600`); a trailing newline is ignored"
-            );
-            match std::fs::read(path) {
-                Ok(bytes) => {
-                    let Ok(mut value) = String::from_utf8(bytes) else {
-                        return Err((format!("the secret file {shown} is not UTF-8 text"), help));
-                    };
-                    if value.ends_with('\n') {
-                        value.pop();
-                        if value.ends_with('\r') {
-                            value.pop();
-                        }
-                    }
-                    if value.is_empty() {
-                        return Err((format!("the secret file {shown} is empty"), help));
-                    }
-                    Ok(SecretString::new(value))
-                }
-                Err(error) => {
-                    let why = match error.kind() {
-                        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
-                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                        kind => kind.to_string(),
-                    };
-                    Err((format!("cannot read the secret file {shown}: {why}"), help))
-                }
-            }
+        SecretRef::File(path) => resolve_file(path),
+    }
+}
+
+/// Reads a `{ file: PATH }` secret: a regular file (symlinks followed) of at most
+/// [`SECRET_FILE_LIMIT`] bytes of UTF-8, without one trailing `\n` or `\r\n`; never empty.
+/// A FIFO, device or directory is refused without being read, so nothing can block or stream.
+fn resolve_file(path: &Path) -> Result<SecretString, (String, String)> {
+    let shown = path.display();
+    let help = format!(
+        "write the secret to {shown}, a regular file of at most {SECRET_FILE_LIMIT} bytes (readable only by you, `chmod 600`); one trailing newline is ignored"
+    );
+    let bytes = read_small_file(path, SECRET_FILE_LIMIT).map_err(|error| {
+        (
+            format!("cannot read the secret file {shown}: {error}"),
+            help.clone(),
+        )
+    })?;
+    let Ok(mut value) = String::from_utf8(bytes) else {
+        return Err((format!("the secret file {shown} is not UTF-8 text"), help));
+    };
+    if value.ends_with('\n') {
+        value.pop();
+        if value.ends_with('\r') {
+            value.pop();
         }
     }
+    if value.is_empty() {
+        return Err((format!("the secret file {shown} is empty"), help));
+    }
+    Ok(SecretString::new(value))
 }
 
 /// The `missing-secret` diagnostics, each labelled at the secret's place in the plan.

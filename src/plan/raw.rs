@@ -100,7 +100,8 @@ pub struct EnvSecret {
     pub env: String,
 }
 
-/// `{ file: PATH }`: the secret is this file's content, without a trailing newline.
+/// `{ file: PATH }`: the secret is this file's content, without one trailing newline: a regular
+/// file (symlinks followed) of at most 16 KiB.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileSecret {
@@ -252,6 +253,7 @@ pub struct SftpConnection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The server's pinned host-key fingerprint, `SHA256:...` as `ssh-keygen -lf` prints it.
+    /// A key marked `@revoked` in known_hosts is refused even when pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^SHA256:[A-Za-z0-9+/]{43}=?$"))]
     pub host_key: Option<String>,
@@ -260,7 +262,8 @@ pub struct SftpConnection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_hosts: Option<String>,
     /// Accept a host key that is neither pinned nor in known_hosts. Off by default: an
-    /// unknown key is refused.
+    /// unknown key is refused. `ferry run` then appends it to known_hosts; `check --connect`
+    /// and `ferry plan` write nothing. Revoked and changed keys are always refused.
     #[serde(default)]
     pub accept_new_host_key: bool,
 }

@@ -77,13 +77,17 @@ pub fn detail(verdict: &Verdict) -> String {
 }
 
 fn cells(row: &Readiness) -> [String; 6] {
+    let detail = match &row.note {
+        Some(note) => format!("{}; {note}", detail(&row.verdict)),
+        None => detail(&row.verdict),
+    };
     [
         row.migration.clone(),
         row.role.noun().to_string(),
         row.name.clone(),
         row.connection.clone(),
         status_word(&row.verdict).to_string(),
-        detail(&row.verdict),
+        detail,
     ]
 }
 

@@ -15,7 +15,7 @@ fn plan(source: &str, target: &str, size: &str) -> String {
     plan_with_ips("192.0.2.70", source, "198.51.100.70", target, size)
 }
 
-fn plan_with_ips(
+pub(crate) fn plan_with_ips(
     source_ip: &str,
     source: &str,
     target_ip: &str,
@@ -58,7 +58,7 @@ fn fill(root: &Path) {
 }
 
 /// The table's rows for one role (`source` or `target`).
-fn row<'a>(outcome: &'a Outcome, role: &str) -> &'a str {
+pub(crate) fn row<'a>(outcome: &'a Outcome, role: &str) -> &'a str {
     outcome
         .stdout
         .lines()
@@ -300,7 +300,7 @@ fn connect_timeout_requires_connect() {
 // --- against the real SFTP test servers --------------------------------------------------
 
 /// A fresh directory under the servers' data folder, owned by the SFTP user, with source data.
-fn sftp_source(servers: &SftpServers, name: &str) -> PathBuf {
+pub(crate) fn sftp_source(servers: &SftpServers, name: &str) -> PathBuf {
     let directory = servers
         .data
         .join(format!("preflight-{name}-{}", std::process::id()));

@@ -1,6 +1,8 @@
 //! The pre-flight readiness check behind `ferry check --connect`: connects to every source and
 //! target VM a plan's migrations name, proves the credentials, checks that the selected mounts
-//! are readable at the source and that the target has room. Copies and writes nothing.
+//! are readable at the source and that the target has room. Copies and writes nothing: not even
+//! a new SSH host key accepted with `accept_new_host_key` (the row notes that `ferry run` will
+//! record it).
 //!
 //! Endpoints are checked concurrently (at most [`PreflightOptions::parallel`] at once), each
 //! within [`PreflightOptions::timeout`], so a hung server cannot hang the command.
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 
-use crate::exec::connect::{ConnectError, Endpoint, OpenMode, Role, open_tree};
+use crate::exec::connect::{ConnectError, Endpoint, OpenMode, Role, open_tree_noting};
 use crate::exec::secrets::{self, MissingSecret};
 use crate::exec::transport::TransportError;
 use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
@@ -108,6 +110,9 @@ pub struct Readiness {
     /// The connection as `FileTree::describe` names it (from the plan when it could not be opened).
     pub connection: String,
     pub verdict: Verdict,
+    /// Something the user should know even when ready, e.g. a new host key `ferry run` will
+    /// record. Never contains a secret.
+    pub note: Option<String>,
 }
 
 /// One endpoint to check: a migration's source or target VM, with the password its connection needs.
@@ -185,6 +190,7 @@ pub async fn check_one(plan: &ValidPlan, probe: &Probe<'_>, timeout: Duration) -
         name: endpoint.name.to_string(),
         connection: describe_connection(endpoint.workload),
         verdict: Verdict::not_ready("not checked"),
+        note: None,
     };
     if probe.password_missing {
         readiness.verdict = Verdict::not_ready(
@@ -193,8 +199,12 @@ pub async fn check_one(plan: &ValidPlan, probe: &Probe<'_>, timeout: Duration) -
         return readiness;
     }
     let checked = tokio::time::timeout(timeout, async {
-        let tree = open_tree(endpoint, probe.password.as_ref(), OpenMode::Existing).await;
-        match endpoint.role {
+        let opened = open_tree_noting(endpoint, probe.password.as_ref(), OpenMode::Inspect).await;
+        let (tree, note) = match opened {
+            Ok((tree, note)) => (Ok(tree), note),
+            Err(error) => (Err(error), None),
+        };
+        let (description, verdict) = match endpoint.role {
             Role::Source => match tree {
                 Ok(tree) => (
                     Some(tree.describe()),
@@ -205,15 +215,17 @@ pub async fn check_one(plan: &ValidPlan, probe: &Probe<'_>, timeout: Duration) -
             Role::Target => {
                 target::check_target(plan, probe.migration, endpoint.workload, tree).await
             }
-        }
+        };
+        (description, verdict, note)
     })
     .await;
     match checked {
-        Ok((description, verdict)) => {
+        Ok((description, verdict, note)) => {
             if let Some(description) = description {
                 readiness.connection = description;
             }
             readiness.verdict = verdict;
+            readiness.note = note;
         }
         Err(_) => {
             readiness.verdict = Verdict::NotReady {

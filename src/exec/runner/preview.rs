@@ -123,10 +123,10 @@ pub async fn scan_migration(
     let target_end = Endpoint::target(plan, migration);
     let jobs = mount_jobs(source_end.workload, migration).map_err(|error| error.to_string())?;
     let password = |end: &Endpoint| secrets.password(end.role, end.name);
-    let source = open_tree(source_end, password(&source_end), OpenMode::Existing)
+    let source = open_tree(source_end, password(&source_end), OpenMode::Inspect)
         .await
         .map_err(|error| error.to_string())?;
-    match open_tree(target_end, password(&target_end), OpenMode::Existing).await {
+    match open_tree(target_end, password(&target_end), OpenMode::Inspect).await {
         Ok(target) => plan_migration(&migration.name, &*source, &*target, &jobs, ledger, options)
             .await
             .map_err(|error| error.to_string()),

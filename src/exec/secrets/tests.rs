@@ -256,3 +256,81 @@ fn a_missing_store_secret_is_labelled_where_the_plan_keeps_it() {
         diagnostics[2].message
     );
 }
+
+/// Resolves `path` as a file secret on another thread; fails (instead of hanging the test run)
+/// when that takes more than a minute, as reading a FIFO without a writer would.
+fn resolve_file_with_watchdog(path: PathBuf) -> Result<SecretString, (String, String)> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(resolve(&SecretRef::File(path)));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("resolving a secret file must not block")
+}
+
+#[test]
+fn secret_files_must_be_regular_files_and_small() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let fifo = directory.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let large = directory.path().join("large.txt");
+    std::fs::write(&large, "x".repeat(SECRET_FILE_LIMIT + 1)).expect("write");
+    let cases = [
+        (fifo, "is a FIFO (named pipe), not a regular file"),
+        (
+            PathBuf::from("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+        (
+            directory.path().to_path_buf(),
+            "is a directory, not a regular file",
+        ),
+        (large, "is larger than 16384 bytes"),
+    ];
+    for (path, expected) in cases {
+        let (reason, help) =
+            resolve_file_with_watchdog(path.clone()).expect_err("not a usable secret file");
+        assert!(reason.contains(expected), "{}: {reason}", path.display());
+        assert!(reason.contains(&path.display().to_string()), "{reason}");
+        assert!(!help.is_empty());
+    }
+}
+
+#[test]
+fn secret_files_through_symlinks_lose_exactly_one_trailing_newline() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let cases = [
+        ("one\n", Some("one")),
+        ("crlf\r\n", Some("crlf")),
+        ("two\n\n", Some("two\n")),
+        ("none", Some("none")),
+        ("\n", None),
+        ("", None),
+    ];
+    for (index, (content, expected)) in cases.into_iter().enumerate() {
+        let file = directory.path().join(format!("secret-{index}"));
+        std::fs::write(&file, content).expect("write");
+        let link = directory.path().join(format!("link-{index}"));
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        let resolved = resolve_file_with_watchdog(link);
+        match expected {
+            Some(value) => assert_eq!(resolved.expect("resolves").expose(), value),
+            None => assert!(resolved.expect_err("empty").0.contains("is empty")),
+        }
+    }
+    // Exactly at the limit is fine.
+    let full = directory.path().join("full");
+    std::fs::write(&full, "y".repeat(SECRET_FILE_LIMIT)).expect("write");
+    assert_eq!(
+        resolve_file_with_watchdog(full)
+            .expect("resolves")
+            .expose()
+            .len(),
+        SECRET_FILE_LIMIT
+    );
+}

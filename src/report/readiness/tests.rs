@@ -13,6 +13,7 @@ fn row(migration: &str, role: Role, connection: &str, verdict: Verdict) -> Readi
         name: format!("{migration}-{}", role.noun()),
         connection: connection.to_string(),
         verdict,
+        note: None,
     }
 }
 

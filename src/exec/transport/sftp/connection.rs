@@ -17,7 +17,10 @@ use russh::{ChannelStream, cipher};
 use russh_sftp::client::{RawSftpSession, SftpSession};
 
 use super::errors::{sftp_error, ssh_kind};
-use super::host_key::{ClientHandler, Endpoint, HandshakeError, HandshakeOutcome, HostKeyPolicy};
+use super::host_key::{
+    ClientHandler, Endpoint, HandshakeError, HandshakeOutcome, HostKeyPolicy, Trust,
+};
+use crate::exec::small_file::read_small_file;
 use crate::exec::transport::{ErrorKind, TransportError, TransportResult};
 use crate::plan::valid::SecretString;
 
@@ -134,11 +137,11 @@ impl Dialer {
     }
 
     /// Connects, checks the host key with `policy`, logs in and opens the SFTP sessions.
-    /// Returns the connection and the server's host-key fingerprint.
+    /// Returns the connection, the server's host-key fingerprint and why it was trusted.
     pub(crate) async fn dial(
         &self,
         policy: HostKeyPolicy,
-    ) -> TransportResult<(Connection, String)> {
+    ) -> TransportResult<(Connection, String, Trust)> {
         let outcome = Arc::new(Mutex::new(HandshakeOutcome::default()));
         let handler = ClientHandler {
             policy,
@@ -163,13 +166,13 @@ impl Dialer {
                     ),
                 )
             })??;
-        let fingerprint = outcome
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .fingerprint
-            .clone()
-            .unwrap_or_default();
-        Ok((connection, fingerprint))
+        let outcome = outcome.lock().unwrap_or_else(|poison| poison.into_inner());
+        let fingerprint = outcome.fingerprint.clone().unwrap_or_default();
+        Ok((
+            connection,
+            fingerprint,
+            outcome.trust.unwrap_or(Trust::Known),
+        ))
     }
 
     async fn handshake(
@@ -299,7 +302,11 @@ impl Dialer {
     }
 }
 
-/// Reads an OpenSSH private key; an encrypted one is decrypted with the workload's password.
+/// The largest private key file ferry reads (an OpenSSH RSA-16384 key is about 13 KiB).
+const KEY_FILE_LIMIT: usize = 64 * 1024;
+
+/// Reads an OpenSSH private key (a regular file of at most [`KEY_FILE_LIMIT`] bytes); an
+/// encrypted one is decrypted with the workload's password.
 fn load_key(path: &Path, password: Option<&SecretString>) -> TransportResult<PrivateKey> {
     let refuse = |reason: String| {
         TransportError::new(
@@ -307,10 +314,14 @@ fn load_key(path: &Path, password: Option<&SecretString>) -> TransportResult<Pri
             format!("cannot use private key {}: {reason}", path.display()),
         )
     };
-    match russh::keys::load_secret_key(path, None) {
+    let bytes = read_small_file(path, KEY_FILE_LIMIT)
+        .map_err(|error| refuse(format!("cannot read it: {error}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse("it is not a text (OpenSSH or PEM) key file".into()))?;
+    match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => Ok(key),
         Err(russh::keys::Error::KeyIsEncrypted) => match password {
-            Some(password) => russh::keys::load_secret_key(path, Some(password.expose()))
+            Some(password) => russh::keys::decode_secret_key(&text, Some(password.expose()))
                 .map_err(|_| refuse("it is encrypted and the workload's password does not decrypt it".into())),
             None => Err(refuse(
                 "it is encrypted; ferry decrypts keys with the workload's password, and none is set"
@@ -318,5 +329,43 @@ fn load_key(path: &Path, password: Option<&SecretString>) -> TransportResult<Pri
             )),
         },
         Err(error) => Err(refuse(error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads `path` as a key on another thread; fails instead of hanging when that blocks.
+    fn load_with_watchdog(path: PathBuf) -> TransportResult<PrivateKey> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(load_key(&path, None));
+        });
+        receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("loading a key file must not block")
+    }
+
+    #[test]
+    fn key_files_that_are_not_small_regular_files_are_refused_at_once() {
+        let directory = tempfile::tempdir().unwrap();
+        let fifo = directory.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let large = directory.path().join("large");
+        std::fs::write(&large, vec![b'A'; KEY_FILE_LIMIT + 1]).unwrap();
+        for (path, expected) in [
+            (fifo, "is a FIFO (named pipe), not a regular file"),
+            (PathBuf::from("/dev/zero"), "is a character device"),
+            (large, "is larger than 65536 bytes"),
+        ] {
+            let error = load_with_watchdog(path.clone()).expect_err("refused");
+            assert_eq!(error.kind, ErrorKind::Authentication);
+            assert!(error.message.contains(expected), "{}", error.message);
+        }
     }
 }

@@ -5,8 +5,10 @@
 //! - **Login**: the private key (`sftp.key`, OpenSSH format, decrypted with the password when
 //!   it is encrypted) first, then the password. Failures are `ErrorKind::Authentication`;
 //!   no message ever contains the password.
-//! - **Host keys**: pinned fingerprint, else known_hosts; unknown keys are refused unless
-//!   `accept_new_host_key` (which records them); changed keys always. See [`host_key`].
+//! - **Host keys**: pinned fingerprint, else known_hosts (parsed by [`known_hosts`], markers
+//!   included); unknown keys are refused unless `accept_new_host_key` (which records them, on a
+//!   connection opened with [`NewHostKeys::Record`] only); changed and `@revoked` keys always.
+//!   See [`host_key`].
 //! - **Speed**: AES-GCM first, 16 MiB windows, 32 KiB SSH packets, `TCP_NODELAY`, 8 pipelined
 //!   255 KiB reads and 16 such writes per file, and a pool of up to [`DEFAULT_POOL_SIZE`] SSH
 //!   connections for concurrent operations, since one connection encrypts on one core.
@@ -24,6 +26,7 @@ mod connection;
 mod device;
 mod errors;
 pub mod host_key;
+mod known_hosts;
 mod operations;
 pub mod paths;
 mod pool;
@@ -33,7 +36,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use connection::Dialer;
-use host_key::{Endpoint, HostKeyPolicy};
+use host_key::{Endpoint, HostKeyPolicy, Trust, UnknownKeys};
 use paths::{RemotePaths, is_windows_drive_path, normalize_root};
 use pool::Pool;
 
@@ -43,6 +46,17 @@ use crate::plan::valid::{SecretString, SftpSettings};
 /// How many SSH connections a tree opens at most.
 pub const DEFAULT_POOL_SIZE: usize = 4;
 
+/// Whether connecting may append a newly accepted host key (`accept_new_host_key`) to the
+/// known_hosts file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewHostKeys {
+    /// `ferry run`: record it, so later runs check against it.
+    Record,
+    /// `check --connect`, `ferry plan`: write nothing; the key is trusted for this tree only,
+    /// and [`SftpTree::unrecorded_host_key`] says so.
+    DoNotRecord,
+}
+
 /// A directory tree on an SFTP server. Cheap to share behind an `Arc`; all methods may run
 /// concurrently and spread over the connection pool.
 pub struct SftpTree {
@@ -50,6 +64,7 @@ pub struct SftpTree {
     paths: RemotePaths,
     description: String,
     windows_server: bool,
+    unrecorded_host_key: Option<String>,
 }
 
 impl SftpTree {
@@ -70,11 +85,13 @@ impl SftpTree {
             password,
             workload,
             DEFAULT_POOL_SIZE,
+            NewHostKeys::Record,
         )
         .await
     }
 
-    /// [`SftpTree::connect`] with a chosen pool size (at least 1).
+    /// [`SftpTree::connect`] with a chosen pool size (at least 1) and, for an accepted new
+    /// host key, whether to record it.
     pub async fn connect_with_pool_size(
         settings: &SftpSettings,
         host: IpAddr,
@@ -82,6 +99,7 @@ impl SftpTree {
         password: Option<&SecretString>,
         workload: &str,
         pool_size: usize,
+        new_host_keys: NewHostKeys,
     ) -> TransportResult<SftpTree> {
         let root = match &settings.root {
             Some(root) => Some(normalize_root(root).map_err(|message| {
@@ -89,13 +107,7 @@ impl SftpTree {
             })?),
             None => None,
         };
-        let policy = match &settings.host_key {
-            Some(pinned) => HostKeyPolicy::Pinned(pinned.clone()),
-            None => HostKeyPolicy::KnownHosts {
-                path: known_hosts_path(settings)?,
-                accept_new: settings.accept_new_host_key,
-            },
-        };
+        let policy = host_key_policy(settings, new_host_keys)?;
         let endpoint = Endpoint {
             workload: workload.to_string(),
             host: host.to_string(),
@@ -108,7 +120,18 @@ impl SftpTree {
             password,
             settings.key.as_deref(),
         );
-        let (first, fingerprint) = dialer.dial(policy).await?;
+        let known_hosts = known_hosts_path(settings).ok();
+        let (first, fingerprint, trust) = dialer.dial(policy).await?;
+        let unrecorded_host_key = (trust == Trust::NotRecorded).then(|| {
+            format!(
+                "new host key {fingerprint}: `ferry run` will accept it and add it to {} \
+                 (accept_new_host_key)",
+                known_hosts.as_deref().map_or_else(
+                    || "known_hosts".to_string(),
+                    |path| path.display().to_string()
+                )
+            )
+        });
         let home = first.files.canonicalize(".").await.map_err(|error| {
             errors::sftp_error(&error, "cannot resolve the login directory", ".", workload)
         })?;
@@ -143,7 +166,14 @@ impl SftpTree {
             paths,
             description,
             windows_server,
+            unrecorded_host_key,
         })
+    }
+
+    /// When the server's key was new and accepted without being recorded
+    /// ([`NewHostKeys::DoNotRecord`]): a sentence saying so, with its fingerprint.
+    pub fn unrecorded_host_key(&self) -> Option<&str> {
+        self.unrecorded_host_key.as_deref()
     }
 
     /// Whether the server looked like Windows (its login directory is a drive path).
@@ -155,6 +185,28 @@ impl SftpTree {
     pub async fn open_connections(&self) -> usize {
         self.pool.open_connections().await
     }
+}
+
+/// A pinned key (still refused when known_hosts revokes it), else the known_hosts lookup.
+fn host_key_policy(
+    settings: &SftpSettings,
+    new_host_keys: NewHostKeys,
+) -> TransportResult<HostKeyPolicy> {
+    Ok(match &settings.host_key {
+        Some(pinned) => HostKeyPolicy::Pinned {
+            fingerprint: pinned.clone(),
+            // Without a home directory there is no default file to read revocations from.
+            revocations: known_hosts_path(settings).ok(),
+        },
+        None => HostKeyPolicy::KnownHosts {
+            path: known_hosts_path(settings)?,
+            unknown: match (settings.accept_new_host_key, new_host_keys) {
+                (false, _) => UnknownKeys::Refuse,
+                (true, NewHostKeys::Record) => UnknownKeys::AcceptAndRecord,
+                (true, NewHostKeys::DoNotRecord) => UnknownKeys::AcceptWithoutRecording,
+            },
+        },
+    })
 }
 
 /// `sftp.known_hosts`, else `~/.ssh/known_hosts`.

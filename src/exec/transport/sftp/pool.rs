@@ -51,9 +51,12 @@ impl Pool {
         if connections.len() < self.size {
             // Dialing while holding the lock keeps the pool within `size`; other requests wait
             // for at most one handshake.
-            let (connection, _) = self
+            let (connection, _, _) = self
                 .dialer
-                .dial(HostKeyPolicy::Pinned(self.fingerprint.clone()))
+                .dial(HostKeyPolicy::Pinned {
+                    fingerprint: self.fingerprint.clone(),
+                    revocations: None,
+                })
                 .await?;
             let connection = Arc::new(connection);
             connections.push(connection.clone());
@@ -67,9 +70,12 @@ impl Pool {
             Some(connection) => Ok(connection),
             // Unreachable with size >= 1 (the branch above dials), kept total for safety.
             None => {
-                let (connection, _) = self
+                let (connection, _, _) = self
                     .dialer
-                    .dial(HostKeyPolicy::Pinned(self.fingerprint.clone()))
+                    .dial(HostKeyPolicy::Pinned {
+                        fingerprint: self.fingerprint.clone(),
+                        revocations: None,
+                    })
                     .await?;
                 Ok(Arc::new(connection))
             }
