@@ -9,3 +9,4 @@ mod preflight;
 mod run;
 mod sftp;
 mod state;
+mod untrusted;
