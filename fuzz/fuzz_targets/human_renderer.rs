@@ -3,9 +3,10 @@
 //! colour. Nothing may panic (miette included), and no terminal control from the input may reach
 //! the output raw.
 //!
-//! Run, seeded with the bundled plans:
-//! `RUSTC_BOOTSTRAP=1 cargo fuzz run human_renderer plans plans/invalid -- -max_total_time=60`
-//! (from the repository root; libFuzzer mutates the YAML it is given).
+//! Run from the repository root, seeded with the bundled plans (libFuzzer mutates the YAML it
+//! is given, and writes what it finds into the corpus folder, not into `plans/`):
+//! `mkdir -p fuzz/corpus/human_renderer && cp plans/*.yaml plans/invalid/*.yaml fuzz/corpus/human_renderer/`
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run human_renderer -- -max_total_time=60`
 
 #![no_main]
 
