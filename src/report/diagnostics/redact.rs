@@ -3,10 +3,11 @@
 //!
 //! The human format prints source lines around each label, so a password written in plain text
 //! on a nearby line would end up in a terminal or a CI log. Two passes find what to mask:
-//! - every value of a key that looks like a secret (`password`, `passwd`, `secret`, `token`, any
-//!   case) written on the key's own line, anywhere in the text (it works on text that does not
-//!   parse). References (`{ env: NAME }`, `{ file: PATH }`), aliases and block scalars (`|`,
-//!   `>`) are left alone;
+//! - line by line (it works on text that does not parse): every value of a key that looks like
+//!   a secret (`password`, `passwd`, `secret`, `token`, any case) written on the key's own line,
+//!   and of any key but `username` and `domain` inside a `credentials` flow mapping or block.
+//!   References (`{ env: NAME }`, `{ file: PATH }`), aliases and block scalars (`|`, `>`) are
+//!   left alone;
 //! - when the text parses, every value inside a `credentials` mapping, whatever its key
 //!   (`passwrd: x`, `password: [a, b]`), except `username` and `domain` (see `credentials`).
 //!
@@ -47,9 +48,31 @@ impl Redacted {
     pub fn with_tree(original: &str, root: Option<&Node>) -> Self {
         let mut masks = Vec::new();
         let mut line_start = 0;
+        // The column of the `credentials:` key whose block the lines are in, if any.
+        let mut credentials_block: Option<usize> = None;
         for line in original.split_inclusive('\n') {
-            for value in secret_values(line) {
+            let content = line.trim_start_matches(' ');
+            let column = line.len() - content.len();
+            let blank = content.trim().is_empty() || content.starts_with('#');
+            if !blank && credentials_block.is_some_and(|key_column| column <= key_column) {
+                credentials_block = None;
+            }
+            // Inside a `credentials` block, any key counts; on a `credentials:` line, any key
+            // after it (a flow mapping).
+            let opened = credentials_key(line);
+            let any_keys = match (credentials_block, &opened) {
+                (Some(_), _) => Some(0..line.len()),
+                (None, Some((_, colon))) => Some(*colon + 1..flow_end(line, colon + 1)),
+                (None, None) => None,
+            };
+            for value in secret_values(line, any_keys) {
                 masks.push(line_start + value.start..line_start + value.end);
+            }
+            if let Some((key_column, colon)) = opened
+                && credentials_block.is_none()
+                && line[colon + 1..].trim().is_empty()
+            {
+                credentials_block = Some(key_column);
             }
             line_start += line.len();
         }
@@ -188,8 +211,39 @@ fn anchored_values(text: &str, name: &str) -> Vec<Range<usize>> {
     values
 }
 
-/// The byte ranges, within one line, of the plain values of secret-looking keys.
-fn secret_values(line: &str) -> Vec<Range<usize>> {
+/// Where a `credentials:` key is on a line: its column and its colon.
+fn credentials_key(line: &str) -> Option<(usize, usize)> {
+    let key_start = line.find("credentials:")?;
+    let colon = key_start + "credentials".len();
+    let before = line[..key_start].trim_end_matches(['"', '\'']);
+    let is_key = before.is_empty() || before.ends_with([' ', '\t', '{', ',', '-']);
+    let after = line.as_bytes().get(colon + 1).copied();
+    (is_key && matches!(after, Some(b' ' | b'\t' | b'\n' | b'\r') | None))
+        .then_some((key_start, colon))
+}
+
+/// Where the flow collection that starts after `from` ends on its line (after its closing
+/// bracket), or the line's end.
+fn flow_end(line: &str, from: usize) -> usize {
+    let mut depth = 0usize;
+    for (offset, byte) in line.bytes().enumerate().skip(from) {
+        match byte {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return offset + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    line.len()
+}
+
+/// The byte ranges, within one line, of the plain values of secret-looking keys, and within
+/// `any_keys`, of every key but `username` and `domain` (inside `credentials`).
+fn secret_values(line: &str, any_keys: Option<Range<usize>>) -> Vec<Range<usize>> {
     let bytes = line.as_bytes();
     let mut values = Vec::new();
     let mut search_from = 0;
@@ -203,7 +257,9 @@ fn secret_values(line: &str) -> Vec<Range<usize>> {
         }
         let key = key_before(&line[..colon]);
         let lowered = key.to_ascii_lowercase();
-        if !SECRET_KEY_PARTS.iter().any(|part| lowered.contains(part)) {
+        let inside_credentials = any_keys.as_ref().is_some_and(|keys| keys.contains(&colon))
+            && !["username", "domain", "credentials", "env", "file", ""].contains(&key);
+        if !inside_credentials && !SECRET_KEY_PARTS.iter().any(|part| lowered.contains(part)) {
             continue;
         }
         let in_flow = line[..colon].contains('{');
@@ -292,111 +348,4 @@ fn value_after(line: &str, from: usize, in_flow: bool) -> Option<Range<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn masked(text: &str) -> String {
-        Redacted::new(text).text
-    }
-
-    #[test]
-    fn plain_and_quoted_passwords_are_masked() {
-        assert_eq!(masked("password: hunter2\n"), "password: ********\n");
-        assert_eq!(
-            masked("  password: \"a b#c\" # old\n"),
-            "  password: ******** # old\n"
-        );
-        assert_eq!(masked("password: 'it''s'\n"), "password: ********\n");
-        assert_eq!(masked("Password: x # note"), "Password: ******** # note");
-        assert_eq!(masked("db_secret: s3cr3t\r\n"), "db_secret: ********\r\n");
-        assert_eq!(
-            masked("password: &pw hunter2\n"),
-            "password: &pw ********\n"
-        );
-    }
-
-    #[test]
-    fn flow_mappings_are_masked_up_to_the_next_entry() {
-        assert_eq!(
-            masked("credentials: { username: admin, password: hunter2, domain: corp }"),
-            "credentials: { username: admin, password: ********, domain: corp }"
-        );
-        assert_eq!(
-            masked("credentials: {\"password\": \"x,y\"}"),
-            "credentials: {\"password\": ********}"
-        );
-    }
-
-    #[test]
-    fn references_and_other_keys_are_kept() {
-        for text in [
-            "password: { env: WEB_PASSWORD }\n",
-            "password: {file: secrets/web.txt}\n",
-            "password: *shared\n",
-            "password: ''\n",
-            "credentials: { username: a, password: \"\" }\n",
-            "password:\n  env: X\n",
-            "username: administrator\n",
-            "path: C:\\data\n",
-        ] {
-            assert_eq!(masked(text), text);
-        }
-    }
-
-    #[test]
-    fn offsets_after_a_mask_shift_and_offsets_inside_move_to_it() {
-        let text = "password: hunter2-long-one\nip: 1.2.3.4\n";
-        let redacted = Redacted::new(text);
-        let ip = text.find("1.2.3.4").unwrap();
-        let mapped = redacted.map_span(&(ip..ip + 7));
-        assert_eq!(&redacted.text[mapped], "1.2.3.4");
-        let value = text.find("hunter2").unwrap();
-        let mapped = redacted.map_span(&(value..value + "hunter2-long-one".len()));
-        assert_eq!(&redacted.text[mapped], MASK);
-        let partial = redacted.map_span(&(value + 2..value + 4));
-        assert_eq!(&redacted.text[partial], MASK);
-        assert_eq!(redacted.map_offset(0), 0);
-        assert_eq!(redacted.map_offset(10_000), 10_000 - 16 + MASK.len());
-    }
-
-    #[test]
-    fn multibyte_passwords_become_ascii() {
-        let text = "password: pæssørd\nx: ✓\n";
-        let redacted = Redacted::new(text);
-        assert_eq!(redacted.text, "password: ********\nx: ✓\n");
-        let check = text.find('✓').unwrap();
-        let mapped = redacted.map_span(&(check..check + '✓'.len_utf8()));
-        assert_eq!(&redacted.text[mapped], "✓");
-    }
-
-    #[test]
-    fn a_wide_space_before_a_key_is_a_separator_not_a_panic() {
-        assert_eq!(
-            masked("credentials: { username: a,\u{a0}password: x }\n"),
-            "credentials: { username: a,\u{a0}password: ******** }\n"
-        );
-        assert_eq!(
-            masked("{ a: b,\u{2028}password: x }"),
-            "{ a: b,\\u{2028}password: ******** }"
-        );
-        assert_eq!(masked("\u{3000}token: t"), "\u{3000}token: ********");
-    }
-
-    #[test]
-    fn controls_are_escaped_and_offsets_follow() {
-        let text = "a: e\u{1b}[2J\u{202e}\tx\r\nb: 1\n";
-        let redacted = Redacted::new(text);
-        assert_eq!(redacted.text, "a: e\\u{1b}[2J\\u{202e}\tx\r\nb: 1\n");
-        let one = text.find('1').unwrap();
-        let mapped = redacted.map_span(&(one..one + 1));
-        assert_eq!(&redacted.text[mapped], "1");
-        let escape = text.find('\u{1b}').unwrap();
-        let mapped = redacted.map_span(&(escape..escape + 1));
-        assert_eq!(&redacted.text[mapped], "\\u{1b}");
-    }
-
-    #[test]
-    fn a_lone_carriage_return_is_escaped() {
-        assert_eq!(masked("a: b\rc\n"), "a: b\\rc\n");
-    }
-}
+mod tests;
