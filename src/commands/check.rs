@@ -25,17 +25,15 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
         None
     };
     let mut checked_plans = Vec::new();
-    let mut unreadable = false;
-    for path in &arguments.plans {
+    // Files that could not be read: an `unreadable-plan` diagnostic each, in command-line order.
+    let mut unreadable: Vec<(usize, FileDiagnostics)> = Vec::new();
+    for (position, path) in arguments.plans.iter().enumerate() {
         match load::check_file(path) {
             Ok(mut checked) => {
                 add_state_rules(&mut checked, store.as_ref())?;
                 checked_plans.push(checked);
             }
-            Err(error) => {
-                report::print_command_error(&miette::Report::new(error));
-                unreadable = true;
-            }
+            Err(error) => unreadable.push((position, error.report())),
         }
     }
     // Secrets are resolved before the diagnostics print, so missing ones appear among them.
@@ -47,13 +45,17 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     } else {
         Vec::new()
     };
-    let files: Vec<FileDiagnostics> = checked_plans
+    let mut files: Vec<FileDiagnostics> = checked_plans
         .iter()
         .map(|checked| checked.report.clone())
         .collect();
+    let any_unreadable = !unreadable.is_empty();
+    for (position, report) in unreadable {
+        files.insert(position.min(files.len()), report);
+    }
     report::diagnostics::print_check_output(&files, arguments.format, arguments.deny_warnings)
         .into_diagnostic()?;
-    let mut status = exit_status(&files, arguments.deny_warnings, unreadable);
+    let mut status = exit_status(&files, arguments.deny_warnings, any_unreadable);
     if arguments.connect {
         let options = PreflightOptions {
             timeout: Duration::from_secs(arguments.connect_timeout),

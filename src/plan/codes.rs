@@ -56,6 +56,7 @@ codes! {
     DuplicateIp => "duplicate-ip", Error, "two sources share an IP address";
     TargetIpConflict => "target-ip-conflict", Error, "a target VM uses a source's IP address";
     InvalidSize => "invalid-size", Error, "a mount size that is zero or does not parse";
+    InvalidMountName => "invalid-mount-name", Error, "a mount name with a `..` or `.` step, or a NUL character";
     DuplicateMount => "duplicate-mount", Error, "the same mount is listed twice";
     MultipleSystemVolumes => "multiple-system-volumes", Error, "more than one mount of a workload is marked as the system volume";
     PlaintextPassword => "plaintext-password", Warning, "a password is written in the plan in plain text";
@@ -74,6 +75,8 @@ codes! {
     // Recorded state (the state store).
     IpChanged => "ip-changed", Error, "a source's IP differs from the one recorded in state";
     IpRecordedElsewhere => "ip-recorded-elsewhere", Error, "a source's IP is recorded in state for another source";
+    // Reading the file, as a command sees it.
+    UnreadablePlan => "unreadable-plan", Error, "a plan file named on the command line cannot be read";
     // Running.
     MissingSecret => "missing-secret", Error, "a secret reference (environment variable or file) cannot be resolved";
 }

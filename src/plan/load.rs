@@ -10,7 +10,8 @@ use crate::plan::schema;
 use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::{self, Limits, Node};
 
-/// A plan file could not be read at all (exit status 2, not a diagnostic).
+/// A plan file could not be read at all (exit status 2). `ferry check` reports it as an
+/// `unreadable-plan` diagnostic ([`LoadError::report`]); `run` and `plan` stop with it.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     #[error("cannot read plan file `{}`", path.display())]
@@ -23,6 +24,23 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl LoadError {
+    /// The file's report in `ferry check`: one `unreadable-plan` error, with no text to point into.
+    pub fn report(&self) -> FileDiagnostics {
+        let LoadError::Read { path, source } = self;
+        let diagnostic = Diagnostic::new(
+            Code::UnreadablePlan,
+            format!("cannot read plan file `{}`: {source}", path.display()),
+        )
+        .with_help("check the path; relative paths are relative to the working directory");
+        FileDiagnostics {
+            path: path.display().to_string(),
+            source: String::new(),
+            diagnostics: vec![diagnostic],
+        }
+    }
 }
 
 /// The outcome of checking one plan file.

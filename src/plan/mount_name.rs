@@ -52,6 +52,23 @@ impl MountName {
     }
 }
 
+/// Why a mount name cannot map to a folder under a root, if it cannot: a `..` or `.` step in
+/// it (`C:\..\..`, `/../../x`), or a NUL character. `relative_path` would climb out of, or
+/// stay at, the root, and `run` refuses such a path.
+pub fn unsafe_name_problem(written: &str) -> Option<&'static str> {
+    if written.contains('\0') {
+        return Some("contains a NUL character");
+    }
+    let steps: Vec<&str> = written.trim().split(['/', '\\']).collect();
+    if steps.contains(&"..") {
+        Some("climbs out with `..`")
+    } else if steps.contains(&".") {
+        Some("has a `.` step")
+    } else {
+        None
+    }
+}
+
 impl PartialEq for MountName {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
@@ -152,5 +169,29 @@ mod tests {
             MountName::new("/var/lib/pgsql").relative_path(),
             "var/lib/pgsql"
         );
+    }
+
+    #[test]
+    fn names_with_dot_steps_or_nul_cannot_map_to_a_folder() {
+        for name in [
+            "C:\\..\\..",
+            "/../../x",
+            "\\\\server\\share\\..\\..",
+            "/data/.",
+            "/a\0b",
+            "D:\\.\\x",
+        ] {
+            assert!(unsafe_name_problem(name).is_some(), "{name:?}");
+        }
+        for name in [
+            "C:\\",
+            "/",
+            "/var/lib/pgsql",
+            "D:\\Shares\\a..b",
+            "/data/.hidden",
+            "/x/...",
+        ] {
+            assert_eq!(unsafe_name_problem(name), None, "{name:?}");
+        }
     }
 }

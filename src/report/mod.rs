@@ -1,7 +1,9 @@
 //! Everything ferry prints: diagnostics, progress, tables and reports. No other module writes to stdout or stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod command_error;
 pub mod diagnostics;
+pub mod escape;
 pub mod explain;
 pub mod plan_view;
 pub mod progress;
@@ -10,11 +12,14 @@ pub mod run_output;
 pub mod run_report;
 pub mod state_view;
 
-/// Prints an error that stopped a command (exit status 2), with its cause chain.
+/// Prints an error that stopped a command (exit status 2), with its cause chain. The messages
+/// carry paths, names and servers' words: they are escaped (see [`escape`]) before miette lays
+/// them out, so its own styling stays intact.
 pub fn print_command_error(report: &miette::Report) {
+    let escaped = miette::Report::new(command_error::Escaped::of(report.as_ref()));
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("{report:?}");
+        eprintln!("{escaped:?}");
     }
 }
 
@@ -26,18 +31,4 @@ pub fn print_document(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
-}
-
-/// Control characters (a newline in a name or a server's message) would break a table's layout
-/// and could rewrite the terminal: every table shows them escaped.
-pub(crate) fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|character| {
-            if character.is_control() {
-                character.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![character]
-            }
-        })
-        .collect()
 }

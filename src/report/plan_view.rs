@@ -5,16 +5,20 @@ use std::io::Write;
 
 use crate::exec::copy::MountPreview;
 use crate::exec::runner::preview::{Action, MigrationPreview};
+use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, state_word};
 
 fn files(count: u64) -> String {
     format!("{count} {}", if count == 1 { "file" } else { "files" })
 }
 
+/// One mount's line. The name is padded by hand: a format width above 65,535 panics, and a
+/// mount name from a plan can be that long.
 fn mount_line(mount: &MountPreview, width: usize) -> String {
+    let name = printable(&mount.mount);
+    let padding = " ".repeat(width.saturating_sub(name.chars().count()));
     let mut line = format!(
-        "    {:width$}  copy {} ({})",
-        mount.mount,
+        "    {name}{padding}  copy {} ({})",
         files(mount.files_to_copy),
         human_bytes(mount.bytes_to_copy)
     );
@@ -28,7 +32,10 @@ fn mount_line(mount: &MountPreview, width: usize) -> String {
         mount.to_remove.len()
     ));
     if !mount.excluded.is_empty() {
-        line.push_str(&format!("; not descended: {}", mount.excluded.join(", ")));
+        line.push_str(&format!(
+            "; not descended: {}",
+            printable(&mount.excluded.join(", "))
+        ));
     }
     if !mount.special_skipped.is_empty() {
         line.push_str(&format!(
@@ -42,24 +49,27 @@ fn mount_line(mount: &MountPreview, width: usize) -> String {
 /// Renders the previews and a summary line. `plan` and `state` name the files read.
 pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
     let mut text = match state {
-        Some(state) => format!("Plan {plan}, state {state}\n\n"),
-        None => format!("Plan {plan}, no state yet (nothing has run)\n\n"),
+        Some(state) => format!("Plan {}, state {}\n\n", printable(plan), printable(state)),
+        None => format!(
+            "Plan {}, no state yet (nothing has run)\n\n",
+            printable(plan)
+        ),
     };
     for preview in previews {
         let state = preview.state.map_or("not in state", state_word);
         text.push_str(&format!(
             "{}: {} ({} -> {}, {state})\n",
-            preview.name,
+            printable(&preview.name),
             preview.action.as_str(),
-            preview.source,
-            preview.target
+            printable(&preview.source),
+            printable(&preview.target)
         ));
         match &preview.scan {
             Ok(scan) => {
                 let width = scan
                     .mounts
                     .iter()
-                    .map(|mount| mount.mount.chars().count())
+                    .map(|mount| printable(&mount.mount).chars().count())
                     .max()
                     .unwrap_or(0);
                 for mount in &scan.mounts {
@@ -67,7 +77,9 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
                     text.push('\n');
                 }
             }
-            Err(reason) => text.push_str(&format!("    not scanned: {reason}\n")),
+            Err(reason) => {
+                text.push_str(&format!("    not scanned: {}\n", printable(reason)));
+            }
         }
     }
     let count = |action: Action| {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::exec::copy::{ProgressEvent, ProgressSink};
+use crate::report::escape::printable;
 
 /// How often plain mode prints a line per migration.
 pub const PLAIN_INTERVAL: Duration = Duration::from_secs(5);
@@ -89,7 +90,8 @@ pub fn plain_line(
     let done = progress.done_bytes.min(total);
     let percent = done.saturating_mul(100).checked_div(total).unwrap_or(100);
     let mut line = format!(
-        "migration {migration}: {} of {} ({percent}%)",
+        "migration {}: {} of {} ({percent}%)",
+        printable(migration),
         format_bytes(done),
         format_bytes(total)
     );
@@ -122,7 +124,7 @@ impl PlainProgress {
         progress.observe(event);
         let mut lines = Vec::new();
         if let ProgressEvent::FileFailed { path, message, .. } = event {
-            lines.push(format!("migration {migration}: failed `{path}`: {message}"));
+            lines.push(failed_line(migration, path, message));
         }
         match *last {
             None => *last = Some((now, progress.done_bytes)),
@@ -139,6 +141,16 @@ impl PlainProgress {
         }
         lines
     }
+}
+
+/// `migration web-01: failed `data/x`: disk full`, every part from outside escaped.
+fn failed_line(migration: &str, path: &str, message: &str) -> String {
+    format!(
+        "migration {}: failed `{}`: {}",
+        printable(migration),
+        printable(path),
+        printable(message)
+    )
 }
 
 fn migration_of(event: &ProgressEvent) -> &str {
@@ -262,7 +274,7 @@ fn show_on_bar(
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
-        bar.set_prefix(format!("migration {migration}"));
+        bar.set_prefix(format!("migration {}", printable(migration)));
         bar
     });
     match event {
@@ -271,9 +283,11 @@ fn show_on_bar(
         ProgressEvent::Resumed { bytes, .. } | ProgressEvent::FileUnchanged { bytes, .. } => {
             bar.set_length(bar.length().unwrap_or(0).saturating_sub(*bytes));
         }
-        ProgressEvent::MountStarted { mount, .. } => bar.set_message(mount.clone()),
+        ProgressEvent::MountStarted { mount, .. } => {
+            bar.set_message(printable(mount).into_owned());
+        }
         ProgressEvent::FileFailed { path, message, .. } => {
-            bar.println(format!("migration {migration}: failed `{path}`: {message}"));
+            bar.println(failed_line(migration, path, message));
         }
         ProgressEvent::FileCopied { .. }
         | ProgressEvent::SpecialSkipped { .. }
@@ -361,5 +375,24 @@ mod tests {
             plain.observe(&failed, start + Duration::from_secs(7)),
             ["migration web-01: failed `data/x`: disk full"]
         );
+    }
+
+    #[test]
+    fn names_paths_and_messages_from_outside_are_escaped() {
+        let mut plain = PlainProgress::default();
+        let failed = ProgressEvent::FileFailed {
+            migration: "web\u{1b}[2J".to_string(),
+            path: "e\u{1b}]0;OWNED\u{7}\u{1b}[2Jx.txt".to_string(),
+            message: "cannot open `e\u{202e}x`".to_string(),
+        };
+        let lines = plain.observe(&failed, Instant::now());
+        assert_eq!(
+            lines,
+            [
+                "migration web\\u{1b}[2J: failed `e\\u{1b}]0;OWNED\\u{7}\\u{1b}[2Jx.txt`: cannot open `e\\u{202e}x`"
+            ]
+        );
+        let line = plain_line("a\u{9b}b", &MigrationProgress::default(), None);
+        assert_eq!(line, "migration a\\u{9b}b: 0 B of 0 B (100%)");
     }
 }

@@ -1,7 +1,7 @@
 //! `ferry check --connect`'s readiness table: one row per endpoint (migration, role, name,
 //! connection, status, detail) and a summary line. A pure renderer plus a print.
 
-use crate::report::printable;
+use crate::report::escape::printable;
 use std::io::Write;
 
 use crate::exec::preflight::{Readiness, Ready, Reason, Verdict};
@@ -100,7 +100,7 @@ pub fn render(plan: &str, rows: &[Readiness]) -> String {
     }
     let table: Vec<[String; 6]> = rows
         .iter()
-        .map(|row| cells(row).map(|cell| printable(&cell)))
+        .map(|row| cells(row).map(|cell| printable(&cell).into_owned()))
         .collect();
     let mut widths = HEADERS.map(|header| header.chars().count());
     for row in &table {

@@ -10,12 +10,15 @@ use crate::exec::runner::preview::Action;
 use crate::exec::runner::{MigrationResult, RunEvent};
 use crate::plan::diagnostic::FileDiagnostics;
 use crate::report::diagnostics;
+use crate::report::escape::printable;
 use crate::report::progress::ProgressReporter;
 use crate::report::run_report::human_bytes;
 
+/// Prints one line on stderr. Every line carries names from the plan, the sources or the state,
+/// or a server's message: it is escaped whole here (see `report::escape`).
 fn say(line: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
+    let _ = writeln!(stderr, "{}", printable(line));
 }
 
 /// Prints a plan's diagnostics (errors that refuse the run, or warnings) in the human format.
@@ -57,7 +60,8 @@ impl Default for RunPrinter {
 
 impl RunPrinter {
     pub fn event(&self, event: RunEvent) {
-        let say = |line: String| self.progress.println(&line);
+        // Escaped whole, as in `say`: names, paths and messages come from outside.
+        let say = |line: String| self.progress.println(&printable(&line));
         match event {
             RunEvent::LockTakenOver {
                 migration,

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, human_duration, human_time, state_word};
 use crate::state::{LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord};
 
@@ -29,7 +30,7 @@ fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
         .iter()
         .map(|row| {
             row.iter()
-                .map(|cell| crate::report::printable(cell))
+                .map(|cell| printable(cell).into_owned())
                 .collect()
         })
         .collect();
@@ -170,14 +171,18 @@ pub fn render_listing(listing: &StateListing<'_>) -> String {
     out
 }
 
-/// `key: value` lines with aligned values.
+/// `key: value` lines with aligned values; names and errors from state are shown escaped.
 fn fields(title: String, pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0) + 1;
-    let mut out = title;
+    let mut out = printable(&title).into_owned();
     out.push('\n');
     for (key, value) in pairs {
         let label = format!("{key}:");
-        out.push_str(&format!("  {label:<width$} {value}\n", width = width));
+        out.push_str(&format!(
+            "  {label:<width$} {}\n",
+            printable(value),
+            width = width
+        ));
     }
     out
 }
@@ -318,11 +323,12 @@ pub fn print_text(text: &str) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// Prints a one-line note about what a command changed, on stderr (stdout stays for data).
+/// Prints a one-line note about what a command changed, on stderr (stdout stays for data),
+/// escaped (it names things from the state).
 pub fn print_note(note: &str) {
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("{note}");
+        eprintln!("{}", crate::report::escape::printable_lines(note));
     }
 }
 

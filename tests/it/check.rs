@@ -7,9 +7,14 @@ use ferry::plan::diagnostic::Severity;
 
 use crate::support::command::{Ferry, repository_root};
 
-/// Codes that a plan file alone cannot produce: they need recorded state or a run. Their
-/// integration tests live with the state and run tests.
-const NOT_FROM_A_PLAN_FILE: &[&str] = &["ip-changed", "ip-recorded-elsewhere", "missing-secret"];
+/// Codes that a plan file alone cannot produce: they need recorded state, a run, or a file that
+/// cannot be read. Their integration tests live with the state and run tests, and below.
+const NOT_FROM_A_PLAN_FILE: &[&str] = &[
+    "ip-changed",
+    "ip-recorded-elsewhere",
+    "missing-secret",
+    "unreadable-plan",
+];
 
 fn plans_in(folder: &str) -> Vec<std::path::PathBuf> {
     let mut plans: Vec<_> = std::fs::read_dir(repository_root().join(folder))
@@ -210,27 +215,55 @@ fn bad_input_is_diagnosed_not_panicked_on() {
 }
 
 #[test]
-fn a_missing_file_is_a_command_error_and_the_others_are_still_checked() {
-    let outcome = Ferry::new()
+fn a_missing_file_is_an_unreadable_plan_error_and_the_others_are_still_checked() {
+    let ferry = Ferry::new()
         .file(
             "ok.yaml",
             std::fs::read(repository_root().join("plans/demo.yaml")).unwrap(),
         )
-        .args(["check", "missing.yaml", "ok.yaml"])
-        .run();
+        .file("bad.yaml", "version: 2\n");
+    let outcome = ferry.run_with(&["check", "missing.yaml", "ok.yaml"]);
     assert_eq!(outcome.code, 2, "{}", outcome.snapshot());
+    assert!(outcome.stderr.is_empty(), "{}", outcome.snapshot());
+    for text in [
+        "error[unreadable-plan]",
+        "cannot read plan file `missing.yaml`",
+        "error: 1 error in 1 file",
+    ] {
+        assert!(outcome.stdout.contains(text), "{}", outcome.stdout);
+    }
+    assert!(!outcome.stdout.contains("ok:"), "{}", outcome.stdout);
+    // Every format reports it, counts it, and exits 2.
+    let json = ferry.run_with(&["check", "--format", "json", "missing.yaml", "bad.yaml"]);
+    assert_eq!(json.code, 2, "{}", json.snapshot());
+    let codes = json_codes(&json.stdout);
+    assert_eq!(codes[0], "unreadable-plan", "{}", json.stdout);
+    assert!(codes.contains(&"unsupported-version".to_string()));
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["summary"]["errors"], codes.len());
+    assert_eq!(document["diagnostics"][0]["file"], "missing.yaml");
+    let sarif = ferry.run_with(&["check", "--format", "sarif", "missing.yaml"]);
+    assert_eq!(sarif.code, 2, "{}", sarif.snapshot());
+    let document: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(
+        document["runs"][0]["results"][0]["ruleId"],
+        "unreadable-plan"
+    );
+    let github = ferry.run_with(&["check", "--format", "github", "missing.yaml"]);
+    assert_eq!(github.code, 2, "{}", github.snapshot());
     assert!(
-        outcome
-            .stderr
-            .contains("cannot read plan file `missing.yaml`"),
+        github.stdout.starts_with("::error file=missing.yaml"),
         "{}",
-        outcome.stderr
+        github.stdout
     );
     assert!(
-        outcome.stdout.contains("1 plan checked"),
+        github.stdout.contains("title=unreadable-plan"),
         "{}",
-        outcome.stdout
+        github.stdout
     );
+    let folder = ferry.run_with(&["check", "--format", "json", "."]);
+    assert_eq!(folder.code, 2, "{}", folder.snapshot());
+    assert_eq!(json_codes(&folder.stdout), ["unreadable-plan"]);
 }
 
 #[test]

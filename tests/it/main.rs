@@ -12,3 +12,4 @@ mod run;
 mod secret_files;
 mod sftp;
 mod state;
+mod untrusted;

@@ -1,11 +1,12 @@
 //! Rules on a workload's `mountpoints`: `invalid-size`, `duplicate-mount`, `multiple-system-volumes`,
-//! and `invalid-value` for blank names and for data paths that are absolute or climb out with `..`.
+//! `invalid-mount-name` for names with `..` or `.` steps, and `invalid-value` for blank names and
+//! for data paths that are absolute or climb out with `..`.
 
 use std::collections::HashMap;
 
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::mount_name::MountName;
+use crate::plan::mount_name::{MountName, unsafe_name_problem};
 
 use super::WorkloadEntry;
 use super::size::parse_size;
@@ -64,6 +65,18 @@ pub(super) fn check_mountpoints(
                 .with_help("write the mount's name as the OS shows it, such as `C:\\` or `/data`"),
             );
             continue;
+        }
+        if let Some(problem) = unsafe_name_problem(&mount.name) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidMountName,
+                    format!("the mount name `{}` of {owner} {problem}", mount.name),
+                )
+                .with_label(spans.value(&pointer.key("name")), problem)
+                .with_help(
+                    "write the name as the OS shows it, such as `C:\\` or `/data`, with no `..` or `.` steps",
+                ),
+            );
         }
         let name = MountName::new(&mount.name);
         match first_by_name.get(&name) {
@@ -269,5 +282,29 @@ mod tests {
             found[0].places(),
             ["value /sources/db-01/mountpoints/1/name"]
         );
+    }
+
+    #[test]
+    fn mount_names_with_dot_steps_are_invalid() {
+        let mut plan = sample_plan();
+        plan["sources"]["web-01"]["mountpoints"][0]["name"] = json!("C:\\..\\..");
+        plan["sources"]["db-01"]["mountpoints"][1]["name"] = json!("/../../x");
+        plan["targets"]["aws-1"]["vm"]["mountpoints"][0]["name"] =
+            json!("\\\\server\\share\\..\\..");
+        let found = with_code(&plan, Code::InvalidMountName);
+        let places: Vec<_> = found
+            .iter()
+            .map(|found| found.places()[0].to_string())
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "value /sources/web-01/mountpoints/0/name",
+                "value /sources/db-01/mountpoints/1/name",
+                "value /targets/aws-1/vm/mountpoints/0/name",
+            ]
+        );
+        assert!(found[0].message.contains("climbs out with `..`"));
+        assert!(with_code(&sample_plan(), Code::InvalidMountName).is_empty());
     }
 }

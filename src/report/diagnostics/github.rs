@@ -4,11 +4,13 @@
 //! `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=CODE::MESSAGE` (`::warning` for
 //! warnings that are not denied). Columns are given only when the span starts and ends on one
 //! line, as GitHub supports columns only then; a diagnostic without a label annotates the file.
-//! Other labels and the help follow the message on their own lines.
+//! Other labels and the help follow the message on their own lines. Terminal controls in names
+//! are escaped (`report::escape`), as CI logs interpret them.
 
 use super::line_index::LineIndex;
 use super::{effective_severity, severity_name};
 use crate::plan::diagnostic::FileDiagnostics;
+use crate::report::escape::{printable, printable_lines};
 
 /// One workflow command per diagnostic, each on its own line.
 pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
@@ -17,7 +19,7 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
         let index = LineIndex::new(&file.source);
         for diagnostic in &file.diagnostics {
             // GitHub matches the path against the repository's files, always with `/`.
-            let path = file.path.replace('\\', "/");
+            let path = printable(&file.path.replace('\\', "/")).into_owned();
             let mut properties = vec![format!("file={}", escape_property(&path))];
             if let Some(span) = diagnostic.primary_span() {
                 let range = index.range(&span);
@@ -35,7 +37,8 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
                 escape_property(diagnostic.code.as_str())
             ));
 
-            let mut message = diagnostic.message.trim_end().to_string();
+            // A CI log shows terminal controls too: they are escaped as in the human format.
+            let mut message = printable_lines(diagnostic.message.trim_end()).into_owned();
             for label in diagnostic
                 .labels
                 .iter()
@@ -44,11 +47,13 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
                 let position = index.range(&label.span).start;
                 message.push_str(&format!(
                     "\n{}:{}: {}",
-                    position.line, position.column, label.message
+                    position.line,
+                    position.column,
+                    printable_lines(&label.message)
                 ));
             }
             if let Some(help) = &diagnostic.help {
-                message.push_str(&format!("\nhelp: {help}"));
+                message.push_str(&format!("\nhelp: {}", printable_lines(help)));
             }
 
             output.push_str(&format!(
@@ -120,5 +125,28 @@ mod tests {
     #[test]
     fn no_diagnostics_print_nothing() {
         assert_eq!(render(&[clean_file()], false), "");
+    }
+
+    #[test]
+    fn terminal_controls_in_names_are_escaped() {
+        let mut file = clean_file();
+        file.path = "p\u{1b}[2J.yaml".to_string();
+        file.diagnostics = vec![
+            crate::plan::diagnostic::Diagnostic::new(
+                crate::plan::codes::Code::UnknownMount,
+                "mount `e\u{1b}]0;OWNED\u{7}` \u{202e}",
+            )
+            .with_label(0..1, "here \u{9b}")
+            .with_help("help \u{1b}"),
+        ];
+        let output = render(&[file], false);
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'] {
+            assert!(!output.contains(raw), "raw {raw:?} in {output}");
+        }
+        assert!(output.contains("file=p\\u{1b}[2J.yaml"), "{output}");
+        assert!(
+            output.contains("mount `e\\u{1b}]0;OWNED\\u{7}` \\u{202e}"),
+            "{output}"
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! The human format: miette's graphical report for each diagnostic, then a one-line summary.
 //!
 //! Each diagnostic reads `error[unknown-mount]` (or `warning[...]`), the message, the source
-//! snippet with every label, and the help. Plain-text secrets in the snippet are masked (see
-//! `redact`). Output is deterministic: a fixed width of 100 columns and no hyperlinks, so the
-//! plain variant can be snapshot-tested.
+//! snippet with every label, and the help. Plain-text secrets in the snippet are masked and
+//! terminal controls escaped (see `redact`); names in messages are escaped too (`report::escape`).
+//! A diagnostic miette cannot draw (a label past column 65,535 of a long line) is printed as
+//! plain text with its line and column instead; nothing here panics. Output is deterministic: a
+//! fixed width of 100 columns and no hyperlinks, so the plain variant can be snapshot-tested.
 
 use std::fmt;
 
@@ -16,6 +18,8 @@ use super::line_index::LineIndex;
 use super::redact::Redacted;
 use super::{Summary, effective_severity, plural, severity_name};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
+use crate::plan::yaml::{self, Limits};
+use crate::report::escape::{printable, printable_lines};
 
 /// The width the report is wrapped to, whatever the terminal.
 pub const WIDTH: usize = 100;
@@ -40,10 +44,13 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> St
         if file.diagnostics.is_empty() {
             continue;
         }
-        let redacted = Redacted::new(&file.source);
+        // Parsed again for the `credentials` mappings whose values are masked (see `redact`).
+        let tree = yaml::parse(&file.source, &Limits::default()).root;
+        let redacted = Redacted::with_tree(&file.source, tree.as_ref());
         let index = LineIndex::new(&redacted.text);
+        let path = printable(&file.path).into_owned();
         let source = Snippets {
-            name: file.path.clone(),
+            name: path.clone(),
             text: redacted.text.clone(),
         };
         for diagnostic in &file.diagnostics {
@@ -58,7 +65,8 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> St
                     .enumerate()
                     .map(|(position, label)| {
                         let span = displayable_span(&index, &redacted.text, &label.span, &redacted);
-                        let message = (!label.message.is_empty()).then(|| label.message.clone());
+                        let message = (!label.message.is_empty())
+                            .then(|| printable(&label.message).into_owned());
                         if position == 0 {
                             LabeledSpan::new_primary_with_span(message, span)
                         } else {
@@ -67,10 +75,7 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> St
                     })
                     .collect(),
             };
-            let mut rendered = String::new();
-            if handler.render_report(&mut rendered, &report).is_err() {
-                rendered = plain_report(&report, &file.path, &index);
-            }
+            let rendered = render_one(&handler, &report, &path, &index);
             output.push_str(&rendered);
             output.push('\n');
         }
@@ -117,6 +122,52 @@ pub fn summary_line(summary: &Summary, color: bool) -> String {
     }
 }
 
+/// How far into its line miette may find a label: it pads to a label's column with a format
+/// width, and a width above 65,535 panics. Columns are counted generously (two per character,
+/// four per tab, for wide characters and tab stops), so a label this far in is shown plainly.
+const MAX_LABEL_COLUMN: usize = 30_000;
+
+/// One diagnostic as miette draws it; as a plain message with line and column when miette
+/// cannot draw it (a label too far into a long line, or miette failing or panicking).
+fn render_one(
+    handler: &GraphicalReportHandler,
+    report: &Report<'_>,
+    path: &str,
+    index: &LineIndex<'_>,
+) -> String {
+    let text = report.source.text.as_str();
+    let too_far = report.labels.iter().any(|label| {
+        let start = label.offset();
+        label_column(text, start) > MAX_LABEL_COLUMN
+            || label_column(text, start + label.len()) > MAX_LABEL_COLUMN
+    });
+    if too_far {
+        return plain_report(report, path, index);
+    }
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut rendered = String::new();
+        handler
+            .render_report(&mut rendered, report)
+            .map(|()| rendered)
+    }));
+    match drawn {
+        Ok(Ok(rendered)) => rendered,
+        Ok(Err(_)) | Err(_) => plain_report(report, path, index),
+    }
+}
+
+/// A generous count of the columns before an offset on its line (see [`MAX_LABEL_COLUMN`]).
+fn label_column(text: &str, offset: usize) -> usize {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line_start = before
+        .rfind(['\n', '\r'])
+        .map_or(0, |position| position + 1);
+    before[line_start..]
+        .chars()
+        .map(|character| if character == '\t' { 4 } else { 2 })
+        .sum()
+}
+
 /// A label's span in the masked text, clamped, and moved off the empty line after a final line
 /// break, which miette would not show: a label at the very end points at the end of the last line.
 fn displayable_span(
@@ -133,21 +184,22 @@ fn displayable_span(
     span
 }
 
-/// A last resort when miette cannot render a snippet: the header, location and help as text.
+/// A last resort when miette cannot render a snippet: the header, message, the place of every
+/// label (line and column, in characters) with its message, and the help, as text.
 fn plain_report(report: &Report<'_>, path: &str, index: &LineIndex<'_>) -> String {
-    let mut text = format!(
-        "{}: {}\n",
-        report.header(),
-        report.diagnostic.message.trim_end()
-    );
-    if let Some(span) = report.diagnostic.primary_span() {
-        let position = index.position(span.start);
+    let mut text = format!("{}: {}\n", report.header(), report.message());
+    for label in &report.labels {
+        let position = index.position(label.offset());
         text.push_str(&format!(
-            "  --> {path}:{}:{}\n",
+            "  --> {path}:{}:{}",
             position.line, position.column
         ));
+        if let Some(message) = label.label() {
+            text.push_str(&format!(": {message}"));
+        }
+        text.push('\n');
     }
-    if let Some(help) = &report.diagnostic.help {
+    if let Some(help) = report.help() {
         text.push_str(&format!("  help: {help}\n"));
     }
     text
@@ -203,6 +255,17 @@ struct Report<'a> {
 }
 
 impl Report<'_> {
+    /// The message, escaped (it quotes names from the plan).
+    fn message(&self) -> String {
+        printable_lines(self.diagnostic.message.trim_end()).into_owned()
+    }
+
+    /// The help, escaped.
+    fn help(&self) -> Option<String> {
+        let help = self.diagnostic.help.as_deref()?;
+        Some(printable_lines(help).into_owned())
+    }
+
     /// `error[unknown-mount]`, rustc style; miette prints it above the message.
     fn header(&self) -> String {
         format!(
@@ -225,7 +288,7 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.diagnostic.message.trim_end())
+        formatter.write_str(&self.message())
     }
 }
 
@@ -244,10 +307,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diagnostic
-            .help
-            .as_ref()
-            .map(|help| Box::new(help) as Box<dyn fmt::Display + 'a>)
+        Report::help(self).map(|help| Box::new(help) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -125,6 +125,8 @@ pub(crate) fn plural(count: usize, singular: &str, plural: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod property_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,14 +1,26 @@
-//! Masks plain-text secrets in a plan's text before a snippet of it is shown, and maps spans to match.
+//! Masks plain-text secrets and escapes terminal controls in a plan's text before a snippet of
+//! it is shown, and maps spans to match.
 //!
 //! The human format prints source lines around each label, so a password written in plain text
-//! on a nearby line would end up in a terminal or a CI log. Every value of a key that looks like
-//! a secret (`password`, `passwd`, `secret`, `token`, any case) written on the key's own line is
-//! replaced with `********`. Empty values stay visible (`''` hides nothing). References
-//! (`{ env: NAME }`, `{ file: PATH }`), aliases and block scalars (`|`, `>`) are left alone; a
-//! block scalar's lines are not masked (a known limit: the plan format has no use for
-//! multi-line passwords).
+//! on a nearby line would end up in a terminal or a CI log. Two passes find what to mask:
+//! - line by line (it works on text that does not parse): every value of a key that looks like
+//!   a secret (`password`, `passwd`, `secret`, `token`, any case) written on the key's own line,
+//!   and of any key but `username` and `domain` inside a `credentials` flow mapping or block.
+//!   References (`{ env: NAME }`, `{ file: PATH }`), aliases and block scalars (`|`, `>`) are
+//!   left alone;
+//! - when the text parses, every value inside a `credentials` mapping, whatever its key
+//!   (`passwrd: x`, `password: [a, b]`), except `username` and `domain` (see `credentials`).
+//!
+//! Masked values become `********`; empty values stay visible (`''` hides nothing). Then every
+//! character a terminal would interpret (see `report::escape`) outside the masks is written
+//! escaped, except the tabs and line breaks the snippet is laid out with.
+
+mod credentials;
 
 use std::ops::Range;
+
+use crate::plan::yaml::Node;
+use crate::report::escape::needs_escape;
 
 /// What a masked value is shown as.
 pub const MASK: &str = "********";
@@ -16,69 +28,222 @@ pub const MASK: &str = "********";
 /// Key names (lowercased) whose values are masked when they contain one of these.
 const SECRET_KEY_PARTS: [&str; 4] = ["password", "passwd", "secret", "token"];
 
-/// A text with its secret values masked, and the edits made, to map byte offsets.
+/// A text with its secret values masked and its controls escaped, and the edits made, to map
+/// byte offsets.
 #[derive(Debug, Clone)]
 pub struct Redacted {
     pub text: String,
-    /// Masked ranges of the original text, in order, each replaced by [`MASK`].
-    edits: Vec<Range<usize>>,
+    /// Replaced ranges of the original text, in order, each with what replaced it.
+    edits: Vec<(Range<usize>, String)>,
 }
 
 impl Redacted {
+    /// Masks and escapes using the text alone (the line-based pass).
+    #[cfg(test)]
     pub fn new(original: &str) -> Self {
-        let mut edits = Vec::new();
+        Self::with_tree(original, None)
+    }
+
+    /// Masks and escapes; with the text's YAML tree, values inside `credentials` are masked too.
+    pub fn with_tree(original: &str, root: Option<&Node>) -> Self {
+        let mut masks = Vec::new();
         let mut line_start = 0;
+        // The column of the `credentials:` key whose block the lines are in, if any.
+        let mut credentials_block: Option<usize> = None;
         for line in original.split_inclusive('\n') {
-            for value in secret_values(line) {
-                edits.push(line_start + value.start..line_start + value.end);
+            let content = line.trim_start_matches(' ');
+            let column = line.len() - content.len();
+            let blank = content.trim().is_empty() || content.starts_with('#');
+            if !blank && credentials_block.is_some_and(|key_column| column <= key_column) {
+                credentials_block = None;
+            }
+            // Inside a `credentials` block, any key counts; on a `credentials:` line, any key
+            // after it (a flow mapping).
+            let opened = credentials_key(line);
+            let any_keys = match (credentials_block, &opened) {
+                (Some(_), _) => Some(0..line.len()),
+                (None, Some((_, colon))) => Some(*colon + 1..flow_end(line, colon + 1)),
+                (None, None) => None,
+            };
+            for value in secret_values(line, any_keys) {
+                masks.push(line_start + value.start..line_start + value.end);
+            }
+            if let Some((key_column, colon)) = opened
+                && credentials_block.is_none()
+                && line[colon + 1..].trim().is_empty()
+            {
+                credentials_block = Some(key_column);
             }
             line_start += line.len();
         }
+        if let Some(root) = root {
+            let found = credentials::credential_values(original, root);
+            for span in found.spans {
+                masks.extend(line_pieces(original, span));
+            }
+            for name in found.anchors {
+                masks.extend(anchored_values(original, &name));
+            }
+        }
+        let edits = edits(original, &merge(original, masks));
         let mut text = String::with_capacity(original.len());
         let mut copied = 0;
-        for edit in &edits {
-            text.push_str(&original[copied..edit.start]);
-            text.push_str(MASK);
-            copied = edit.end;
+        for (range, replacement) in &edits {
+            text.push_str(&original[copied..range.start]);
+            text.push_str(replacement);
+            copied = range.end;
         }
         text.push_str(&original[copied..]);
         Self { text, edits }
     }
 
-    /// Where an offset of the original text is in the masked text. An offset inside a masked
-    /// value moves to the mask's start (or its end, for the end of the value).
+    /// Where an offset of the original text is in the edited text. An offset inside a replaced
+    /// range moves to the replacement's start (or its end, for the end of the range).
     pub fn map_offset(&self, offset: usize) -> usize {
         let mut shift: isize = 0;
-        for edit in &self.edits {
-            if offset <= edit.start {
+        for (range, replacement) in &self.edits {
+            if offset <= range.start {
                 break;
             }
-            if offset < edit.end {
-                return edit.start.saturating_add_signed(shift);
+            if offset < range.end {
+                return range.start.saturating_add_signed(shift);
             }
-            shift += MASK.len() as isize - (edit.end - edit.start) as isize;
+            shift += replacement.len() as isize - (range.end - range.start) as isize;
         }
         offset.saturating_add_signed(shift)
     }
 
-    /// A span of the original text mapped into the masked text. A span that starts or ends in a
-    /// masked value covers the whole mask.
+    /// A span of the original text mapped into the edited text. A span that starts or ends in a
+    /// replaced range covers the whole replacement.
     pub fn map_span(&self, span: &Range<usize>) -> Range<usize> {
         let start = self.map_offset(span.start);
         let mut end = self.map_offset(span.end);
-        if let Some(edit) = self
+        if let Some((range, replacement)) = self
             .edits
             .iter()
-            .find(|edit| span.end > edit.start && span.end < edit.end)
+            .find(|(range, _)| span.end > range.start && span.end < range.end)
         {
-            end = self.map_offset(edit.start) + MASK.len();
+            end = self.map_offset(range.start) + replacement.len();
         }
         start..end.max(start)
     }
 }
 
-/// The byte ranges, within one line, of the plain values of secret-looking keys.
-fn secret_values(line: &str) -> Vec<Range<usize>> {
+/// Sorts ranges and joins those that overlap; drops any that is empty or does not fall on
+/// character boundaries of the text.
+fn merge(text: &str, mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.retain(|range| range.start < range.end && text.get(range.clone()).is_some());
+    ranges.sort_by_key(|range| (range.start, range.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// The masks, and an escape for each character outside them that must not reach a terminal
+/// (tabs, line feeds and the carriage return of a `\r\n` stay: the snippet's layout).
+fn edits(original: &str, masks: &[Range<usize>]) -> Vec<(Range<usize>, String)> {
+    let bytes = original.as_bytes();
+    let mut edits = Vec::with_capacity(masks.len());
+    let mut masks = masks.iter().peekable();
+    let mut masked_until = 0;
+    for (offset, character) in original.char_indices() {
+        if offset < masked_until {
+            continue;
+        }
+        if let Some(mask) = masks.next_if(|mask| mask.start <= offset) {
+            edits.push((mask.clone(), MASK.to_string()));
+            masked_until = mask.end;
+            continue;
+        }
+        let layout = matches!(character, '\t' | '\n')
+            || (character == '\r' && bytes.get(offset + 1) == Some(&b'\n'));
+        if needs_escape(character) && !layout {
+            let end = offset + character.len_utf8();
+            edits.push((offset..end, character.escape_default().collect()));
+        }
+    }
+    edits
+}
+
+/// A span split at line breaks, each piece trimmed of blanks: a multi-line value is masked line
+/// by line, so the snippet keeps its line numbers.
+fn line_pieces(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
+    let Some(covered) = text.get(span.clone()) else {
+        return Vec::new();
+    };
+    let mut pieces = Vec::new();
+    let mut start = span.start;
+    for piece in covered.split_inclusive(['\n', '\r']) {
+        let leading = piece.len() - piece.trim_start().len();
+        let trimmed = piece.trim();
+        if !trimmed.is_empty() {
+            pieces.push(start + leading..start + leading + trimmed.len());
+        }
+        start += piece.len();
+    }
+    pieces
+}
+
+/// The scalar values anchored with `&name` (for `password: *name`), found in the text.
+fn anchored_values(text: &str, name: &str) -> Vec<Range<usize>> {
+    let anchor = format!("&{name}");
+    let mut values = Vec::new();
+    for (position, _) in text.match_indices(&anchor) {
+        let after = text.as_bytes().get(position + anchor.len());
+        if !matches!(after, Some(b' ' | b'\t' | b'\n' | b'\r') | None) {
+            continue;
+        }
+        let line_start = text[..position].rfind('\n').map_or(0, |found| found + 1);
+        let line_end = text[position..]
+            .find('\n')
+            .map_or(text.len(), |found| position + found + 1);
+        let line = &text[line_start..line_end];
+        let in_flow = line[..position - line_start].contains('{');
+        if let Some(value) = value_after(line, position - line_start, in_flow) {
+            values.push(line_start + value.start..line_start + value.end);
+        }
+    }
+    values
+}
+
+/// Where a `credentials:` key is on a line: its column and its colon.
+fn credentials_key(line: &str) -> Option<(usize, usize)> {
+    let key_start = line.find("credentials:")?;
+    let colon = key_start + "credentials".len();
+    let before = line[..key_start].trim_end_matches(['"', '\'']);
+    let is_key = before.is_empty() || before.ends_with([' ', '\t', '{', ',', '-']);
+    let after = line.as_bytes().get(colon + 1).copied();
+    (is_key && matches!(after, Some(b' ' | b'\t' | b'\n' | b'\r') | None))
+        .then_some((key_start, colon))
+}
+
+/// Where the flow collection that starts after `from` ends on its line (after its closing
+/// bracket), or the line's end.
+fn flow_end(line: &str, from: usize) -> usize {
+    let mut depth = 0usize;
+    for (offset, byte) in line.bytes().enumerate().skip(from) {
+        match byte {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return offset + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    line.len()
+}
+
+/// The byte ranges, within one line, of the plain values of secret-looking keys, and within
+/// `any_keys`, of every key but `username` and `domain` (inside `credentials`).
+fn secret_values(line: &str, any_keys: Option<Range<usize>>) -> Vec<Range<usize>> {
     let bytes = line.as_bytes();
     let mut values = Vec::new();
     let mut search_from = 0;
@@ -92,7 +257,9 @@ fn secret_values(line: &str) -> Vec<Range<usize>> {
         }
         let key = key_before(&line[..colon]);
         let lowered = key.to_ascii_lowercase();
-        if !SECRET_KEY_PARTS.iter().any(|part| lowered.contains(part)) {
+        let inside_credentials = any_keys.as_ref().is_some_and(|keys| keys.contains(&colon))
+            && !["username", "domain", "credentials", "env", "file", ""].contains(&key);
+        if !inside_credentials && !SECRET_KEY_PARTS.iter().any(|part| lowered.contains(part)) {
             continue;
         }
         let in_flow = line[..colon].contains('{');
@@ -111,11 +278,15 @@ fn key_before(before_colon: &str) -> &str {
         .strip_suffix(['"', '\''])
         .unwrap_or(trimmed)
         .trim_end();
+    // The position after the separator character, whatever its length (a non-breaking space
+    // or U+2028 is more than one byte).
     let start = unquoted
-        .rfind(|character: char| {
+        .char_indices()
+        .rev()
+        .find(|(_, character)| {
             character.is_whitespace() || matches!(character, '{' | ',' | '"' | '\'' | '-' | '[')
         })
-        .map_or(0, |position| position + 1);
+        .map_or(0, |(position, character)| position + character.len_utf8());
     &unquoted[start..]
 }
 
@@ -177,80 +348,4 @@ fn value_after(line: &str, from: usize, in_flow: bool) -> Option<Range<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn masked(text: &str) -> String {
-        Redacted::new(text).text
-    }
-
-    #[test]
-    fn plain_and_quoted_passwords_are_masked() {
-        assert_eq!(masked("password: hunter2\n"), "password: ********\n");
-        assert_eq!(
-            masked("  password: \"a b#c\" # old\n"),
-            "  password: ******** # old\n"
-        );
-        assert_eq!(masked("password: 'it''s'\n"), "password: ********\n");
-        assert_eq!(masked("Password: x # note"), "Password: ******** # note");
-        assert_eq!(masked("db_secret: s3cr3t\r\n"), "db_secret: ********\r\n");
-        assert_eq!(
-            masked("password: &pw hunter2\n"),
-            "password: &pw ********\n"
-        );
-    }
-
-    #[test]
-    fn flow_mappings_are_masked_up_to_the_next_entry() {
-        assert_eq!(
-            masked("credentials: { username: admin, password: hunter2, domain: corp }"),
-            "credentials: { username: admin, password: ********, domain: corp }"
-        );
-        assert_eq!(
-            masked("credentials: {\"password\": \"x,y\"}"),
-            "credentials: {\"password\": ********}"
-        );
-    }
-
-    #[test]
-    fn references_and_other_keys_are_kept() {
-        for text in [
-            "password: { env: WEB_PASSWORD }\n",
-            "password: {file: secrets/web.txt}\n",
-            "password: *shared\n",
-            "password: ''\n",
-            "credentials: { username: a, password: \"\" }\n",
-            "password:\n  env: X\n",
-            "username: administrator\n",
-            "path: C:\\data\n",
-        ] {
-            assert_eq!(masked(text), text);
-        }
-    }
-
-    #[test]
-    fn offsets_after_a_mask_shift_and_offsets_inside_move_to_it() {
-        let text = "password: hunter2-long-one\nip: 1.2.3.4\n";
-        let redacted = Redacted::new(text);
-        let ip = text.find("1.2.3.4").unwrap();
-        let mapped = redacted.map_span(&(ip..ip + 7));
-        assert_eq!(&redacted.text[mapped], "1.2.3.4");
-        let value = text.find("hunter2").unwrap();
-        let mapped = redacted.map_span(&(value..value + "hunter2-long-one".len()));
-        assert_eq!(&redacted.text[mapped], MASK);
-        let partial = redacted.map_span(&(value + 2..value + 4));
-        assert_eq!(&redacted.text[partial], MASK);
-        assert_eq!(redacted.map_offset(0), 0);
-        assert_eq!(redacted.map_offset(10_000), 10_000 - 16 + MASK.len());
-    }
-
-    #[test]
-    fn multibyte_passwords_become_ascii() {
-        let text = "password: pæssørd\nx: ✓\n";
-        let redacted = Redacted::new(text);
-        assert_eq!(redacted.text, "password: ********\nx: ✓\n");
-        let check = text.find('✓').unwrap();
-        let mapped = redacted.map_span(&(check..check + '✓'.len_utf8()));
-        assert_eq!(&redacted.text[mapped], "✓");
-    }
-}
+mod tests;

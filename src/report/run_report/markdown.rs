@@ -1,5 +1,6 @@
 //! A GitHub-flavoured Markdown table for a pull-request comment, with a status emoji and word.
 
+use crate::report::escape::{printable, printable_lines};
 use crate::report::run_report::{
     MigrationRow, counts, human_bytes, human_duration, human_throughput, state_word,
 };
@@ -14,8 +15,10 @@ fn emoji(state: MigrationState) -> &'static str {
     }
 }
 
-/// Escapes a table cell: pipes, Markdown and HTML punctuation, and line breaks.
+/// Escapes a table cell: terminal controls (as everywhere, see `report::escape`), then pipes,
+/// Markdown and HTML punctuation, and line breaks.
 fn cell(text: &str) -> String {
+    let text = printable_lines(text);
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -26,16 +29,16 @@ fn cell(text: &str) -> String {
             }
             '\r' => {}
             '\n' => out.push_str("<br>"),
-            other if other.is_control() => out.push(' '),
             other => out.push(other),
         }
     }
     out
 }
 
-/// Inline code that cannot be broken out of (backticks are doubled as fences when present).
+/// Inline code that cannot be broken out of (backticks are doubled as fences when present);
+/// terminal controls and line breaks are escaped.
 fn code(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let text = printable(text).replace('|', "\\|");
     if text.contains('`') {
         format!("`` {text} ``")
     } else {

@@ -1,6 +1,6 @@
 //! The terminal table: aligned columns, the errors below, a one-line summary.
 
-use crate::report::printable;
+use crate::report::escape::printable;
 use crate::report::run_report::{
     MigrationRow, counts, human_bytes, human_duration, human_throughput, human_time, state_word,
 };
@@ -49,7 +49,7 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
     }
     let table: Vec<[String; 12]> = rows
         .iter()
-        .map(|row| cells(row).map(|cell| printable(&cell)))
+        .map(|row| cells(row).map(|cell| printable(&cell).into_owned()))
         .collect();
     let mut widths = HEADERS.map(|header| header.chars().count());
     for row in &table {

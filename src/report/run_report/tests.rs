@@ -178,3 +178,18 @@ fn markdown_rows_keep_their_column_count() {
         assert_eq!(columns(row), columns(rows[0]), "{row}");
     }
 }
+
+#[test]
+fn names_mounts_and_errors_are_escaped_in_the_table_and_markdown() {
+    let mut rows = sample_rows();
+    rows[0].name = "web\u{1b}]0;OWNED\u{7}".to_string();
+    rows[0].mounts = vec!["C:\\\u{1b}[2J".to_string(), "/x\u{202e}".to_string()];
+    rows[1].error = Some("cannot read `e\u{1b}[2Jx.txt`\u{9b}".to_string());
+    for format in [ReportFormat::Table, ReportFormat::Markdown] {
+        let text = render(&rows, format);
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'] {
+            assert!(!text.contains(raw), "{format:?}: raw {raw:?} in\n{text}");
+        }
+        assert!(text.contains("\\u{202e}"), "{format:?}:\n{text}");
+    }
+}
