@@ -34,6 +34,17 @@ impl LocalTree {
         })
     }
 
+    /// The metadata of a file this tree opened (`fstat`), named by `path` in errors.
+    pub(crate) fn metadata_of_open(
+        &self,
+        file: &File,
+        path: &RelativePath,
+    ) -> TransportResult<Metadata> {
+        self.call_here("read metadata of", path, |_| {
+            Ok(syscalls::metadata_of(&rustix::fs::fstat(file)?))
+        })
+    }
+
     /// Opens a regular file for reading from its start, on the calling thread.
     pub(crate) fn open_read_blocking(&self, path: &RelativePath) -> TransportResult<File> {
         self.call_here("read", path, |tree| {
