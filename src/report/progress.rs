@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::exec::copy::{ProgressEvent, ProgressSink};
+use crate::report::printable;
 
 /// How often plain mode prints a line per migration.
 pub const PLAIN_INTERVAL: Duration = Duration::from_secs(5);
@@ -122,7 +123,7 @@ impl PlainProgress {
         progress.observe(event);
         let mut lines = Vec::new();
         if let ProgressEvent::FileFailed { path, message, .. } = event {
-            lines.push(format!("migration {migration}: failed `{path}`: {message}"));
+            lines.push(failed_line(migration, path, message));
         }
         match *last {
             None => *last = Some((now, progress.done_bytes)),
@@ -139,6 +140,16 @@ impl PlainProgress {
         }
         lines
     }
+}
+
+/// A file that failed; its path comes from the source and the message may quote a server, so
+/// control characters in them are shown escaped.
+fn failed_line(migration: &str, path: &str, message: &str) -> String {
+    format!(
+        "migration {migration}: failed `{}`: {}",
+        printable(path),
+        printable(message)
+    )
 }
 
 fn migration_of(event: &ProgressEvent) -> &str {
@@ -273,7 +284,7 @@ fn show_on_bar(
         }
         ProgressEvent::MountStarted { mount, .. } => bar.set_message(mount.clone()),
         ProgressEvent::FileFailed { path, message, .. } => {
-            bar.println(format!("migration {migration}: failed `{path}`: {message}"));
+            bar.println(failed_line(migration, path, message));
         }
         ProgressEvent::FileCopied { .. }
         | ProgressEvent::SpecialSkipped { .. }
