@@ -6,8 +6,9 @@
 //! once verified, resuming a large file from its temporary (the prefix re-read from the source,
 //! hashed, and compared with the target's), cancellation between chunks, `--bwlimit`, progress
 //! events, `ChangedDuringCopy` when the source grows, shrinks or is modified while it is read (its
-//! size and mtime through the open descriptor afterwards), and every open an `openat` walk. A
-//! resumed file is always read back in full, whatever `--verify` says (`verify::verify_mode_for`).
+//! size and mtime through the open descriptor afterwards; a file deleted meanwhile is then skipped
+//! as vanished), and every open an `openat` walk. A resumed file is always read back in full,
+//! whatever `--verify` says (`verify::verify_mode_for`).
 //! The recorded BLAKE3 is the source's; comparing each chunk read back with the chunk hashed
 //! proves the target holds exactly those bytes. Writeback of every few MiB written starts at once
 //! (`sync_file_range`), so the ledger's later `sync` of the target finds little left to flush;
@@ -120,7 +121,7 @@ impl LocalCopy {
             .source
             .metadata_of_open(&source_file, &self.copy.source_path)?;
         drop(source_file);
-        source_unchanged(&self.copy.metadata, streamed.length, Some(&after))?;
+        source_unchanged(&self.copy.metadata, streamed.length, after.as_ref())?;
         let expected = streamed.hash.to_hex().to_string();
         if let Err(failure) = self.check(&target_file, size, &expected, streamed.differs) {
             // Never resume from, or keep, bytes that failed verification.

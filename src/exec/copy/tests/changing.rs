@@ -1,7 +1,7 @@
 //! Sources that change while they are copied, on both paths (local-to-local, and streaming through
 //! a decorated tree): a file modified in place is not recorded as read, but copied again as it is
-//! now, and one that keeps changing fails retryably; a resumed file is verified in full whatever
-//! `--verify` says.
+//! now, and one that keeps changing fails retryably; one deleted while it is read is skipped as
+//! vanished; a resumed file is verified in full whatever `--verify` says.
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -178,6 +178,45 @@ async fn a_source_that_keeps_changing_fails_retryably_and_is_not_recorded() {
             "{error}"
         );
         assert!(error.is_retryable(), "{path:?}: {error}");
+        assert!(ledger.files("web-01").unwrap().is_empty(), "{path:?}");
+        assert!(!target.path().join("data/db").exists(), "{path:?}");
+        assert!(
+            !target.path().join("data/.db.ferry-partial").exists(),
+            "{path:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_source_deleted_mid_copy_is_skipped_as_vanished_and_not_recorded() {
+    for path in BOTH {
+        let (source, target, ledger) = (
+            TempDir::new().unwrap(),
+            TempDir::new().unwrap(),
+            MemoryLedger::new(),
+        );
+        write_file(
+            source.path(),
+            "data/db",
+            &pattern(3 * MIB as usize, 25),
+            0o644,
+            1_650_000_000,
+        );
+        let file = source.path().join("data/db");
+        let done = AtomicBool::new(false);
+        // The open file can still be read to its end: only its metadata shows it is gone.
+        let sink = ProgressSink::new(move |event| {
+            if let ProgressEvent::Transferred { .. } = event
+                && !done.swap(true, Ordering::SeqCst)
+            {
+                fs::remove_file(&file).unwrap();
+            }
+        });
+        let outcome = copy(path, &source, &target, &ledger, &one_transfer(), &sink)
+            .await
+            .unwrap();
+        assert_eq!(outcome.mounts[0].vanished, ["data/db"], "{path:?}");
+        assert_eq!(outcome.mounts[0].files_copied, 0, "{path:?}");
         assert!(ledger.files("web-01").unwrap().is_empty(), "{path:?}");
         assert!(!target.path().join("data/db").exists(), "{path:?}");
         assert!(

@@ -34,14 +34,16 @@ impl LocalTree {
         })
     }
 
-    /// The metadata of a file this tree opened (`fstat`), named by `path` in errors.
+    /// The metadata of a file this tree opened (`fstat`), named by `path` in errors; `None` once
+    /// it was deleted (no name links to it any more), as `metadata` says of a missing path.
     pub(crate) fn metadata_of_open(
         &self,
         file: &File,
         path: &RelativePath,
-    ) -> TransportResult<Metadata> {
+    ) -> TransportResult<Option<Metadata>> {
         self.call_here("read metadata of", path, |_| {
-            Ok(syscalls::metadata_of(&rustix::fs::fstat(file)?))
+            let stat = rustix::fs::fstat(file)?;
+            Ok((stat.st_nlink != 0).then(|| syscalls::metadata_of(&stat)))
         })
     }
 
