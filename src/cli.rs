@@ -129,7 +129,7 @@ pub struct RunArgs {
     /// How many files each migration copies at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub transfers: u16,
-    /// Limit the total bandwidth, such as `50MiB` (per second).
+    /// Limit the total bandwidth of the run (all migrations together), such as `50MiB` (per second).
     #[arg(long, value_name = "RATE")]
     pub bwlimit: Option<String>,
     /// How each copied file is verified.

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use crate::commands::ExitStatus;
 use crate::commands::state::state_error;
-use crate::exec::copy::{CopyOptions, RetryPolicy};
+use crate::exec::copy::{BandwidthLimiter, CopyOptions, RetryPolicy};
 use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
@@ -36,7 +36,8 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
             transfers: usize::from(args.transfers),
             verify: args.verify,
             durability: args.durability,
-            bandwidth_limit,
+            // One limiter for the whole process: `--bwlimit` is the total of every migration.
+            bandwidth_limiter: bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate))),
             retry: RetryPolicy::default(),
         },
     };

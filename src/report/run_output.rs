@@ -86,29 +86,8 @@ impl RunPrinter {
                 say(finished_line(&migration, &result))
             }
             RunEvent::Progress(event) => {
-                match &event {
-                    ProgressEvent::ScanFinished {
-                        migration,
-                        files,
-                        bytes,
-                    } => say(format!(
-                        "migration {migration}: {files} files ({}) in the selected mounts",
-                        human_bytes(*bytes)
-                    )),
-                    ProgressEvent::SpecialSkipped { migration, path } => {
-                        say(format!(
-                            "migration {migration}: `{path}` is a socket, device or FIFO; not copied"
-                        ));
-                    }
-                    ProgressEvent::Resumed {
-                        migration,
-                        path,
-                        bytes,
-                    } => say(format!(
-                        "migration {migration}: `{path}` continues after {} already copied",
-                        human_bytes(*bytes)
-                    )),
-                    _ => {}
+                if let Some(line) = progress_line(&event) {
+                    say(line);
                 }
                 self.sink.emit(event);
             }
@@ -121,14 +100,57 @@ impl RunPrinter {
     }
 }
 
+/// The line a copy event earns in the run's output, if any. Paths come from the source, so
+/// control characters in them are shown escaped.
+fn progress_line(event: &ProgressEvent) -> Option<String> {
+    Some(match event {
+        ProgressEvent::ScanFinished {
+            migration,
+            files,
+            bytes,
+        } => format!(
+            "migration {migration}: {files} files ({}) in the selected mounts",
+            human_bytes(*bytes)
+        ),
+        ProgressEvent::SpecialSkipped { migration, path } => format!(
+            "migration {migration}: `{}` is a socket, device or FIFO; not copied",
+            printable(path)
+        ),
+        ProgressEvent::Resumed {
+            migration,
+            path,
+            bytes,
+        } => format!(
+            "migration {migration}: `{}` continues after {} already copied",
+            printable(path),
+            human_bytes(*bytes)
+        ),
+        ProgressEvent::Vanished { migration, path } => format!(
+            "migration {migration}: `{}` was deleted from the source during the run; not copied",
+            printable(path)
+        ),
+        _ => return None,
+    })
+}
+
 fn finished_line(migration: &str, result: &MigrationResult) -> String {
     match result {
         MigrationResult::Succeeded(outcome) => {
             let sum = |field: fn(&crate::exec::copy::MountOutcome) -> u64| {
                 outcome.mounts.iter().map(field).sum::<u64>()
             };
+            let vanished: usize = outcome
+                .mounts
+                .iter()
+                .map(|mount| mount.vanished.len())
+                .sum();
+            let vanished = if vanished > 0 {
+                format!(", {vanished} deleted from the source during the run")
+            } else {
+                String::new()
+            };
             format!(
-                "migration {migration}: done: {} files copied ({}, {} transferred), {} resumed, {} unchanged, {} removed",
+                "migration {migration}: done: {} files copied ({}, {} transferred), {} resumed, {} unchanged, {} removed{vanished}",
                 sum(|mount| mount.files_copied),
                 human_bytes(sum(|mount| mount.bytes_copied)),
                 human_bytes(sum(|mount| mount.bytes_transferred)),
@@ -154,5 +176,53 @@ fn finished_line(migration: &str, result: &MigrationResult) -> String {
             format!("migration {migration}: interrupted; run again to resume")
         }
         MigrationResult::NotStarted => format!("migration {migration}: not started (interrupted)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{finished_line, progress_line};
+    use crate::exec::copy::{CopyOutcome, MountOutcome, ProgressEvent};
+    use crate::exec::runner::MigrationResult;
+
+    #[test]
+    fn a_file_deleted_during_the_run_is_named_with_its_control_characters_escaped() {
+        let line = progress_line(&ProgressEvent::Vanished {
+            migration: "web-01".to_string(),
+            path: "D/tmp/evil\u{1b}[2J\nname".to_string(),
+        });
+        assert_eq!(
+            line.as_deref(),
+            Some(
+                "migration web-01: `D/tmp/evil\\u{1b}[2J\\nname` was deleted from the source during the run; not copied"
+            )
+        );
+        let special = progress_line(&ProgressEvent::SpecialSkipped {
+            migration: "web-01".to_string(),
+            path: "C/fifo\r".to_string(),
+        });
+        assert!(special.is_some_and(|line| line.contains("`C/fifo\\r`")));
+    }
+
+    #[test]
+    fn the_finished_line_counts_the_files_deleted_during_the_run() {
+        let mount = MountOutcome {
+            files_copied: 3,
+            vanished: vec!["D/a".to_string(), "D/b".to_string()],
+            ..MountOutcome::default()
+        };
+        let result = MigrationResult::Succeeded(CopyOutcome {
+            mounts: vec![mount],
+        });
+        let line = finished_line("web-01", &result);
+        assert!(
+            line.ends_with("0 removed, 2 deleted from the source during the run"),
+            "{line}"
+        );
+        let quiet = finished_line(
+            "web-01",
+            &MigrationResult::Succeeded(CopyOutcome::default()),
+        );
+        assert!(quiet.ends_with("0 removed"), "{quiet}");
     }
 }

@@ -303,14 +303,17 @@ fn import_migration(
     let record = &migration.record;
     let mounts =
         serde_json::to_string(&record.mounts).map_err(|error| invalid(error.to_string()))?;
+    let vanished =
+        serde_json::to_string(&record.vanished).map_err(|error| invalid(error.to_string()))?;
     // Deleting first cascades to the old files, partials and storage.
     connection.execute("DELETE FROM migrations WHERE name = ?1", [&record.name])?;
     connection
         .execute(
             "INSERT INTO migrations (name, source, target, cloud, mounts, state, attempts,
                  last_error, error_retryable, started_at, finished_at, files, bytes,
-                 skipped_files, skipped_bytes, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 skipped_files, skipped_bytes, created_at, updated_at, vanished)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)",
             params![
                 record.name,
                 record.source,
@@ -328,7 +331,8 @@ fn import_migration(
                 to_sql_u64(record.stats.skipped_files, "skipped files")?,
                 to_sql_u64(record.stats.skipped_bytes, "skipped bytes")?,
                 record.created_at.to_string(),
-                record.updated_at.to_string()
+                record.updated_at.to_string(),
+                vanished
             ],
         )
         .map_err(constraint(format!(

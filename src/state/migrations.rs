@@ -113,13 +113,16 @@ pub struct MigrationRecord {
     pub finished_at: Option<Timestamp>,
     #[serde(flatten)]
     pub stats: MigrationStats,
+    /// Files deleted from the source while the last attempt copied (not copied; target paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vanished: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 const MIGRATION_COLUMNS: &str = "name, source, target, cloud, mounts, state, attempts, last_error, \
      error_retryable, started_at, finished_at, files, bytes, skipped_files, skipped_bytes, \
-     created_at, updated_at";
+     created_at, updated_at, vanished";
 
 pub(crate) fn to_sql_u64(value: u64, what: &str) -> Result<i64, StateError> {
     i64::try_from(value).map_err(|_| StateError::Corrupt {
@@ -148,6 +151,7 @@ fn migration_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MigrationRecord,
     let counters: [i64; 4] = [row.get(11)?, row.get(12)?, row.get(13)?, row.get(14)?];
     let created_at: String = row.get(15)?;
     let updated_at: String = row.get(16)?;
+    let vanished: String = row.get(17)?;
     Ok((|| {
         Ok(MigrationRecord {
             cloud: parse_cloud(&cloud)?,
@@ -168,6 +172,9 @@ fn migration_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MigrationRecord,
                 skipped_files: from_sql_u64(counters[2], "skipped files")?,
                 skipped_bytes: from_sql_u64(counters[3], "skipped bytes")?,
             },
+            vanished: serde_json::from_str(&vanished).map_err(|_| StateError::Corrupt {
+                what: format!("vanished files of migration `{name}`"),
+            })?,
             created_at: time::parse(&created_at)?,
             updated_at: time::parse(&updated_at)?,
             name,

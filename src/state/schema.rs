@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::state::error::StateError;
 
 /// The schema version this ferry writes. Files with a higher version are refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id`: "FERY" in ASCII, so a ferry file is recognisable.
 pub(crate) const APPLICATION_ID: i64 = 0x4645_5259;
@@ -102,6 +102,12 @@ CREATE TABLE locks (
     // carries the boot ID of the system that wrote it, until a sync confirms it.
     r#"
 ALTER TABLE files ADD COLUMN unsynced_boot TEXT CHECK (unsynced_boot IS NULL OR unsynced_boot <> '');
+"#,
+    // 3: the files deleted from the source while the last attempt copied (their target paths,
+    // a JSON array), which the report names.
+    r#"
+ALTER TABLE migrations ADD COLUMN vanished TEXT NOT NULL DEFAULT '[]'
+    CHECK (json_valid(vanished) AND json_type(vanished) = 'array');
 "#,
 ];
 

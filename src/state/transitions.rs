@@ -12,7 +12,8 @@ use crate::state::time;
 
 impl Store {
     /// Moves a migration to `state`:
-    /// - `running`: counts an attempt, sets `started_at`, clears `finished_at` and the error;
+    /// - `running`: counts an attempt, sets `started_at`, clears `finished_at`, the error, the
+    ///   counters and the vanished files;
     /// - `error`: sets `finished_at` and the failure (message and whether it is retryable);
     /// - `success`: sets `finished_at`, clears the error (prefer [`Store::finish_migration`]);
     /// - `not_started`: forgets the timestamps and the error (a reset), keeping the attempt count.
@@ -32,17 +33,26 @@ impl Store {
         record_progress_in(&self.connection(), name, stats)
     }
 
-    /// Marks a migration `success` with its final counters and the target VM's resulting
-    /// storage (exactly the selected mounts), in one transaction.
+    /// Marks a migration `success` with its final counters, the files deleted from the source
+    /// while it copied (`vanished`, target paths) and the target VM's resulting storage (exactly
+    /// the selected mounts), in one transaction.
     pub fn finish_migration(
         &self,
         name: &str,
         stats: &MigrationStats,
+        vanished: &[String],
         storage: &[StorageRecord],
     ) -> Result<MigrationRecord, StateError> {
         let mut connection = self.connection();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         record_progress_in(&transaction, name, stats)?;
+        let vanished = serde_json::to_string(vanished).map_err(|error| StateError::Corrupt {
+            what: format!("vanished files of migration `{name}`: {error}"),
+        })?;
+        transaction.execute(
+            "UPDATE migrations SET vanished = ?2 WHERE name = ?1",
+            params![name, vanished],
+        )?;
         set_state_in(&transaction, name, MigrationState::Success, None)?;
         replace_storage_in(&transaction, name, storage)?;
         transaction.commit()?;
@@ -61,7 +71,7 @@ pub(crate) fn set_state_in(
         MigrationState::Running => {
             "UPDATE migrations SET state = 'running', attempts = attempts + 1, started_at = ?2,
                  finished_at = NULL, last_error = NULL, error_retryable = NULL, files = 0,
-                 bytes = 0, skipped_files = 0, skipped_bytes = 0, updated_at = ?2
+                 bytes = 0, skipped_files = 0, skipped_bytes = 0, vanished = '[]', updated_at = ?2
              WHERE name = ?1"
         }
         MigrationState::Error => {

@@ -11,16 +11,29 @@ const NAMED_FAILURES: usize = 5;
 pub enum FileFailure {
     #[error("{0}")]
     Transport(#[from] TransportError),
+    /// `resumed`: the copy continued an earlier run's partial file, whose prefix this run never
+    /// wrote; it was discarded with the copy, so copying again starts afresh and may succeed.
     #[error(
-        "verification failed: the copy's BLAKE3 {actual} differs from the source's {expected}; the copy was discarded"
+        "verification failed: the copy's BLAKE3 {actual} differs from the source's {expected}; the copy was discarded{}",
+        discarded_partial(*.resumed)
     )]
-    HashMismatch { expected: String, actual: String },
+    HashMismatch {
+        expected: String,
+        actual: String,
+        resumed: bool,
+    },
     #[error(
-        "verification failed: the copy holds {actual} bytes, the source {expected}; the copy was discarded"
+        "verification failed: the copy holds {actual} bytes, the source {expected}; the copy was discarded{}",
+        discarded_partial(*.resumed)
     )]
-    SizeMismatch { expected: u64, actual: u64 },
-    #[error("the source changed while it was copied ({expected} bytes expected, {read} read)")]
-    ChangedDuringCopy { expected: u64, read: u64 },
+    SizeMismatch {
+        expected: u64,
+        actual: u64,
+        resumed: bool,
+    },
+    /// The bytes read may mix two versions of the file: it is not recorded, and copied again.
+    #[error("the source changed while it was being copied ({0})")]
+    ChangedDuringCopy(SourceChange),
     /// Listed by the scan, deleted before it was copied: skipped (a later run mirrors the deletion).
     #[error("vanished from the source before it was copied")]
     Vanished,
@@ -33,13 +46,59 @@ impl FileFailure {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(error) => error.is_retryable(),
-            Self::ChangedDuringCopy { .. } => true,
-            Self::HashMismatch { .. }
-            | Self::SizeMismatch { .. }
-            | Self::Vanished
-            | Self::Interrupted => false,
+            Self::ChangedDuringCopy(_) => true,
+            Self::HashMismatch { resumed, .. } | Self::SizeMismatch { resumed, .. } => *resumed,
+            Self::Vanished | Self::Interrupted => false,
         }
     }
+
+    /// The same failure, for a copy that continued an earlier run's partial file from `resumed_from`.
+    pub(crate) fn of_copy_resumed_from(self, resumed_from: u64) -> Self {
+        let resumed_now = resumed_from > 0;
+        match self {
+            Self::HashMismatch {
+                expected,
+                actual,
+                resumed,
+            } => Self::HashMismatch {
+                expected,
+                actual,
+                resumed: resumed || resumed_now,
+            },
+            Self::SizeMismatch {
+                expected,
+                actual,
+                resumed,
+            } => Self::SizeMismatch {
+                expected,
+                actual,
+                resumed: resumed || resumed_now,
+            },
+            other => other,
+        }
+    }
+}
+
+fn discarded_partial(resumed: bool) -> &'static str {
+    if resumed {
+        " (it continued an earlier partial copy; copying again starts afresh)"
+    } else {
+        ""
+    }
+}
+
+/// How a source file was seen to change while it was read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceChange {
+    /// It ended before, or went on past, the size it had when the copy started.
+    #[error("{expected} bytes expected, {read} read")]
+    Length { expected: u64, read: u64 },
+    /// Its size or modification time after it was read differs from before.
+    #[error("its size or modification time differs after it was read")]
+    Metadata,
+    /// What was uploaded hashes differently from what was hashed before the upload.
+    #[error("its content differs from when it was hashed before the upload")]
+    Content,
 }
 
 /// A file that failed, named by its path on the target.

@@ -5,7 +5,10 @@
 //! It keeps every guarantee of the streaming path in `transfer`: the temporary name and the rename
 //! once verified, resuming a large file from its temporary (the prefix re-read from the source,
 //! hashed, and compared with the target's), cancellation between chunks, `--bwlimit`, progress
-//! events, `ChangedDuringCopy` when the source grows or shrinks, and every open an `openat` walk.
+//! events, `ChangedDuringCopy` when the source grows, shrinks or is modified while it is read (its
+//! size and mtime through the open descriptor afterwards; a file deleted meanwhile is then skipped
+//! as vanished), and every open an `openat` walk. A resumed file is always read back in full,
+//! whatever `--verify` says (`verify::verify_mode_for`).
 //! The recorded BLAKE3 is the source's; comparing each chunk read back with the chunk hashed
 //! proves the target holds exactly those bytes. Writeback of every few MiB written starts at once
 //! (`sync_file_range`), so the ledger's later `sync` of the target finds little left to flush;
@@ -25,10 +28,11 @@ use super::CHUNK_SIZE;
 use super::bandwidth::BandwidthLimiter;
 use super::events::{ProgressEvent, ProgressSink};
 use super::transfer::{Copied, TransferContext};
+use super::verify::{resume_offset, source_unchanged, verify_mode_for};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
 use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, reserve_space, start_writeback};
-use crate::exec::transport::{EntryKind, ErrorKind, RelativePath, TransportError};
+use crate::exec::transport::{ErrorKind, RelativePath, TransportError};
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
 /// stay in the CPU's cache across the four passes (measured: 1 MiB chunks cost twice the system
@@ -91,14 +95,15 @@ impl LocalCopy {
         let mut buffers = std::mem::take(&mut self.buffers);
         let size = self.copy.metadata.size;
         let temporary = &self.copy.temporary_path;
-        let mut offset = 0;
-        if self.trust_temporary
-            && let Some(existing) = self.target.metadata_blocking(temporary)?
-            && existing.kind == EntryKind::File
-            && existing.size <= size
-        {
-            offset = existing.size;
-        }
+        let offset = if self.trust_temporary {
+            resume_offset(
+                true,
+                self.target.metadata_blocking(temporary)?.as_ref(),
+                size,
+            )
+        } else {
+            0
+        };
         let source_file = self
             .source
             .open_read_blocking(&self.copy.source_path)
@@ -106,20 +111,23 @@ impl LocalCopy {
         advise_sequential(&source_file);
         let target_file = self.target.open_write_blocking(temporary, offset)?;
         reserve_space(&target_file, offset, size);
-        let streamed = self.stream(&source_file, &target_file, offset, &mut buffers)?;
-        drop(source_file);
-        if streamed.length != size {
-            return Err(FileFailure::ChangedDuringCopy {
-                expected: size,
-                read: streamed.length,
-            });
+        let verify = verify_mode_for(self.verify, offset);
+        if verify == VerifyMode::Full && buffers.read_back.len() < buffers.chunk.len() {
+            // Resumed under `--verify size`: the prefix is compared too.
+            buffers.read_back = vec![0u8; buffers.chunk.len()];
         }
+        let streamed = self.stream(&source_file, &target_file, offset, verify, &mut buffers)?;
+        let after = self
+            .source
+            .metadata_of_open(&source_file, &self.copy.source_path)?;
+        drop(source_file);
+        source_unchanged(&self.copy.metadata, streamed.length, after.as_ref())?;
         let expected = streamed.hash.to_hex().to_string();
         if let Err(failure) = self.check(&target_file, size, &expected, streamed.differs) {
             // Never resume from, or keep, bytes that failed verification.
             drop(target_file);
             let _ = self.target.remove_file_blocking(temporary);
-            return Err(failure);
+            return Err(failure.of_copy_resumed_from(offset));
         }
         let metadata = &self.copy.metadata;
         self.target.set_metadata_of_open(
@@ -144,16 +152,18 @@ impl LocalCopy {
     }
 
     /// Reads the source to its end (or just past its listed size), hashing every byte; writes what
-    /// lies beyond `offset` and, verifying fully, reads each chunk back and compares it.
+    /// lies beyond `offset` and, verifying fully, reads each chunk back (the resumed prefix too)
+    /// and compares it.
     fn stream(
         &self,
         source_file: &File,
         target_file: &File,
         offset: u64,
+        verify: VerifyMode,
         buffers: &mut Buffers,
     ) -> Result<Streamed, FileFailure> {
         let size = self.copy.metadata.size;
-        let verify_full = self.verify == VerifyMode::Full;
+        let verify_full = verify == VerifyMode::Full;
         let Buffers {
             chunk: buffer,
             read_back,
@@ -238,6 +248,7 @@ impl LocalCopy {
             return Err(FileFailure::SizeMismatch {
                 expected: size,
                 actual: actual_size,
+                resumed: false,
             });
         }
         if differs {
@@ -246,6 +257,7 @@ impl LocalCopy {
             return Err(FileFailure::HashMismatch {
                 expected: expected.to_string(),
                 actual: actual.to_hex().to_string(),
+                resumed: false,
             });
         }
         Ok(())

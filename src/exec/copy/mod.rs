@@ -35,10 +35,11 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use bandwidth::BandwidthLimiter;
-pub use error::{CopyError, FailedFile, FileFailure};
+pub use error::{CopyError, FailedFile, FileFailure, SourceChange};
 pub use events::{ProgressEvent, ProgressSink};
 pub use run::{copy_migration, plan_migration};
 pub use scan::{MountTotals, ScanSummary, scan};
@@ -108,15 +109,16 @@ impl Default for RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CopyOptions {
     /// Files copied at once (at least 1).
     pub transfers: usize,
     pub verify: VerifyMode,
     /// Whether files are recorded once durable or once written (local targets only).
     pub durability: Durability,
-    /// Bytes per second shared by all transfers; `None` for no limit.
-    pub bandwidth_limit: Option<u64>,
+    /// `--bwlimit`: made once per process and shared by every migration and every transfer
+    /// (clones of these options share it); `None` for no limit.
+    pub bandwidth_limiter: Option<Arc<BandwidthLimiter>>,
     pub retry: RetryPolicy,
 }
 
@@ -126,7 +128,7 @@ impl Default for CopyOptions {
             transfers: 8,
             verify: VerifyMode::Full,
             durability: Durability::Wait,
-            bandwidth_limit: None,
+            bandwidth_limiter: None,
             retry: RetryPolicy::default(),
         }
     }
@@ -149,8 +151,9 @@ pub struct MountOutcome {
     /// Target entries removed because the source no longer has them.
     pub removed: u64,
     pub failed: u64,
-    /// Files and symlinks deleted from the source between the scan and their copy (skipped).
-    pub vanished: u64,
+    /// Files and symlinks deleted from the source between the scan and their copy (skipped),
+    /// by their path on the target.
+    pub vanished: Vec<String>,
     /// Source sockets, devices and FIFOs, which are not copied (mount-relative).
     pub special_skipped: Vec<String>,
     /// Nested mounts and other devices, not descended (mount-relative).

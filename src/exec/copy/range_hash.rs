@@ -136,6 +136,7 @@ async fn read_into(
             return Err(FileFailure::SizeMismatch {
                 expected: size,
                 actual: start + read,
+                resumed: false,
             });
         }
         let count = count.min(usize::try_from(length - read).unwrap_or(usize::MAX));

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
 use super::error::{CopyError, FailedFile, FileFailure, MigrationContext};
 use super::events::{ProgressEvent, ProgressSink};
@@ -151,9 +150,7 @@ pub async fn copy_migration(
         target: Arc::clone(&target),
         verify: options.verify,
         defer_durability,
-        limiter: options
-            .bandwidth_limit
-            .map(|limit| Arc::new(BandwidthLimiter::new(limit))),
+        limiter: options.bandwidth_limiter.clone(),
         retry: options.retry,
         progress: progress.clone(),
         cancel: cancel.clone(),
@@ -445,11 +442,11 @@ impl MountCopy<'_, '_> {
                     path,
                     result: Err(FileFailure::Vanished),
                 } => {
-                    outcome.vanished += 1;
                     context.progress.emit(ProgressEvent::Vanished {
                         migration: migration.to_string(),
-                        path,
+                        path: path.clone(),
                     });
+                    outcome.vanished.push(path);
                 }
                 Done::File {
                     result: Err(FileFailure::Interrupted),

@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::bandwidth::BandwidthLimiter;
 use super::decide::{FileCopy, SymlinkCopy, nanos_since_epoch};
-use super::error::FileFailure;
+use super::error::{FileFailure, SourceChange};
 use super::events::{ProgressEvent, ProgressSink};
 use super::local_copy::copy_local_file;
-use super::verify::verify;
+use super::verify::{resume_offset, source_unchanged, verify, verify_mode_for};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
 use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
@@ -78,7 +78,7 @@ pub(crate) async fn copy_file(
             Ok(copied) => return Ok(copied),
             Err(failure) => failure,
         };
-        if matches!(failure, FileFailure::ChangedDuringCopy { .. }) {
+        if matches!(failure, FileFailure::ChangedDuringCopy(_)) {
             let _ = context.target.remove_file(&copy.temporary_path).await;
             match context.source.metadata(&copy.source_path).await {
                 Ok(Some(metadata)) if metadata.kind == EntryKind::File => copy.metadata = metadata,
@@ -128,15 +128,11 @@ async fn copy_once(
     } else {
         &copy.temporary_path
     };
-    let mut offset = 0;
-    if !atomic
-        && trust_temporary
-        && let Some(existing) = target.metadata(destination).await?
-        && existing.kind == EntryKind::File
-        && existing.size <= size
-    {
-        offset = existing.size;
-    }
+    let offset = if !atomic && trust_temporary {
+        resume_offset(true, target.metadata(destination).await?.as_ref(), size)
+    } else {
+        0
+    };
     let mut hasher = blake3::Hasher::new();
     let mut buffer = vec![0u8; CHUNK_SIZE];
     // The hash is always the source's: the prefix an earlier run wrote is re-read from the source
@@ -149,10 +145,10 @@ async fn copy_once(
     if offset > 0 {
         let hashed = hash_stream(&mut reader, &mut hasher, &mut buffer, Some(offset)).await?;
         if hashed != offset {
-            return Err(FileFailure::ChangedDuringCopy {
+            return Err(FileFailure::ChangedDuringCopy(SourceChange::Length {
                 expected: size,
                 read: hashed,
-            });
+            }));
         }
         context.progress.emit(ProgressEvent::Resumed {
             migration: context.migration.clone(),
@@ -209,25 +205,31 @@ async fn copy_once(
             break;
         }
     }
-    if atomic && (written != size || content_hash.is_some_and(|hash| hash != hasher.finalize())) {
-        // Never publish a file of the wrong length, or whose content changed after it was hashed
-        // up front: dropping the writer abandons it.
-        drop(writer);
-        return Err(FileFailure::ChangedDuringCopy {
-            expected: size,
-            read: written,
-        });
+    let unchanged = match source.metadata(&copy.source_path).await {
+        Ok(after) => source_unchanged(&copy.metadata, written, after.as_ref()),
+        Err(error) => Err(error.into()),
+    };
+    let unchanged = unchanged.and_then(|()| match content_hash {
+        Some(hash) if hash != hasher.finalize() => {
+            Err(FileFailure::ChangedDuringCopy(SourceChange::Content))
+        }
+        _ => Ok(()),
+    });
+    if let Err(failure) = unchanged {
+        // Never publish a file of the wrong length, or read from a changing source: dropping an
+        // atomic writer abandons it; a temporary is flushed (the retry decides what to keep).
+        if atomic {
+            drop(writer);
+        } else {
+            let _ = writer.shutdown().await;
+        }
+        return Err(failure);
     }
     writer.shutdown().await.map_err(transport_error)?;
     drop(reader);
-    if written != size {
-        return Err(FileFailure::ChangedDuringCopy {
-            expected: size,
-            read: written,
-        });
-    }
     let expected = hasher.finalize().to_hex().to_string();
-    if let Err(failure) = verify(context, destination, size, &expected, &mut buffer).await {
+    let mode = verify_mode_for(context.verify, offset);
+    if let Err(failure) = verify(context, destination, size, &expected, mode, &mut buffer).await {
         if matches!(
             failure,
             FileFailure::HashMismatch { .. } | FileFailure::SizeMismatch { .. }
@@ -235,7 +237,7 @@ async fn copy_once(
             // Never resume from, or keep, bytes that failed verification.
             let _ = target.remove_file(destination).await;
         }
-        return Err(failure);
+        return Err(failure.of_copy_resumed_from(offset));
     }
     // A tree with atomic writes recorded the attributes with the upload.
     if !atomic {

@@ -1,23 +1,78 @@
-//! Verifying a file just written: read back and hashed (in ranges on trees that serve several
+//! Verifying a copy: the source read is the version the copy started from (`source_unchanged`),
+//! and the file just written holds it: read back and hashed (in ranges on trees that serve several
 //! streams faster than one, on one blocking thread for a local disk), or only sized.
+//!
+//! Both copy paths (`transfer` and `local_copy`) take these steps from here, so they agree on
+//! where a copy resumes (`resume_offset`) and on how a resumed copy is verified (`verify_mode_for`).
 
-use super::error::FileFailure;
+use super::error::{FileFailure, SourceChange};
 use super::local_copy::hash_local_file;
 use super::range_hash::{RANGED_HASH_THRESHOLD, hash_in_ranges};
 use super::transfer::{TransferContext, hash_stream};
 use crate::cli::VerifyMode;
-use crate::exec::transport::RelativePath;
+use crate::exec::transport::{EntryKind, Metadata, RelativePath};
 
-/// Checks the `size` bytes just written at `written` (read back and hashed, or only sized).
+/// Where a copy of a `size`-byte source continues: the length of the temporary file an earlier
+/// try left (`temporary`), when it may be trusted, is a file, and is not longer than the source.
+pub(super) fn resume_offset(trust: bool, temporary: Option<&Metadata>, size: u64) -> u64 {
+    match temporary {
+        Some(existing) if trust && existing.kind == EntryKind::File && existing.size <= size => {
+            existing.size
+        }
+        _ => 0,
+    }
+}
+
+/// How a copy that continued from `resumed_from` is verified: as `asked`, except that a resumed
+/// file is always read back in full. Its prefix was written by an earlier run and never read by
+/// this one, so a size check would record the source's hash for bytes nobody compared with it.
+pub(super) fn verify_mode_for(asked: VerifyMode, resumed_from: u64) -> VerifyMode {
+    if resumed_from > 0 {
+        VerifyMode::Full
+    } else {
+        asked
+    }
+}
+
+/// Checks that the source read is the version the copy started from (`before`, as listed): all
+/// of its `before.size` bytes were `read`, and after reading it still has that size and
+/// modification time (`after`; `None` when it is gone). Otherwise the bytes read may mix two
+/// versions, and the copy must not be recorded.
+pub(super) fn source_unchanged(
+    before: &Metadata,
+    read: u64,
+    after: Option<&Metadata>,
+) -> Result<(), FileFailure> {
+    if read != before.size {
+        return Err(FileFailure::ChangedDuringCopy(SourceChange::Length {
+            expected: before.size,
+            read,
+        }));
+    }
+    match after {
+        Some(after)
+            if after.kind == EntryKind::File
+                && after.size == before.size
+                && after.modified == before.modified =>
+        {
+            Ok(())
+        }
+        _ => Err(FileFailure::ChangedDuringCopy(SourceChange::Metadata)),
+    }
+}
+
+/// Checks the `size` bytes just written at `written` as `mode` asks (read back and hashed, or
+/// only sized).
 pub(super) async fn verify(
     context: &TransferContext,
     written: &RelativePath,
     size: u64,
     expected: &str,
+    mode: VerifyMode,
     buffer: &mut Vec<u8>,
 ) -> Result<(), FileFailure> {
     let target = &context.target;
-    match context.verify {
+    match mode {
         VerifyMode::Full if target.prefers_ranged_reads() && size >= RANGED_HASH_THRESHOLD => {
             // The ranges cover `size` bytes: the file must not be longer either.
             let actual = target
@@ -28,6 +83,7 @@ pub(super) async fn verify(
                 return Err(FileFailure::SizeMismatch {
                     expected: size,
                     actual,
+                    resumed: false,
                 });
             }
             let actual = hash_in_ranges(target.as_ref(), written, size)
@@ -38,6 +94,7 @@ pub(super) async fn verify(
                 return Err(FileFailure::HashMismatch {
                     expected: expected.to_string(),
                     actual,
+                    resumed: false,
                 });
             }
         }
@@ -55,6 +112,7 @@ pub(super) async fn verify(
                 return Err(FileFailure::SizeMismatch {
                     expected: size,
                     actual: read,
+                    resumed: false,
                 });
             }
             let actual = hash.to_hex().to_string();
@@ -62,6 +120,7 @@ pub(super) async fn verify(
                 return Err(FileFailure::HashMismatch {
                     expected: expected.to_string(),
                     actual,
+                    resumed: false,
                 });
             }
         }
@@ -75,6 +134,7 @@ pub(super) async fn verify(
                 return Err(FileFailure::SizeMismatch {
                     expected: size,
                     actual,
+                    resumed: false,
                 });
             }
         }

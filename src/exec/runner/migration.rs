@@ -236,8 +236,13 @@ fn record(
     match copied {
         Ok(outcome) => {
             let stats = stats_of(&outcome);
+            let vanished: Vec<String> = outcome
+                .mounts
+                .iter()
+                .flat_map(|mount| mount.vanished.iter().cloned())
+                .collect();
             let storage = target_storage(context.plan.source_of(migration), migration);
-            match store.finish_migration(name, &stats, &storage) {
+            match store.finish_migration(name, &stats, &vanished, &storage) {
                 Ok(_) => MigrationResult::Succeeded(outcome),
                 Err(error) => failure(
                     format!("copied, but the state could not record it: {error}"),

@@ -3,7 +3,7 @@
 use crate::exec::copy::CopyOptions;
 
 /// The run's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Only these migrations (`--only`, already checked to exist); empty means all.
     pub only: Vec<String>,

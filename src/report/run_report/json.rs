@@ -26,6 +26,7 @@ fn row_json(row: &MigrationRow) -> Value {
         "throughput_bytes_per_second": row.throughput().map(f64::round),
         "error": row.error,
         "error_retryable": row.error_retryable,
+        "vanished": row.vanished,
     })
 }
 

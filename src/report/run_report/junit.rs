@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::report::run_report::{MigrationRow, human_bytes};
+use crate::report::escape::printable;
+use crate::report::run_report::{MigrationRow, VANISHED_HEADING, human_bytes, named_vanished};
 use crate::state::MigrationState;
 
 /// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot hold.
@@ -65,7 +66,7 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
             escape_xml(&row.name),
             seconds(row)
         );
-        let detail = format!(
+        let mut detail = format!(
             "{} -> {} ({}), mounts {}: {} files, {}, state {}",
             row.source,
             row.target,
@@ -75,6 +76,17 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
             human_bytes(row.bytes),
             row.state.as_str()
         );
+        let (named, more) = named_vanished(row);
+        if !named.is_empty() {
+            let named: Vec<String> = named
+                .iter()
+                .map(|path| format!("`{}`", printable(path)))
+                .collect();
+            detail.push_str(&format!("\n{VANISHED_HEADING}: {}", named.join(", ")));
+            if more > 0 {
+                detail.push_str(&format!(", and {more} more"));
+            }
+        }
         match row.state {
             MigrationState::Success => {
                 let _ = writeln!(

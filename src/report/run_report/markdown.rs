@@ -2,7 +2,8 @@
 
 use crate::report::escape::{printable, printable_lines};
 use crate::report::run_report::{
-    MigrationRow, counts, human_bytes, human_duration, human_throughput, state_word,
+    MigrationRow, VANISHED_HEADING, counts, human_bytes, human_duration, human_throughput,
+    named_vanished, state_word,
 };
 use crate::state::MigrationState;
 
@@ -79,6 +80,22 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
             row.throughput().map_or_else(dash, human_throughput),
             row.error.as_deref().map_or_else(String::new, cell),
         ));
+    }
+    if rows.iter().any(|row| !row.vanished.is_empty()) {
+        out.push_str(&format!("\n**{VANISHED_HEADING}:**\n\n"));
+        for row in rows {
+            let (named, more) = named_vanished(row);
+            for path in named {
+                out.push_str(&format!(
+                    "- {}: {}\n",
+                    cell(&row.name),
+                    code(&printable(path))
+                ));
+            }
+            if more > 0 {
+                out.push_str(&format!("- {}: and {more} more\n", cell(&row.name)));
+            }
+        }
     }
     out
 }

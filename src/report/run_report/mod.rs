@@ -38,6 +38,8 @@ pub struct MigrationRow {
     pub finished_at: Option<Timestamp>,
     pub error: Option<String>,
     pub error_retryable: Option<bool>,
+    /// Files deleted from the source while the last attempt copied (not copied; target paths).
+    pub vanished: Vec<String>,
 }
 
 impl MigrationRow {
@@ -58,6 +60,7 @@ impl MigrationRow {
             finished_at: record.finished_at,
             error: record.last_error.clone(),
             error_retryable: record.error_retryable,
+            vanished: record.vanished.clone(),
         }
     }
 
@@ -103,6 +106,19 @@ pub fn write_report(text: &str, output: Option<&Path>) -> std::io::Result<()> {
             stdout.flush()
         }
     }
+}
+
+/// How many files deleted from the source the table, Markdown and JUnit reports name per
+/// migration; the JSON report lists them all.
+const NAMED_VANISHED: usize = 10;
+
+/// What the report says of a file deleted from the source during the run.
+pub(crate) const VANISHED_HEADING: &str = "Deleted from the source during the run (not copied)";
+
+/// The first `NAMED_VANISHED` of a row's vanished files, and how many more there are.
+pub(crate) fn named_vanished(row: &MigrationRow) -> (&[String], usize) {
+    let named = &row.vanished[..row.vanished.len().min(NAMED_VANISHED)];
+    (named, row.vanished.len() - named.len())
 }
 
 /// How many migrations are in each state, in [`MigrationState::ALL`] order.

@@ -2,7 +2,8 @@
 
 use crate::report::escape::printable;
 use crate::report::run_report::{
-    MigrationRow, counts, human_bytes, human_duration, human_throughput, human_time, state_word,
+    MigrationRow, VANISHED_HEADING, counts, human_bytes, human_duration, human_throughput,
+    human_time, named_vanished, state_word,
 };
 
 const HEADERS: [&str; 12] = [
@@ -95,6 +96,19 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
                 printable(&row.name),
                 printable(error)
             ));
+        }
+    }
+    if rows.iter().any(|row| !row.vanished.is_empty()) {
+        out.push_str(&format!("\n{VANISHED_HEADING}:\n"));
+        for row in rows {
+            let (named, more) = named_vanished(row);
+            let name = printable(&row.name);
+            for path in named {
+                out.push_str(&format!("  {name}: `{}`\n", printable(path)));
+            }
+            if more > 0 {
+                out.push_str(&format!("  {name}: and {more} more\n"));
+            }
         }
     }
     let summary: Vec<String> = counts(rows)

@@ -28,6 +28,7 @@ pub(crate) fn sample_rows() -> Vec<MigrationRow> {
         finished_at: None,
         error: None,
         error_retryable: None,
+        vanished: Vec::new(),
     };
     vec![
         MigrationRow {
@@ -43,6 +44,11 @@ pub(crate) fn sample_rows() -> Vec<MigrationRow> {
             skipped_bytes: 2 << 30,
             started_at: at("2025-03-01T10:00:00Z"),
             finished_at: at("2025-03-01T11:02:03Z"),
+            // Deleted from the source while it copied; one name carries a terminal escape.
+            vanished: ["C/evil\u{1b}[2J|`x`<b>".to_string()]
+                .into_iter()
+                .chain((0..12).map(|index| format!("D/tmp/session-{index:02}")))
+                .collect(),
             ..base.clone()
         },
         MigrationRow {

@@ -67,6 +67,7 @@ fn migrations() -> Vec<MigrationRecord> {
             skipped_files: 20,
             skipped_bytes: 1 << 30,
         },
+        vanished: Vec::new(),
         created_at: at("2025-02-01T08:00:00Z"),
         updated_at: at("2025-03-01T10:07:30Z"),
     }]

@@ -42,6 +42,7 @@ fn populated() -> (tempfile::TempDir, crate::state::Store) {
                 bytes: 92,
                 ..MigrationStats::default()
             },
+            &["D/gone".to_string()],
             &[StorageRecord {
                 mount: "C:\\".to_string(),
                 size: 1 << 30,

@@ -80,14 +80,21 @@ fn a_migration_goes_through_running_error_running_success() {
             size: 100 << 30,
         },
     ];
+    let vanished = vec!["C/tmp/gone\nsoon".to_string(), "D/a".to_string()];
     let done: MigrationRecord = store
-        .finish_migration("web-01", &stats, &storage)
+        .finish_migration("web-01", &stats, &vanished, &storage)
         .expect("success");
     assert_eq!(done.state, MigrationState::Success);
     assert_eq!(done.attempts, 2);
     assert_eq!(done.stats, stats);
+    assert_eq!(done.vanished, vanished);
     assert_eq!(done.last_error, None);
     assert_eq!(store.target_storage("web-01").expect("storage"), storage);
+    // The next attempt starts with none: they belong to the attempt that saw them go.
+    let again = store
+        .set_migration_state("web-01", MigrationState::Running, None)
+        .expect("third attempt");
+    assert!(again.vanished.is_empty(), "{again:?}");
 }
 
 #[test]

@@ -47,7 +47,7 @@ migrations:
 }
 
 /// The big file's temporary copy on the target, once it holds at least `bytes`.
-fn wait_for_partial(out: &Path, bytes: u64) -> PathBuf {
+pub(super) fn wait_for_partial(out: &Path, bytes: u64) -> PathBuf {
     let partial = out.join(".a-big.bin.ferry-partial");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

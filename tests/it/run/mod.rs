@@ -12,6 +12,7 @@ mod object_store;
 mod plan;
 mod refusals;
 mod sftp;
+mod vanished;
 
 use std::collections::BTreeMap;
 use std::io::Write;

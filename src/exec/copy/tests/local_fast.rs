@@ -12,8 +12,10 @@ use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 use super::support::*;
+use crate::cli::VerifyMode;
 use crate::exec::copy::{
-    CopyError, CopyOptions, CopyOutcome, FileFailure, ProgressEvent, ProgressSink, copy_migration,
+    BandwidthLimiter, CopyError, CopyOptions, CopyOutcome, FileFailure, ProgressEvent,
+    ProgressSink, RetryPolicy, copy_migration,
 };
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
@@ -118,6 +120,20 @@ impl Fixture {
             .await
     }
 
+    /// One run with `options` and no progress.
+    async fn run_with_options(&self, options: &CopyOptions) -> Result<CopyOutcome, CopyError> {
+        let (progress, cancel) = (ProgressSink::none(), CancellationToken::new());
+        copy_local(
+            &self.source,
+            &self.target,
+            &self.ledger,
+            options,
+            &progress,
+            &cancel,
+        )
+        .await
+    }
+
     /// A run cancelled once `bytes` were transferred.
     async fn interrupt_after(&self, bytes: u64) -> Result<CopyOutcome, CopyError> {
         let cancel = CancellationToken::new();
@@ -198,30 +214,58 @@ async fn cancelling_leaves_an_honest_partial_that_resumes_and_checks_the_prefix(
     );
 }
 
+/// One transfer and no retries: a failure shows as it is, with its label.
+fn no_retries() -> CopyOptions {
+    CopyOptions {
+        retry: RetryPolicy {
+            retries: 0,
+            ..one_transfer().retry
+        },
+        ..one_transfer()
+    }
+}
+
+/// Interrupts the copy of `content` after `after` bytes and flips the partial's byte at `at`,
+/// inside the prefix the resume will not rewrite; returns the partial's path.
+async fn damage_the_partial(fixture: &Fixture, after: u64, at: u64) -> std::path::PathBuf {
+    assert!(fixture.interrupt_after(after).await.is_err());
+    let partial = fixture.target.path().join("data/.disk.img.ferry-partial");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&partial)
+        .unwrap();
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, at).unwrap();
+    file.write_all_at(&[byte[0] ^ 0xff], at).unwrap();
+    partial
+}
+
 #[tokio::test]
-async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
+async fn a_damaged_prefix_fails_verification_retryably_is_discarded_and_a_rerun_succeeds() {
     let content = pattern(16 * MIB as usize, 12);
     let fixture = Fixture::with_file("disk.img", &content, 0o644);
     let Fixture { target, ledger, .. } = &fixture;
-    assert!(fixture.interrupt_after(4 * MIB).await.is_err());
-    let partial = target.path().join("data/.disk.img.ferry-partial");
-    // Flip one byte inside the prefix the resume will not rewrite.
-    let file = OpenOptions::new().write(true).open(&partial).unwrap();
-    file.write_all_at(&[content[MIB as usize] ^ 0xff], MIB)
-        .unwrap();
-    drop(file);
+    let partial = damage_the_partial(&fixture, 4 * MIB, MIB).await;
 
-    let error = fixture.run().await.unwrap_err();
+    let error = fixture.run_with_options(&no_retries()).await.unwrap_err();
     let CopyError::FilesFailed { failed, .. } = &error else {
         panic!("{error:?}")
     };
-    let FileFailure::HashMismatch { expected, actual } = &failed[0].failure else {
+    let FileFailure::HashMismatch {
+        expected,
+        actual,
+        resumed: true,
+    } = &failed[0].failure
+    else {
         panic!("{:?}", failed[0].failure)
     };
     assert_eq!(*expected, blake3::hash(&content).to_hex().to_string());
     let mut damaged = content.clone();
     damaged[MIB as usize] ^= 0xff;
     assert_eq!(*actual, blake3::hash(&damaged).to_hex().to_string());
+    // The damage was an earlier run's: copying again starts afresh, so it is worth a retry.
+    assert!(error.is_retryable(), "{error}");
     assert!(
         !partial.exists(),
         "a copy that failed verification is removed"
@@ -229,10 +273,51 @@ async fn a_damaged_prefix_on_the_target_fails_verification_and_is_discarded() {
     assert!(!target.path().join("data/disk.img").exists());
     assert!(ledger.files("web-01").unwrap().is_empty());
 
-    // The next run starts over and succeeds.
-    fixture.run().await.unwrap();
+    // A plain re-run starts over and succeeds.
+    fixture.run_with_options(&no_retries()).await.unwrap();
     assert_eq!(
         fs::read(target.path().join("data/disk.img")).unwrap(),
+        content
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_prefix_is_copied_again_within_the_same_run() {
+    let content = pattern(16 * MIB as usize, 20);
+    let fixture = Fixture::with_file("disk.img", &content, 0o644);
+    damage_the_partial(&fixture, 4 * MIB, 1_000).await;
+    let outcome = fixture.run().await.unwrap();
+    assert_eq!(outcome.mounts[0].files_copied, 1);
+    assert_eq!(
+        fs::read(fixture.target.path().join("data/disk.img")).unwrap(),
+        content
+    );
+    assert_eq!(
+        fixture.ledger.files("web-01").unwrap()[0].blake3,
+        blake3::hash(&content).to_hex().to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_file_is_verified_in_full_even_with_verify_size() {
+    let content = pattern(16 * MIB as usize, 21);
+    let fixture = Fixture::with_file("disk.img", &content, 0o644);
+    // Byte 1,001 of the partial differs from the source's.
+    damage_the_partial(&fixture, 4 * MIB, 1_000).await;
+    let size_only = CopyOptions {
+        verify: VerifyMode::Size,
+        ..no_retries()
+    };
+    let error = fixture.run_with_options(&size_only).await.unwrap_err();
+    assert!(error.to_string().contains("verification failed"), "{error}");
+    assert!(error.is_retryable(), "{error}");
+    // Never recorded with a hash that was not checked against the target.
+    assert!(fixture.ledger.files("web-01").unwrap().is_empty());
+    assert!(!fixture.target.path().join("data/disk.img").exists());
+
+    fixture.run_with_options(&size_only).await.unwrap();
+    assert_eq!(
+        fs::read(fixture.target.path().join("data/disk.img")).unwrap(),
         content
     );
 }
@@ -329,7 +414,7 @@ async fn the_bandwidth_limit_paces_the_copy_and_cancelling_cuts_its_wait_short()
     write_file(source.path(), "data/a.bin", &content, 0o644, 1_650_000_000);
     let target = TempDir::new().unwrap();
     let limited = CopyOptions {
-        bandwidth_limit: Some(2 * MIB),
+        bandwidth_limiter: Some(Arc::new(BandwidthLimiter::new(2 * MIB))),
         ..one_transfer()
     };
     let started = Instant::now();
@@ -343,7 +428,7 @@ async fn the_bandwidth_limit_paces_the_copy_and_cancelling_cuts_its_wait_short()
     )
     .await
     .unwrap();
-    // Two MiB flow at once (the bucket's second), the other three at 2 MiB/s.
+    // A fifth of a MiB flows at once (the bucket's tenth of a second), the rest at 2 MiB/s.
     assert!(
         started.elapsed() >= Duration::from_millis(1400),
         "{:?}",
@@ -353,7 +438,7 @@ async fn the_bandwidth_limit_paces_the_copy_and_cancelling_cuts_its_wait_short()
 
     let target = TempDir::new().unwrap();
     let slow = CopyOptions {
-        bandwidth_limit: Some(MIB),
+        bandwidth_limiter: Some(Arc::new(BandwidthLimiter::new(MIB))),
         ..one_transfer()
     };
     let cancel = CancellationToken::new();
@@ -405,4 +490,39 @@ async fn reading_back_a_local_copy_hashes_all_of_it_and_never_follows_a_symlink(
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn every_migration_of_a_run_draws_from_the_one_bandwidth_limiter_it_is_given() {
+    // Two migrations at once, as `--parallel 2` runs them, with the options the runner gives
+    // both: every byte either writes is reserved from the same bucket (no clock involved).
+    let limiter = Arc::new(BandwidthLimiter::new(1024 * MIB));
+    let options = CopyOptions {
+        bandwidth_limiter: Some(Arc::clone(&limiter)),
+        ..options()
+    };
+    let first = Fixture::with_file("a.bin", &pattern(3 * MIB as usize, 18), 0o644);
+    let second = Fixture::with_file("b.bin", &pattern(2 * MIB as usize + 5, 19), 0o644);
+    let (progress, cancel) = (ProgressSink::none(), CancellationToken::new());
+    let (one, two) = tokio::join!(
+        copy_local(
+            &first.source,
+            &first.target,
+            &first.ledger,
+            &options,
+            &progress,
+            &cancel
+        ),
+        copy_local(
+            &second.source,
+            &second.target,
+            &second.ledger,
+            &options,
+            &progress,
+            &cancel
+        ),
+    );
+    let transferred = one.unwrap().bytes_transferred() + two.unwrap().bytes_transferred();
+    assert_eq!(transferred, 5 * MIB + 5);
+    assert_eq!(limiter.bytes_reserved(), transferred);
 }

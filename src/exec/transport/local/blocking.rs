@@ -34,6 +34,19 @@ impl LocalTree {
         })
     }
 
+    /// The metadata of a file this tree opened (`fstat`), named by `path` in errors; `None` once
+    /// it was deleted (no name links to it any more), as `metadata` says of a missing path.
+    pub(crate) fn metadata_of_open(
+        &self,
+        file: &File,
+        path: &RelativePath,
+    ) -> TransportResult<Option<Metadata>> {
+        self.call_here("read metadata of", path, |_| {
+            let stat = rustix::fs::fstat(file)?;
+            Ok((stat.st_nlink != 0).then(|| syscalls::metadata_of(&stat)))
+        })
+    }
+
     /// Opens a regular file for reading from its start, on the calling thread.
     pub(crate) fn open_read_blocking(&self, path: &RelativePath) -> TransportResult<File> {
         self.call_here("read", path, |tree| {

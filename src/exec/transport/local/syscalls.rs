@@ -320,7 +320,7 @@ fn sync_file_system(root: BorrowedFd<'_>) -> CallResult<()> {
 }
 
 #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
-fn metadata_of(stat: &Stat) -> Metadata {
+pub(super) fn metadata_of(stat: &Stat) -> Metadata {
     let kind = match FileType::from_raw_mode(stat.st_mode as _) {
         FileType::RegularFile => EntryKind::File,
         FileType::Directory => EntryKind::Directory,
