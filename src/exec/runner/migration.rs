@@ -196,7 +196,14 @@ async fn copy(
         let _ = target.discard_unfinished_writes().await;
     }
     let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
-    prepare_target_root(name, &*target, context.store, &roots).await?;
+    prepare_target_root(
+        name,
+        &*target,
+        context.store,
+        &roots,
+        context.options.copy.existing,
+    )
+    .await?;
     let progress = progress_sink(context, live.clone());
     let outcome = copy_migration(
         name,

@@ -2,7 +2,9 @@
 //! from its recorded state, and the files and bytes from a scan of both ends when possible.
 
 use crate::exec::connect::{Endpoint, OpenMode, open_tree};
-use crate::exec::copy::{CopyOptions, MountPreview, PlanPreview, plan_migration, scan};
+use crate::exec::copy::{
+    CopyOptions, MountPreview, PlanPreview, check_target_root, plan_migration, scan,
+};
 use crate::exec::ledger::Ledger;
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::secrets::Secrets;
@@ -111,7 +113,8 @@ pub async fn preview_migration(
     }
 }
 
-/// Scans both ends read-only. A local target directory that does not exist yet counts as empty.
+/// Scans both ends read-only, refusing as a run would (data ferry did not write, at the target
+/// root or in a mount). A local target directory that does not exist yet counts as empty.
 pub async fn scan_migration(
     plan: &ValidPlan,
     migration: &Migration,
@@ -127,9 +130,15 @@ pub async fn scan_migration(
         .await
         .map_err(|error| error.to_string())?;
     match open_tree(target_end, password(&target_end), OpenMode::Existing).await {
-        Ok(target) => plan_migration(&migration.name, &*source, &*target, &jobs, ledger, options)
-            .await
-            .map_err(|error| error.to_string()),
+        Ok(target) => {
+            let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
+            check_target_root(&migration.name, &*target, ledger, &roots, options.existing)
+                .await
+                .map_err(|error| error.to_string())?;
+            plan_migration(&migration.name, &*source, &*target, &jobs, ledger, options)
+                .await
+                .map_err(|error| error.to_string())
+        }
         Err(error) if error.is_not_found() => {
             let summary = scan(&migration.name, &*source, &jobs)
                 .await

@@ -2,6 +2,7 @@
 
 mod atomic;
 mod durability;
+mod foreign;
 mod local_fast;
 mod mirror;
 mod resume;
