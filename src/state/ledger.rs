@@ -203,8 +203,24 @@ impl Ledger for Store {
         transaction.commit().map_err(database)
     }
 
+    /// With, as claims, the records this boot cannot trust (see `drop_unconfirmed`, which turns
+    /// them into such partial records): read-only commands see what a run will.
     fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
-        partials_in(&self.connection(), migration)
+        let connection = self.connection();
+        let mut partials = partials_in(&connection, migration)?;
+        let boot = self.boot();
+        let untrusted: Vec<PartialRecord> = file_rows_in(&connection, migration)?
+            .into_iter()
+            .filter(|row| !row.trusted_in(boot) && !row.record.is_symlink())
+            .filter(|row| {
+                !partials
+                    .iter()
+                    .any(|partial| partial.path == row.record.path)
+            })
+            .map(|row| PartialRecord::claim_of(&row.record))
+            .collect();
+        partials.extend(untrusted);
+        Ok(partials)
     }
 
     fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {

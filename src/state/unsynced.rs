@@ -5,6 +5,7 @@
 
 use rusqlite::params;
 
+use crate::exec::ledger::SYMLINK_RECORD;
 use crate::state::error::StateError;
 use crate::state::store::Store;
 
@@ -63,18 +64,19 @@ impl Store {
         let mut connection = self.connection();
         let transaction =
             connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let condition = "migration = ?1 AND unsynced_boot IS NOT NULL AND unsynced_boot IS NOT ?2";
+        let condition = "migration = ?1 AND unsynced_boot IS NOT NULL AND unsynced_boot IS NOT ?2
+                         AND blake3 IS NOT ?3";
         transaction.execute(
             &format!(
                 "INSERT OR IGNORE INTO partials
                      (migration, path, temporary_path, source_size, source_modified_nanos)
                  SELECT migration, path, path, size, modified_nanos FROM files WHERE {condition}"
             ),
-            params![migration, self.boot()],
+            params![migration, self.boot(), SYMLINK_RECORD],
         )?;
         let dropped = transaction.execute(
             &format!("DELETE FROM files WHERE {condition}"),
-            params![migration, self.boot()],
+            params![migration, self.boot(), SYMLINK_RECORD],
         )?;
         transaction.commit()?;
         Ok(u64::try_from(dropped).unwrap_or_default())

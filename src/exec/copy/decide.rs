@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::MountJob;
 use super::claims::{Claims, ExistingData, Ownership};
 use super::scan::SourceListing;
+use super::{MountJob, RESUMABLE_SIZE};
 use crate::exec::ledger::{FileRecord, PartialRecord};
 use crate::exec::transport::{EntryKind, Metadata, RelativePath};
 
@@ -216,8 +216,10 @@ pub(crate) fn decide(
                     continue;
                 }
                 let taken = names.get(&path.parent());
+                // Every copy has a partial record (its claim); only a large one is worth resuming.
                 let resumable = partials.get(&ledger_path).filter(|partial| {
-                    partial.source_size == metadata.size
+                    metadata.size > RESUMABLE_SIZE
+                        && partial.source_size == metadata.size
                         && modified.is_some()
                         && partial.source_modified_nanos == modified
                         && RelativePath::new(&partial.temporary_path).is_some_and(|temporary| {
