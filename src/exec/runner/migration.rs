@@ -81,10 +81,12 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         {
             Ok(preview) if !has_changes(&preview) => return MigrationResult::Unchanged,
             Ok(_) => {}
-            Err(message) => {
-                let message =
-                    format!("cannot check the completed migration for changes: {message}");
-                return MigrationResult::failed(message, true, false);
+            Err(failure) => {
+                let message = format!(
+                    "cannot check the completed migration for changes: {}",
+                    failure.message
+                );
+                return MigrationResult::failed(message, failure.retryable, false);
             }
         }
     }

@@ -148,6 +148,20 @@ fn adopting_keeps_the_data_ferry_did_not_write() {
         b"P\n"
     );
     assert_eq!(migration_state(&ferry, "web-01").0, "success");
+
+    // The adoption is not remembered: a plain run refuses again (the state stays `success`),
+    // and with the flag it finds nothing to do.
+    let plain = run(&ferry, &[]);
+    assert_refused(&plain, &["\"C/precious.txt\""]);
+    assert!(plain.stderr.contains("fix the cause"), "{}", plain.stderr);
+    assert_eq!(migration_state(&ferry, "web-01").0, "success");
+    let again = run(&ferry, &["--adopt-existing"]);
+    assert_eq!(again.code, 0, "{}", again.snapshot());
+    assert!(
+        again.stderr.contains("unchanged since; nothing to do"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
