@@ -255,24 +255,7 @@ pub(crate) fn decide(
         }
     }
     // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
-    // What the policy may not remove stays, and what it holds is considered entry by entry.
-    let mut removed: HashSet<RelativePath> = plan
-        .conflicts
-        .iter()
-        .map(|(path, _)| path)
-        .chain(&plan.blocked)
-        .filter_map(|path| path.strip_prefix(root))
-        .collect();
-    for (path, metadata) in target {
-        if keep.contains(path)
-            || has_ancestor_in(path, &removed)
-            || !ownership.removable(path, metadata.kind, existing)
-        {
-            continue;
-        }
-        removed.insert(path.clone());
-        plan.extraneous.push((root.concat(path), metadata.kind));
-    }
+    plan.extraneous = extraneous(&plan, root, target, &keep, &ownership, existing);
 
     // Claims the copy keeps: files copied or unchanged (their partial claims are settled as each
     // file is recorded), and symlinks the source still has.
@@ -309,6 +292,38 @@ pub(crate) fn decide(
     plan.forget_files.sort();
     plan.forget_partials.sort();
     plan
+}
+
+/// Target entries the source lacks that the policy may remove: only the topmost of each removed
+/// subtree, never what is in the way of a source entry (handled as a conflict or blocked). What
+/// the policy may not remove stays, and what it holds is considered entry by entry.
+fn extraneous(
+    plan: &MountPlan,
+    root: &RelativePath,
+    target: &std::collections::BTreeMap<RelativePath, Metadata>,
+    keep: &HashSet<RelativePath>,
+    ownership: &Ownership<'_>,
+    existing: ExistingData,
+) -> Vec<(RelativePath, EntryKind)> {
+    let mut removed: HashSet<RelativePath> = plan
+        .conflicts
+        .iter()
+        .map(|(path, _)| path)
+        .chain(&plan.blocked)
+        .filter_map(|path| path.strip_prefix(root))
+        .collect();
+    let mut extraneous = Vec::new();
+    for (path, metadata) in target {
+        if keep.contains(path)
+            || has_ancestor_in(path, &removed)
+            || !ownership.removable(path, metadata.kind, existing)
+        {
+            continue;
+        }
+        removed.insert(path.clone());
+        extraneous.push((root.concat(path), metadata.kind));
+    }
+    extraneous
 }
 
 fn has_ancestor_in(path: &RelativePath, set: &HashSet<RelativePath>) -> bool {

@@ -94,6 +94,15 @@ async fn entries_ferry_did_not_write_are_refused_before_anything_is_copied() {
     assert!(!error.is_retryable());
     assert!(target.path().join("customer.db").exists());
     assert!(target.path().join("old/b.txt").exists());
+    // Adopting or mirroring, they stay where they are (neither reaches outside the mounts).
+    for existing in [ExistingData::Adopt, ExistingData::Mirror] {
+        let cleanup = prepare_target_root("web-01", &*tree, &ledger, &[path("data")], existing)
+            .await
+            .unwrap();
+        assert!(cleanup.remove.is_empty(), "{cleanup:?}");
+    }
+    assert!(target.path().join("customer.db").exists());
+    assert!(target.path().join("old/added-later.txt").exists());
 }
 
 #[tokio::test]
