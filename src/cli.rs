@@ -107,6 +107,20 @@ pub enum Durability {
     Defer,
 }
 
+/// What a run may do with data in a target that ferry did not write (by default it refuses).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ExistingDataArgs {
+    /// Keep data in the target that ferry did not write: copy the source over same-named files,
+    /// delete nothing ferry did not write, and from then on own only what ferry copied.
+    #[arg(long, conflicts_with = "mirror")]
+    pub adopt_existing: bool,
+    /// Make each selected target mount exactly the source, deleting what the source lacks even
+    /// when ferry did not write it (like `rsync --delete`). Never touches anything outside the
+    /// selected mounts.
+    #[arg(long)]
+    pub mirror: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Table,
@@ -138,6 +152,8 @@ pub struct RunArgs {
     /// When a copied file counts as done: once on disk, or once written (local targets).
     #[arg(long, value_enum, default_value_t = Durability::Wait)]
     pub durability: Durability,
+    #[command(flatten)]
+    pub existing: ExistingDataArgs,
     /// The format of the report printed at the end.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub report_format: ReportFormat,
@@ -156,6 +172,8 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when work is pending, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub existing: ExistingDataArgs,
     #[command(flatten)]
     pub state: StateLocation,
 }

@@ -6,7 +6,7 @@ use miette::IntoDiagnostic;
 
 use crate::cli::PlanArgs;
 use crate::commands::ExitStatus;
-use crate::commands::run::{usable_plan, with_diagnostics};
+use crate::commands::run::{existing_data, usable_plan, with_diagnostics};
 use crate::commands::state::state_error;
 use crate::exec::copy::CopyOptions;
 use crate::exec::ledger::Ledger;
@@ -69,7 +69,10 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         .enable_all()
         .build()
         .into_diagnostic()?;
-    let options = CopyOptions::default();
+    let options = CopyOptions {
+        existing: existing_data(args.existing),
+        ..CopyOptions::default()
+    };
     let previews = runtime.block_on(async {
         let mut previews = Vec::with_capacity(plan.migrations.len());
         for ((migration, state), secrets) in plan.migrations.iter().zip(&states).zip(&secrets) {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use miette::{IntoDiagnostic, WrapErr};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::RunArgs;
+use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::state::state_error;
-use crate::exec::copy::{BandwidthLimiter, CopyOptions, RetryPolicy};
+use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
 use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
@@ -39,6 +39,7 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
             // One limiter for the whole process: `--bwlimit` is the total of every migration.
             bandwidth_limiter: bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate))),
             retry: RetryPolicy::default(),
+            existing: existing_data(args.existing),
         },
     };
     let checked = load::check_file(&args.plan)?;
@@ -102,6 +103,15 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// What `--adopt-existing` and `--mirror` (which clap keeps apart) ask of target data ferry did not write.
+pub(crate) fn existing_data(args: ExistingDataArgs) -> ExistingData {
+    match (args.adopt_existing, args.mirror) {
+        (true, _) => ExistingData::Adopt,
+        (false, true) => ExistingData::Mirror,
+        (false, false) => ExistingData::Refuse,
+    }
 }
 
 /// The plan and its YAML tree when it has no errors; its warnings are printed and do not stop it.

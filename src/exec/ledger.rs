@@ -12,6 +12,27 @@ pub struct FileRecord {
     pub blake3: String,
 }
 
+/// The `blake3` of a record that claims a symlink ferry wrote: a symlink has no content to hash,
+/// but ferry must know it wrote it to ever remove or replace it.
+pub const SYMLINK_RECORD: &str = "symlink";
+
+impl FileRecord {
+    /// The record of a symlink ferry wrote (or is about to write) at `path`.
+    pub fn symlink(path: String) -> Self {
+        Self {
+            path,
+            size: 0,
+            modified_nanos: None,
+            blake3: SYMLINK_RECORD.to_string(),
+        }
+    }
+
+    /// Whether the record claims a symlink rather than a copied file.
+    pub fn is_symlink(&self) -> bool {
+        self.blake3 == SYMLINK_RECORD
+    }
+}
+
 /// A file whose copy was interrupted: enough to continue it when the source is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartialRecord {
@@ -22,6 +43,20 @@ pub struct PartialRecord {
     /// The source's size and modification time when the copy started.
     pub source_size: u64,
     pub source_modified_nanos: Option<i64>,
+}
+
+impl PartialRecord {
+    /// Keeps ferry's claim on a copied file whose record can no longer be trusted (an earlier boot
+    /// recorded it before it was durable): the file is copied again, and until then it is still
+    /// ferry's to replace or remove. Its temporary name is the file's own, so it is never resumed.
+    pub fn claim_of(record: &FileRecord) -> Self {
+        Self {
+            path: record.path.clone(),
+            temporary_path: record.path.clone(),
+            source_size: record.size,
+            source_modified_nanos: record.modified_nanos,
+        }
+    }
 }
 
 /// The ledger could not be read or written.
@@ -55,4 +90,21 @@ pub trait Ledger: Send + Sync {
     fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError>;
     /// Forgets a partial copy (it finished, or was discarded).
     fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError>;
+    /// Records several copies about to start, at once (one transaction where the ledger has them).
+    /// A partial record is also ferry's claim on its path: what it is about to write there.
+    fn record_partials(
+        &self,
+        migration: &str,
+        partials: &[PartialRecord],
+    ) -> Result<(), LedgerError> {
+        partials
+            .iter()
+            .try_for_each(|partial| self.record_partial(migration, partial))
+    }
+    /// Forgets several partial copies at once.
+    fn forget_partials(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
+        paths
+            .iter()
+            .try_for_each(|path| self.forget_partial(migration, path))
+    }
 }

@@ -40,13 +40,25 @@ impl MemoryLedger {
             .unwrap_or_default()
     }
 
-    /// What a restart of the system does: records of files that were not durable are dropped.
+    /// What a restart of the system does: records of files that were not durable are dropped,
+    /// and, as the state store does, kept as claims (partial records) on their paths.
     pub fn restart(&self) {
         if let Ok(mut records) = self.lock() {
             let unsynced = std::mem::take(&mut records.unsynced);
             for (migration, paths) in unsynced {
+                let mut dropped = Vec::new();
                 if let Some(entries) = records.files.get_mut(&migration) {
-                    entries.retain(|path, _| !paths.contains(path));
+                    entries.retain(|path, record| {
+                        let keep = !paths.contains(path);
+                        if !keep {
+                            dropped.push(PartialRecord::claim_of(record));
+                        }
+                        keep
+                    });
+                }
+                let partials = records.partials.entry(migration).or_default();
+                for partial in dropped {
+                    partials.entry(partial.path.clone()).or_insert(partial);
                 }
             }
         }
@@ -148,10 +160,30 @@ impl Ledger for MemoryLedger {
     }
 
     fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError> {
+        self.forget_partials(migration, &[path.to_string()])
+    }
+
+    fn record_partials(
+        &self,
+        migration: &str,
+        partials: &[PartialRecord],
+    ) -> Result<(), LedgerError> {
+        let mut records = self.lock()?;
+        records.write_calls += 1;
+        let entries = records.partials.entry(migration.to_string()).or_default();
+        for partial in partials {
+            entries.insert(partial.path.clone(), partial.clone());
+        }
+        Ok(())
+    }
+
+    fn forget_partials(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
         let mut records = self.lock()?;
         records.write_calls += 1;
         if let Some(partials) = records.partials.get_mut(migration) {
-            partials.remove(path);
+            for path in paths {
+                partials.remove(path);
+            }
         }
         Ok(())
     }

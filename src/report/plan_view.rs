@@ -31,6 +31,11 @@ fn mount_line(mount: &MountPreview, width: usize) -> String {
         human_bytes(mount.bytes_unchanged),
         mount.to_remove.len()
     ));
+    if !mount.foreign.is_empty() {
+        // Only with --adopt-existing (kept, or overwritten by same-named files) or --mirror
+        // (deleted or overwritten): without either, the migration is refused.
+        line.push_str(&format!("; {} not written by ferry", mount.foreign.len()));
+    }
     if !mount.excluded.is_empty() {
         line.push_str(&format!(
             "; not descended: {}",

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
+use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord, SYMLINK_RECORD};
 use crate::state::error::StateError;
 use crate::state::migrations::to_sql_u64;
 use crate::state::store::Store;
@@ -203,8 +203,24 @@ impl Ledger for Store {
         transaction.commit().map_err(database)
     }
 
+    /// With, as claims, the records this boot cannot trust (see `drop_unconfirmed`, which turns
+    /// them into such partial records): read-only commands see what a run will.
     fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
-        partials_in(&self.connection(), migration)
+        let connection = self.connection();
+        let mut partials = partials_in(&connection, migration)?;
+        let boot = self.boot();
+        let untrusted: Vec<PartialRecord> = file_rows_in(&connection, migration)?
+            .into_iter()
+            .filter(|row| !row.trusted_in(boot) && !row.record.is_symlink())
+            .filter(|row| {
+                !partials
+                    .iter()
+                    .any(|partial| partial.path == row.record.path)
+            })
+            .map(|row| PartialRecord::claim_of(&row.record))
+            .collect();
+        partials.extend(untrusted);
+        Ok(partials)
     }
 
     fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
@@ -219,6 +235,37 @@ impl Ledger for Store {
             )
             .map_err(database)?;
         Ok(())
+    }
+
+    fn record_partials(
+        &self,
+        migration: &str,
+        partials: &[PartialRecord],
+    ) -> Result<(), LedgerError> {
+        let mut connection = self.connection();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        for partial in partials {
+            insert_partial_in(&transaction, migration, partial)?;
+        }
+        transaction.commit().map_err(database)
+    }
+
+    fn forget_partials(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
+        let mut connection = self.connection();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        {
+            let mut delete = transaction
+                .prepare_cached("DELETE FROM partials WHERE migration = ?1 AND path = ?2")
+                .map_err(database)?;
+            for path in paths {
+                delete.execute(params![migration, path]).map_err(database)?;
+            }
+        }
+        transaction.commit().map_err(database)
     }
 }
 
@@ -237,14 +284,22 @@ impl Store {
         transaction.commit().map_err(database)
     }
 
-    /// How many copied files and partial copies the ledger holds for a migration.
+    /// How many copied files (not symlinks) and partial copies the ledger holds for a migration.
     pub fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
         let connection = self.connection();
-        let count = |table: &str| -> Result<u64, StateError> {
-            let sql = format!("SELECT count(*) FROM {table} WHERE migration = ?1");
-            let count: i64 = connection.query_row(&sql, [migration], |row| row.get(0))?;
-            Ok(u64::try_from(count).unwrap_or_default())
-        };
-        Ok((count("files")?, count("partials")?))
+        let files: i64 = connection.query_row(
+            "SELECT count(*) FROM files WHERE migration = ?1 AND blake3 IS NOT ?2",
+            params![migration, SYMLINK_RECORD],
+            |row| row.get(0),
+        )?;
+        let partials: i64 = connection.query_row(
+            "SELECT count(*) FROM partials WHERE migration = ?1",
+            [migration],
+            |row| row.get(0),
+        )?;
+        Ok((
+            u64::try_from(files).unwrap_or_default(),
+            u64::try_from(partials).unwrap_or_default(),
+        ))
     }
 }

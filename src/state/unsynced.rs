@@ -5,6 +5,7 @@
 
 use rusqlite::params;
 
+use crate::exec::ledger::SYMLINK_RECORD;
 use crate::state::error::StateError;
 use crate::state::store::Store;
 
@@ -56,13 +57,28 @@ impl Store {
     }
 
     /// Drops the records of a migration's files that an earlier boot wrote and never confirmed:
-    /// the restart may have lost their data, so they are copied again. Returns how many.
+    /// the restart may have lost their data, so they are copied again. Each stays ferry's claim
+    /// on its path (a partial record, see `PartialRecord::claim_of`), so the file it may have left
+    /// is ferry's to replace or remove, not data ferry did not write. Returns how many.
     pub fn drop_unconfirmed(&self, migration: &str) -> Result<u64, StateError> {
-        let dropped = self.connection().execute(
-            "DELETE FROM files WHERE migration = ?1 AND unsynced_boot IS NOT NULL
-                 AND unsynced_boot IS NOT ?2",
-            params![migration, self.boot()],
+        let mut connection = self.connection();
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let condition = "migration = ?1 AND unsynced_boot IS NOT NULL AND unsynced_boot IS NOT ?2
+                         AND blake3 IS NOT ?3";
+        transaction.execute(
+            &format!(
+                "INSERT OR IGNORE INTO partials
+                     (migration, path, temporary_path, source_size, source_modified_nanos)
+                 SELECT migration, path, path, size, modified_nanos FROM files WHERE {condition}"
+            ),
+            params![migration, self.boot(), SYMLINK_RECORD],
         )?;
+        let dropped = transaction.execute(
+            &format!("DELETE FROM files WHERE {condition}"),
+            params![migration, self.boot(), SYMLINK_RECORD],
+        )?;
+        transaction.commit()?;
         Ok(u64::try_from(dropped).unwrap_or_default())
     }
 }

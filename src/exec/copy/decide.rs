@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::MountJob;
+use super::claims::{Claims, ExistingData, Ownership};
 use super::scan::SourceListing;
+use super::{MountJob, RESUMABLE_SIZE};
 use crate::exec::ledger::{FileRecord, PartialRecord};
 use crate::exec::transport::{EntryKind, Metadata, RelativePath};
 
@@ -56,6 +57,12 @@ pub(crate) struct SymlinkCopy {
 pub(crate) struct MountPlan {
     /// Target entries of another kind where a source entry goes (removed first, recursively).
     pub conflicts: Vec<(RelativePath, EntryKind)>,
+    /// Target files, symlinks and special files ferry's ledger does not say it wrote: the default
+    /// refuses the migration when there are any; `--adopt-existing` keeps those the source lacks.
+    pub foreign: Vec<RelativePath>,
+    /// Target entries the chosen policy may not replace (a folder holding data ferry did not
+    /// write where the source has a file, under `--adopt-existing`; one holding a nested mount).
+    pub blocked: Vec<RelativePath>,
     /// Directories missing on the target, parents first (target paths).
     pub create_directories: Vec<RelativePath>,
     /// Every directory copied (the mount root, its directories, empty mount points), with its source
@@ -69,7 +76,8 @@ pub(crate) struct MountPlan {
     pub extraneous: Vec<(RelativePath, EntryKind)>,
     /// Ledger records of files no longer on the source (or no longer files).
     pub forget_files: Vec<String>,
-    /// Partial records that cannot be resumed (the source changed, or the file is gone).
+    /// Partial records of files this run does not copy (the source no longer has them as files);
+    /// forgotten with `forget_files`, once what they claimed was removed.
     pub forget_partials: Vec<String>,
     /// Source sockets, devices and FIFOs (mount-relative), not copied.
     pub special: Vec<RelativePath>,
@@ -88,13 +96,15 @@ pub(crate) fn nanos_since_epoch(time: SystemTime) -> Option<i64> {
 }
 
 /// Decides a mount's copy. `target` lists the target mount root (paths relative to it);
-/// `records` and `partials` are the migration's ledger, keyed by target path.
+/// `records` and `partials` are the migration's ledger, keyed by target path; `existing` says
+/// what may happen to target entries the ledger does not claim.
 pub(crate) fn decide(
     job: &MountJob,
     source: &SourceListing,
     target: &std::collections::BTreeMap<RelativePath, Metadata>,
     records: &HashMap<String, FileRecord>,
     partials: &HashMap<String, PartialRecord>,
+    existing: ExistingData,
 ) -> MountPlan {
     let root = &job.target_root;
     let mut plan = MountPlan {
@@ -121,6 +131,16 @@ pub(crate) fn decide(
             .or_default()
             .insert(path.file_name());
     }
+    // Nor may they reuse a target name that is not a file ferry wrote (a planted symlink, someone's file).
+    let claims = Claims::of(records, partials);
+    for (path, metadata) in target {
+        if !(metadata.kind == EntryKind::File && claims.owns(&root.concat(path), EntryKind::File)) {
+            names
+                .entry(path.parent())
+                .or_default()
+                .insert(path.file_name());
+        }
+    }
     // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
     // Excluded paths are other mounts' business, whether or not the source has them.
     let mut keep: HashSet<RelativePath> = job.excluded.iter().cloned().collect();
@@ -132,6 +152,18 @@ pub(crate) fn decide(
         .chain(&plan.excluded)
         .map(|path| root.concat(path))
         .collect();
+    let nested_mounts: HashSet<RelativePath> =
+        job.excluded.iter().chain(&plan.excluded).cloned().collect();
+    let ownership = Ownership::new(root, target, &claims, &nested_mounts);
+    plan.foreign = target
+        .iter()
+        .filter(|(path, metadata)| {
+            metadata.kind != EntryKind::Directory
+                && !nested_mounts.contains(*path)
+                && !ownership.owned(path, metadata.kind)
+        })
+        .map(|(path, _)| root.concat(path))
+        .collect();
 
     plan.directories.push((root.clone(), source.root.clone()));
     for (path, metadata) in all_source.filter(|(_, metadata)| metadata.kind != EntryKind::Other) {
@@ -141,10 +173,18 @@ pub(crate) fn decide(
         if mount_points.contains(path) && metadata.kind != EntryKind::Directory {
             continue;
         }
-        if let Some(existing) = on_target
-            && existing.kind != metadata.kind
+        if let Some(in_the_way) = on_target
+            && in_the_way.kind != metadata.kind
         {
-            plan.conflicts.push((target_path.clone(), existing.kind));
+            // Replacing a file or symlink is what --adopt-existing consents to; a folder holding
+            // data ferry did not write is replaced by --mirror only.
+            let replaceable = ownership.removable(path, in_the_way.kind, existing)
+                || (existing == ExistingData::Adopt && in_the_way.kind != EntryKind::Directory);
+            if replaceable {
+                plan.conflicts.push((target_path.clone(), in_the_way.kind));
+            } else {
+                plan.blocked.push(target_path.clone());
+            }
         }
         let present = on_target.is_some_and(|existing| existing.kind == metadata.kind);
         match metadata.kind {
@@ -164,7 +204,8 @@ pub(crate) fn decide(
                 let ledger_path = target_path.as_str().to_string();
                 let modified = metadata.modified.and_then(nanos_since_epoch);
                 let recorded = records.get(&ledger_path).is_some_and(|record| {
-                    record.size == metadata.size
+                    !record.is_symlink()
+                        && record.size == metadata.size
                         && modified.is_some()
                         && record.modified_nanos == modified
                 });
@@ -175,8 +216,10 @@ pub(crate) fn decide(
                     continue;
                 }
                 let taken = names.get(&path.parent());
+                // Every copy has a partial record (its claim); only a large one is worth resuming.
                 let resumable = partials.get(&ledger_path).filter(|partial| {
-                    partial.source_size == metadata.size
+                    metadata.size > RESUMABLE_SIZE
+                        && partial.source_size == metadata.size
                         && modified.is_some()
                         && partial.source_modified_nanos == modified
                         && RelativePath::new(&partial.temporary_path).is_some_and(|temporary| {
@@ -196,13 +239,8 @@ pub(crate) fn decide(
                     }
                     None => (temporary_path(&target_path, taken), false),
                 };
+                // Never a target entry other than a file ferry wrote: such names are taken above.
                 if let Some(relative) = temporary_path.strip_prefix(root) {
-                    // Something other than a file at the temporary name (a planted symlink) goes first.
-                    if let Some(existing) = target.get(&relative)
-                        && existing.kind != EntryKind::File
-                    {
-                        plan.conflicts.push((temporary_path.clone(), existing.kind));
-                    }
                     keep.insert(relative);
                 }
                 plan.copies.push(FileCopy {
@@ -217,22 +255,17 @@ pub(crate) fn decide(
         }
     }
     // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
-    let conflicts: HashSet<RelativePath> = plan
-        .conflicts
-        .iter()
-        .filter_map(|(path, _)| path.strip_prefix(root))
-        .collect();
-    let mut removed: HashSet<RelativePath> = conflicts.clone();
-    for (path, metadata) in target {
-        if keep.contains(path) || has_ancestor_in(path, &removed) {
-            continue;
-        }
-        removed.insert(path.clone());
-        plan.extraneous.push((root.concat(path), metadata.kind));
-    }
+    plan.extraneous = extraneous(&plan, root, target, &keep, &ownership, existing);
 
+    // Claims the copy keeps: files copied or unchanged (their partial claims are settled as each
+    // file is recorded), and symlinks the source still has.
     let copied: HashSet<&RelativePath> = plan.copies.iter().map(|copy| &copy.target_path).collect();
-    let unchanged: HashSet<&RelativePath> = plan.unchanged.iter().map(|(path, _)| path).collect();
+    let unchanged: HashSet<&RelativePath> = plan
+        .unchanged
+        .iter()
+        .map(|(path, _)| path)
+        .chain(plan.symlinks.iter().map(|link| &link.target_path))
+        .collect();
     let in_mount = |ledger_path: &str| {
         RelativePath::new(ledger_path).filter(|path| {
             path.starts_with(root)
@@ -249,15 +282,9 @@ pub(crate) fn decide(
             plan.forget_files.push(record.path.clone());
         }
     }
-    let resumed: HashSet<&RelativePath> = plan
-        .copies
-        .iter()
-        .filter(|copy| copy.resume)
-        .map(|copy| &copy.target_path)
-        .collect();
     for partial in partials.values() {
         if let Some(path) = in_mount(&partial.path)
-            && !resumed.contains(&path)
+            && !copied.contains(&path)
         {
             plan.forget_partials.push(partial.path.clone());
         }
@@ -265,6 +292,38 @@ pub(crate) fn decide(
     plan.forget_files.sort();
     plan.forget_partials.sort();
     plan
+}
+
+/// Target entries the source lacks that the policy may remove: only the topmost of each removed
+/// subtree, never what is in the way of a source entry (handled as a conflict or blocked). What
+/// the policy may not remove stays, and what it holds is considered entry by entry.
+fn extraneous(
+    plan: &MountPlan,
+    root: &RelativePath,
+    target: &std::collections::BTreeMap<RelativePath, Metadata>,
+    keep: &HashSet<RelativePath>,
+    ownership: &Ownership<'_>,
+    existing: ExistingData,
+) -> Vec<(RelativePath, EntryKind)> {
+    let mut removed: HashSet<RelativePath> = plan
+        .conflicts
+        .iter()
+        .map(|(path, _)| path)
+        .chain(&plan.blocked)
+        .filter_map(|path| path.strip_prefix(root))
+        .collect();
+    let mut extraneous = Vec::new();
+    for (path, metadata) in target {
+        if keep.contains(path)
+            || has_ancestor_in(path, &removed)
+            || !ownership.removable(path, metadata.kind, existing)
+        {
+            continue;
+        }
+        removed.insert(path.clone());
+        extraneous.push((root.concat(path), metadata.kind));
+    }
+    extraneous
 }
 
 fn has_ancestor_in(path: &RelativePath, set: &HashSet<RelativePath>) -> bool {

@@ -1,10 +1,13 @@
 //! Why a copy failed: per file (`FileFailure`) and per migration (`CopyError`), each saying whether a retry may help.
 
+use super::claims::ExistingData;
 use crate::exec::ledger::LedgerError;
 use crate::exec::transport::TransportError;
 
 /// How many failed files a migration's error names before summarising the rest.
 const NAMED_FAILURES: usize = 5;
+/// How many target entries ferry did not write a refusal names before counting the rest.
+pub(crate) const NAMED_FOREIGN: usize = 5;
 
 /// Why one file (or symlink) could not be copied.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -134,13 +137,28 @@ pub enum CopyError {
         total: usize,
     },
     #[error(
-        "migration {migration}: {target} holds entries ferry did not write: {}; ferry will not delete data it did not write; empty the target or choose another directory",
-        .entries.join(", ")
+        "migration {migration}: {target} holds entries ferry did not write outside the selected mounts: {}; ferry will not delete data it did not write; move them away, or run again with --adopt-existing (or --mirror), which leave them in place",
+        quoted(.entries, .entries.len())
     )]
     ForeignTargetEntries {
         migration: String,
         target: String,
         entries: Vec<String>,
+    },
+    /// A selected mount's target folder holds data ferry's ledger does not claim, which this run
+    /// would delete or overwrite: refused before anything moves.
+    #[error("migration {migration}: {}", foreign_message(.target, .folder, .entries, *.total, *.existing))]
+    ForeignTargetData {
+        migration: String,
+        target: String,
+        /// The mount's folder on the target (relative to the target root; empty for the root).
+        folder: String,
+        /// The first few entries (at most `NAMED_FOREIGN`), relative to the target root.
+        entries: Vec<String>,
+        total: usize,
+        /// The policy the run was given: without one, anything foreign refuses; with one, only
+        /// what it may not replace.
+        existing: ExistingData,
     },
     #[error("migration {migration}: {error}")]
     Ledger {
@@ -163,6 +181,7 @@ impl CopyError {
             Self::Interrupted { .. } => true,
             Self::MountRootMissing { .. }
             | Self::ForeignTargetEntries { .. }
+            | Self::ForeignTargetData { .. }
             | Self::Ledger { .. } => false,
         }
     }
@@ -175,6 +194,49 @@ impl CopyError {
             failed,
             total,
         }
+    }
+}
+
+/// Paths as `"a", "b"` (escaped: names come from servers), and how many more there are.
+fn quoted(entries: &[String], total: usize) -> String {
+    let mut text = entries
+        .iter()
+        .map(|entry| format!("{entry:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = total.saturating_sub(entries.len());
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+fn foreign_message(
+    target: &str,
+    folder: &str,
+    entries: &[String],
+    total: usize,
+    existing: ExistingData,
+) -> String {
+    let folder = if folder.is_empty() {
+        "the target root".to_string()
+    } else {
+        format!("the target folder {folder:?}")
+    };
+    let list = quoted(entries, total);
+    match existing {
+        ExistingData::Refuse => {
+            let what = if total == 1 { "entry" } else { "entries" };
+            format!(
+                "{folder} on {target} holds {total} {what} ferry did not write: {list}; ferry deletes and overwrites only what it wrote, so nothing was copied. Run again with --adopt-existing to keep them and copy the source over same-named files (after a lost state file this copies ferry's earlier files again and records them), or with --mirror to make the folder exactly the source, deleting what the source lacks"
+            )
+        }
+        ExistingData::Adopt => format!(
+            "{folder} on {target} holds folders with data ferry did not write where the source has a file or symlink: {list}; --adopt-existing never deletes such data: move them away, or run with --mirror to replace them"
+        ),
+        ExistingData::Mirror => format!(
+            "{folder} on {target} holds folders with nested mounts where the source has a file or symlink: {list}; --mirror never deletes another mount's data: move them away"
+        ),
     }
 }
 

@@ -72,17 +72,15 @@ impl<'ledger> LedgerBatch<'ledger> {
         }
     }
 
-    /// Adds a copied file (already in place on `target`). When the batch is full or old, it is
-    /// handed to a background sync of the target, unless one is still running.
+    /// Adds a copied file (already in place on `target`); its partial record is forgotten once
+    /// it is recorded. When the batch is full or old, it is handed to a background sync of the
+    /// target, unless one is still running.
     pub async fn push(
         &mut self,
         target: &Arc<dyn FileTree>,
         record: FileRecord,
-        finished_partial: bool,
     ) -> Result<(), CopyError> {
-        if finished_partial {
-            self.pending.finished_partials.push(record.path.clone());
-        }
+        self.pending.finished_partials.push(record.path.clone());
         self.pending.files.push(record);
         if self
             .syncing
@@ -164,9 +162,9 @@ impl<'ledger> LedgerBatch<'ledger> {
             };
             recorded.in_migration(&self.migration)?;
         }
-        for path in &batch.finished_partials {
+        if !batch.finished_partials.is_empty() {
             self.ledger
-                .forget_partial(&self.migration, path)
+                .forget_partials(&self.migration, &batch.finished_partials)
                 .in_migration(&self.migration)?;
         }
         Ok(())

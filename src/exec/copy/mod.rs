@@ -16,10 +16,15 @@
 //! 4. When every file succeeded, extraneous target entries are removed (mirror), and directory
 //!    times and modes are set deepest first.
 //!
-//! Call `prepare_target_root` first with all the migration's mount roots: it refuses to run over
-//! data ferry did not write. `plan_migration` previews a run without writing anything.
+//! Ferry deletes or overwrites only what its ledger says it wrote (`claims`): every mount is
+//! planned before anything moves, and a target mount holding anything else refuses the whole
+//! migration, unless `CopyOptions::existing` adopts it (`--adopt-existing`) or mirrors over it
+//! (`--mirror`). Call `prepare_target_root` first with all the migration's mount roots: it does
+//! the same for the target root outside the mounts. `plan_migration` previews a run without
+//! writing anything.
 
 mod bandwidth;
+mod claims;
 mod decide;
 mod error;
 mod events;
@@ -39,6 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use bandwidth::BandwidthLimiter;
+pub use claims::ExistingData;
 pub use error::{CopyError, FailedFile, FileFailure, SourceChange};
 pub use events::{ProgressEvent, ProgressSink};
 pub use run::{copy_migration, plan_migration};
@@ -120,6 +126,8 @@ pub struct CopyOptions {
     /// (clones of these options share it); `None` for no limit.
     pub bandwidth_limiter: Option<Arc<BandwidthLimiter>>,
     pub retry: RetryPolicy,
+    /// What may happen to target entries ferry did not write.
+    pub existing: ExistingData,
 }
 
 impl Default for CopyOptions {
@@ -130,6 +138,7 @@ impl Default for CopyOptions {
             durability: Durability::Wait,
             bandwidth_limiter: None,
             retry: RetryPolicy::default(),
+            existing: ExistingData::default(),
         }
     }
 }
@@ -197,6 +206,9 @@ pub struct MountPreview {
     pub directories_to_create: u64,
     /// Target paths that would be removed (no longer on the source, or in the way of a source entry).
     pub to_remove: Vec<String>,
+    /// Target files, symlinks and special files ferry did not write (kept or overwritten with
+    /// `--adopt-existing`, removed or overwritten with `--mirror`; without either, the run refuses).
+    pub foreign: Vec<String>,
     pub special_skipped: Vec<String>,
     pub excluded: Vec<String>,
 }
@@ -220,6 +232,7 @@ impl MountPreview {
             symlinks: plan.symlinks.len() as u64,
             directories_to_create: plan.create_directories.len() as u64,
             to_remove,
+            foreign: plan.foreign.iter().map(ToString::to_string).collect(),
             special_skipped: plan.special.iter().map(ToString::to_string).collect(),
             excluded: plan.excluded.iter().map(ToString::to_string).collect(),
         }

@@ -1,14 +1,15 @@
 //! `copy_migration` and `plan_migration`: scan every mount, decide, then copy with bounded
 //! concurrency, mirror, set directory metadata, and record it all in the ledger.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::claims::{Claims, ExistingData};
 use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
-use super::error::{CopyError, FailedFile, FileFailure, MigrationContext};
+use super::error::{CopyError, FailedFile, FileFailure, MigrationContext, NAMED_FOREIGN};
 use super::events::{ProgressEvent, ProgressSink};
 use super::ledger_batch::LedgerBatch;
 use super::scan::{SourceListing, list_source, list_target, missing_root};
@@ -16,7 +17,6 @@ use super::target_root::remove_tree;
 use super::transfer::{Copied, TransferContext, copy_file, copy_symlink};
 use super::{
     CopyOptions, CopyOutcome, Durability, MountJob, MountOutcome, MountPreview, PlanPreview,
-    RESUMABLE_SIZE,
 };
 use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
 use crate::exec::transport::{EntryKind, FileTree, RelativePath};
@@ -68,8 +68,9 @@ async fn plan_mount(
     job: &MountJob,
     listing: &SourceListing,
     snapshot: &LedgerSnapshot,
-    concurrency: usize,
+    options: &CopyOptions,
 ) -> Result<MountPlan, CopyError> {
+    let concurrency = options.transfers.max(1);
     let excluded: HashSet<RelativePath> = job
         .excluded
         .iter()
@@ -79,7 +80,27 @@ async fn plan_mount(
     let existing = list_target(target, &job.target_root, &excluded, concurrency)
         .await
         .in_migration(migration)?;
-    let mut plan = decide(job, listing, &existing, &snapshot.files, &snapshot.partials);
+    let mut plan = decide(
+        job,
+        listing,
+        &existing,
+        &snapshot.files,
+        &snapshot.partials,
+        options.existing,
+    );
+    // A mount root that is not a folder is in the way of the whole mount.
+    let root = &job.target_root;
+    if let Some(in_the_way) = target.metadata(root).await.in_migration(migration)?
+        && in_the_way.kind != EntryKind::Directory
+    {
+        let claims = Claims::of(&snapshot.files, &snapshot.partials);
+        if !claims.owns(root, in_the_way.kind) {
+            plan.foreign.insert(0, root.clone());
+        }
+        if claims.owns(root, in_the_way.kind) || options.existing != ExistingData::Refuse {
+            plan.conflicts.insert(0, (root.clone(), in_the_way.kind));
+        }
+    }
     if target.implied_directories() {
         // Folders there are only parts of files' names: none is ever missing, an empty one
         // cannot be kept (so an empty source folder is not a change to copy on every run), and
@@ -88,6 +109,43 @@ async fn plan_mount(
         plan.directories.clear();
     }
     Ok(plan)
+}
+
+/// Plans every mount before anything moves, and refuses when one would delete or overwrite what
+/// the policy (`CopyOptions::existing`) does not allow.
+async fn plan_all(
+    migration: &str,
+    target: &dyn FileTree,
+    jobs: &[MountJob],
+    listings: &[SourceListing],
+    snapshot: &LedgerSnapshot,
+    options: &CopyOptions,
+) -> Result<Vec<MountPlan>, CopyError> {
+    let mut plans = Vec::with_capacity(jobs.len());
+    for (job, listing) in jobs.iter().zip(listings) {
+        plans.push(plan_mount(migration, target, job, listing, snapshot, options).await?);
+    }
+    for (job, plan) in jobs.iter().zip(&plans) {
+        let offending: BTreeSet<&RelativePath> = match options.existing {
+            ExistingData::Refuse => plan.foreign.iter().chain(&plan.blocked).collect(),
+            ExistingData::Adopt | ExistingData::Mirror => plan.blocked.iter().collect(),
+        };
+        let mut offending: Vec<String> = offending.iter().map(ToString::to_string).collect();
+        if offending.is_empty() {
+            continue;
+        }
+        let total = offending.len();
+        offending.truncate(NAMED_FOREIGN);
+        return Err(CopyError::ForeignTargetData {
+            migration: migration.to_string(),
+            target: target.describe(),
+            folder: job.target_root.to_string(),
+            entries: offending,
+            total,
+            existing: options.existing,
+        });
+    }
+    Ok(plans)
 }
 
 /// What a run would do, reading both trees and the ledger but changing nothing (`--dry-run`).
@@ -102,11 +160,12 @@ pub async fn plan_migration(
     let concurrency = options.transfers.max(1);
     let snapshot = LedgerSnapshot::load(migration, ledger)?;
     let listings = scan_all(migration, source, jobs, concurrency).await?;
-    let mut mounts = Vec::with_capacity(jobs.len());
-    for (job, listing) in jobs.iter().zip(&listings) {
-        let plan = plan_mount(migration, target, job, listing, &snapshot, concurrency).await?;
-        mounts.push(MountPreview::of(&job.label, &plan));
-    }
+    let plans = plan_all(migration, target, jobs, &listings, &snapshot, options).await?;
+    let mounts = jobs
+        .iter()
+        .zip(&plans)
+        .map(|(job, plan)| MountPreview::of(&job.label, plan))
+        .collect();
     Ok(PlanPreview { mounts })
 }
 
@@ -126,6 +185,12 @@ pub async fn copy_migration(
     let snapshot = LedgerSnapshot::load(migration, ledger)?;
     let listings = tokio::select! {
         listings = scan_all(migration, &*source, jobs, concurrency) => listings?,
+        () = cancel.cancelled() => {
+            return Err(CopyError::Interrupted { migration: migration.to_string() });
+        }
+    };
+    let plans = tokio::select! {
+        plans = plan_all(migration, &*target, jobs, &listings, &snapshot, options) => plans?,
         () = cancel.cancelled() => {
             return Err(CopyError::Interrupted { migration: migration.to_string() });
         }
@@ -158,7 +223,7 @@ pub async fn copy_migration(
     let mut batch = LedgerBatch::new(migration, ledger, defer_durability);
     let mut failures = Vec::new();
     let mut outcome = CopyOutcome::default();
-    for ((job, listing), mount_totals) in jobs.iter().zip(&listings).zip(&totals) {
+    for ((job, plan), mount_totals) in jobs.iter().zip(plans).zip(&totals) {
         if cancel.is_cancelled() {
             break;
         }
@@ -176,7 +241,7 @@ pub async fn copy_migration(
             failures: &mut failures,
             concurrency,
         };
-        let result = mount.run(listing, &snapshot).await;
+        let result = mount.run(plan).await;
         match result {
             Ok(mount_outcome) => outcome.mounts.push(mount_outcome),
             Err(error) => {
@@ -211,7 +276,6 @@ enum Work {
 enum Done {
     File {
         path: String,
-        large: bool,
         result: Result<Copied, FileFailure>,
     },
     Symlink {
@@ -231,34 +295,11 @@ struct MountCopy<'run, 'ledger> {
 }
 
 impl MountCopy<'_, '_> {
-    async fn run(
-        &mut self,
-        listing: &SourceListing,
-        snapshot: &LedgerSnapshot,
-    ) -> Result<MountOutcome, CopyError> {
+    async fn run(&mut self, plan: MountPlan) -> Result<MountOutcome, CopyError> {
         let context = Arc::clone(self.context);
         let migration = context.migration.as_str();
         let target = &*context.target;
         let root = &self.job.target_root;
-        match target.metadata(root).await.in_migration(migration)? {
-            Some(existing) if existing.kind == EntryKind::Directory => {}
-            Some(existing) => {
-                remove_tree(target, root, existing.kind)
-                    .await
-                    .in_migration(migration)?;
-            }
-            None => {}
-        }
-        target.create_dir_all(root).await.in_migration(migration)?;
-        let plan = plan_mount(
-            migration,
-            target,
-            self.job,
-            listing,
-            snapshot,
-            self.concurrency,
-        )
-        .await?;
         let mut outcome = MountOutcome {
             mount: self.job.label.clone(),
             special_skipped: plan.special.iter().map(ToString::to_string).collect(),
@@ -272,9 +313,22 @@ impl MountCopy<'_, '_> {
                 path: root.concat(path).to_string(),
             });
         }
-        for path in &plan.forget_partials {
+        // Claims before any write: a kill after a file or symlink is in place, before it is
+        // recorded, must not leave it looking like data ferry did not write.
+        let claims: Vec<PartialRecord> = plan.copies.iter().map(FileCopy::partial_record).collect();
+        if !claims.is_empty() {
             self.ledger
-                .forget_partial(migration, path)
+                .record_partials(migration, &claims)
+                .in_migration(migration)?;
+        }
+        let links: Vec<FileRecord> = plan
+            .symlinks
+            .iter()
+            .map(|link| FileRecord::symlink(link.target_path.to_string()))
+            .collect();
+        if !links.is_empty() {
+            self.ledger
+                .record_files(migration, &links)
                 .in_migration(migration)?;
         }
         for (path, kind) in &plan.conflicts {
@@ -282,6 +336,7 @@ impl MountCopy<'_, '_> {
                 .await
                 .in_migration(migration)?;
         }
+        target.create_dir_all(root).await.in_migration(migration)?;
         for directory in &plan.create_directories {
             target
                 .create_dir_all(directory)
@@ -326,6 +381,11 @@ impl MountCopy<'_, '_> {
                 .forget_files(migration, &plan.forget_files)
                 .in_migration(migration)?;
         }
+        if !plan.forget_partials.is_empty() {
+            self.ledger
+                .forget_partials(migration, &plan.forget_partials)
+                .in_migration(migration)?;
+        }
         // Deepest first, after every change inside them, so their times stick.
         let mut directories = plan.directories.clone();
         directories.sort_by_key(|(path, _)| std::cmp::Reverse(path.depth()));
@@ -354,21 +414,11 @@ impl MountCopy<'_, '_> {
                 let task_context = Arc::clone(&context);
                 match item {
                     Work::File(copy) => {
-                        let large = copy.metadata.size > RESUMABLE_SIZE;
-                        if large {
-                            // Durable before any byte flows, so an interruption can resume.
-                            self.ledger
-                                .record_partial(migration, &copy.partial_record())
-                                .in_migration(migration)?;
-                        }
+                        // Its partial record (`run`) lets an interruption resume it.
                         let path = copy.ledger_path();
                         running.spawn(async move {
                             let result = copy_file(task_context, copy).await;
-                            Done::File {
-                                path,
-                                large,
-                                result,
-                            }
+                            Done::File { path, result }
                         });
                     }
                     Work::Symlink(link) => {
@@ -407,7 +457,6 @@ impl MountCopy<'_, '_> {
             match done {
                 Done::File {
                     path,
-                    large,
                     result: Ok(copied),
                 } => {
                     outcome.files_copied += 1;
@@ -421,9 +470,7 @@ impl MountCopy<'_, '_> {
                         path,
                         bytes: copied.record.size,
                     });
-                    self.batch
-                        .push(&context.target, copied.record, large)
-                        .await?;
+                    self.batch.push(&context.target, copied.record).await?;
                 }
                 Done::Symlink {
                     result: Ok(changed),

@@ -1,9 +1,9 @@
 //! The target root holds only the migration's mount roots: entries ferry wrote for an earlier
-//! selection are removed; anything ferry did not write makes the migration refuse to start.
-//! Also: removing a subtree without following symlinks.
+//! selection are removed; anything ferry did not write makes the migration refuse to start,
+//! unless the run adopts it or mirrors (both leave it in place). Also: removing a subtree without
+//! following symlinks.
 
-use std::collections::HashSet;
-
+use super::claims::{Claims, ExistingData};
 use super::error::{CopyError, MigrationContext};
 use crate::exec::ledger::Ledger;
 use crate::exec::transport::{EntryKind, ErrorKind, FileTree, RelativePath, TransportResult};
@@ -19,27 +19,22 @@ pub struct TargetRootCleanup {
 }
 
 /// Checks the target root against the migration's full list of mount roots (target paths), without
-/// changing anything. Fails with `ForeignTargetEntries` when something there was not written by ferry.
+/// changing anything. Fails with `ForeignTargetEntries` when something there was not written by
+/// ferry, unless `existing` adopts or mirrors: then it stays where it is.
 pub async fn check_target_root(
     migration: &str,
     target: &dyn FileTree,
     ledger: &dyn Ledger,
     mount_roots: &[RelativePath],
+    existing: ExistingData,
 ) -> Result<TargetRootCleanup, CopyError> {
     let mut cleanup = TargetRootCleanup::default();
     if mount_roots.iter().any(RelativePath::is_root) {
         return Ok(cleanup);
     }
-    let mut written: HashSet<String> = ledger
-        .files(migration)
-        .in_migration(migration)?
-        .into_iter()
-        .map(|record| record.path)
-        .collect();
-    for partial in ledger.partials(migration).in_migration(migration)? {
-        written.insert(partial.temporary_path);
-        written.insert(partial.path);
-    }
+    let records = ledger.files(migration).in_migration(migration)?;
+    let partials = ledger.partials(migration).in_migration(migration)?;
+    let written = Claims::new(&records, &partials);
     let mut foreign = Vec::new();
     let mut directories = vec![RelativePath::root()];
     while let Some(directory) = directories.pop() {
@@ -66,7 +61,7 @@ pub async fn check_target_root(
             }
         }
     }
-    if !foreign.is_empty() {
+    if !foreign.is_empty() && existing == ExistingData::Refuse {
         foreign.sort();
         return Err(CopyError::ForeignTargetEntries {
             migration: migration.to_string(),
@@ -85,8 +80,9 @@ pub async fn prepare_target_root(
     target: &dyn FileTree,
     ledger: &dyn Ledger,
     mount_roots: &[RelativePath],
+    existing: ExistingData,
 ) -> Result<TargetRootCleanup, CopyError> {
-    let cleanup = check_target_root(migration, target, ledger, mount_roots).await?;
+    let cleanup = check_target_root(migration, target, ledger, mount_roots, existing).await?;
     if cleanup.remove.is_empty() {
         return Ok(cleanup);
     }
@@ -130,18 +126,16 @@ pub async fn prepare_target_root(
     Ok(cleanup)
 }
 
-/// Whether removing the entry costs no data ferry did not write: every regular file in it is in the
-/// ledger and it holds no special files (symlinks and directories hold no data of their own).
+/// Whether removing the entry costs nothing ferry did not write: every file and symlink in it is
+/// in the ledger, and it holds no special files (folders hold no data of their own).
 async fn written_by_ferry(
     target: &dyn FileTree,
     path: &RelativePath,
     kind: EntryKind,
-    written: &HashSet<String>,
+    written: &Claims,
 ) -> TransportResult<bool> {
-    match kind {
-        EntryKind::File => return Ok(written.contains(path.as_str())),
-        EntryKind::Symlink | EntryKind::Other => return Ok(false),
-        EntryKind::Directory => {}
+    if kind != EntryKind::Directory {
+        return Ok(written.owns(path, kind));
     }
     let mut directories = vec![path.clone()];
     while let Some(directory) = directories.pop() {
@@ -151,9 +145,8 @@ async fn written_by_ferry(
             };
             match metadata.kind {
                 EntryKind::Directory => directories.push(child),
-                EntryKind::File if written.contains(child.as_str()) => {}
-                EntryKind::Symlink => {}
-                EntryKind::File | EntryKind::Other => return Ok(false),
+                kind if written.owns(&child, kind) => {}
+                _ => return Ok(false),
             }
         }
     }

@@ -81,10 +81,12 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         {
             Ok(preview) if !has_changes(&preview) => return MigrationResult::Unchanged,
             Ok(_) => {}
-            Err(message) => {
-                let message =
-                    format!("cannot check the completed migration for changes: {message}");
-                return MigrationResult::failed(message, true, false);
+            Err(failure) => {
+                let message = format!(
+                    "cannot check the completed migration for changes: {}",
+                    failure.message
+                );
+                return MigrationResult::failed(message, failure.retryable, false);
             }
         }
     }
@@ -196,7 +198,14 @@ async fn copy(
         let _ = target.discard_unfinished_writes().await;
     }
     let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
-    prepare_target_root(name, &*target, context.store, &roots).await?;
+    prepare_target_root(
+        name,
+        &*target,
+        context.store,
+        &roots,
+        context.options.copy.existing,
+    )
+    .await?;
     let progress = progress_sink(context, live.clone());
     let outcome = copy_migration(
         name,

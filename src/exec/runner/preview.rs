@@ -2,7 +2,9 @@
 //! from its recorded state, and the files and bytes from a scan of both ends when possible.
 
 use crate::exec::connect::{Endpoint, OpenMode, open_tree};
-use crate::exec::copy::{CopyOptions, MountPreview, PlanPreview, plan_migration, scan};
+use crate::exec::copy::{
+    CopyError, CopyOptions, MountPreview, PlanPreview, check_target_root, plan_migration, scan,
+};
 use crate::exec::ledger::Ledger;
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::secrets::Secrets;
@@ -89,7 +91,9 @@ pub async fn preview_migration(
     options: &CopyOptions,
 ) -> MigrationPreview {
     let scan = match secrets {
-        Some(secrets) => scan_migration(plan, migration, ledger, secrets, options).await,
+        Some(secrets) => scan_migration(plan, migration, ledger, secrets, options)
+            .await
+            .map_err(|failure| failure.message),
         None => Err("not scanned: a password it needs is missing".to_string()),
     };
     let action = match state {
@@ -111,29 +115,63 @@ pub async fn preview_migration(
     }
 }
 
-/// Scans both ends read-only. A local target directory that does not exist yet counts as empty.
+/// Why a scan failed, and whether scanning again may succeed without anyone changing anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanFailure {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl ScanFailure {
+    fn of(error: impl std::fmt::Display, retryable: bool) -> Self {
+        Self {
+            message: error.to_string(),
+            retryable,
+        }
+    }
+}
+
+/// Scans both ends read-only, refusing as a run would (data ferry did not write, at the target
+/// root or in a mount). A local target directory that does not exist yet counts as empty.
 pub async fn scan_migration(
     plan: &ValidPlan,
     migration: &Migration,
     ledger: &dyn Ledger,
     secrets: &Secrets,
     options: &CopyOptions,
-) -> Result<PlanPreview, String> {
+) -> Result<PlanPreview, ScanFailure> {
     let source_end = Endpoint::source(plan, migration);
     let target_end = Endpoint::target(plan, migration);
-    let jobs = mount_jobs(source_end.workload, migration).map_err(|error| error.to_string())?;
+    let jobs = mount_jobs(source_end.workload, migration)
+        .map_err(|error| ScanFailure::of(error, false))?;
     let password = |end: &Endpoint| secrets.password(end.role, end.name);
     let source = open_tree(source_end, password(&source_end), OpenMode::Inspect)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| {
+            let retryable = error.is_retryable();
+            ScanFailure::of(error, retryable)
+        })?;
     match open_tree(target_end, password(&target_end), OpenMode::Inspect).await {
-        Ok(target) => plan_migration(&migration.name, &*source, &*target, &jobs, ledger, options)
-            .await
-            .map_err(|error| error.to_string()),
+        Ok(target) => {
+            let roots: Vec<_> = jobs.iter().map(|job| job.target_root.clone()).collect();
+            let failed = |error: CopyError| {
+                let retryable = error.is_retryable();
+                ScanFailure::of(error, retryable)
+            };
+            check_target_root(&migration.name, &*target, ledger, &roots, options.existing)
+                .await
+                .map_err(failed)?;
+            plan_migration(&migration.name, &*source, &*target, &jobs, ledger, options)
+                .await
+                .map_err(failed)
+        }
         Err(error) if error.is_not_found() => {
             let summary = scan(&migration.name, &*source, &jobs)
                 .await
-                .map_err(|error| error.to_string())?;
+                .map_err(|error| {
+                    let retryable = error.is_retryable();
+                    ScanFailure::of(error, retryable)
+                })?;
             Ok(PlanPreview {
                 mounts: summary
                     .mounts
@@ -149,6 +187,9 @@ pub async fn scan_migration(
                     .collect(),
             })
         }
-        Err(error) => Err(error.to_string()),
+        Err(error) => {
+            let retryable = error.is_retryable();
+            Err(ScanFailure::of(error, retryable))
+        }
     }
 }

@@ -40,8 +40,25 @@ fn records_not_yet_durable_are_trusted_only_during_the_boot_that_wrote_them() {
     assert!(restarted.unsynced_files("web-01").expect("list").is_empty());
     // The running system's own store still trusts them until they are dropped.
     assert_eq!(store.files("web-01").expect("read").len(), 3);
+    // Untrusted, they are still ferry's claims on their paths, before and after the drop.
+    let claims = |store: &crate::state::Store| -> Vec<(String, String)> {
+        store
+            .partials("web-01")
+            .expect("partials")
+            .into_iter()
+            .map(|partial| (partial.path, partial.temporary_path))
+            .collect()
+    };
+    let expected: Vec<(String, String)> = paths(&[file(1), file(2)])
+        .into_iter()
+        .map(|path| (path.clone(), path))
+        .collect();
+    assert_eq!(claims(&restarted), expected);
+    assert!(claims(&store).is_empty());
     assert_eq!(restarted.drop_unconfirmed("web-01").expect("drop"), 2);
     assert_eq!(store.files("web-01").expect("read"), vec![file(0)]);
+    assert_eq!(claims(&restarted), expected);
+    assert_eq!(claims(&store), expected);
 }
 
 #[test]

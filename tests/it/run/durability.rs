@@ -12,7 +12,8 @@ fn boot_id() -> Option<String> {
     Some(text.trim().to_string())
 }
 
-/// Every file record's path and boot mark, from the real state file.
+/// Every copied file's record path and boot mark, from the real state file (symlink records,
+/// which claim no content, are always durable).
 fn marks(state: &Path) -> Vec<(String, Option<String>)> {
     marks_if_created(state).expect("query")
 }
@@ -20,8 +21,12 @@ fn marks(state: &Path) -> Vec<(String, Option<String>)> {
 /// `marks`, or `None` while the running ferry has created the file but not yet its tables.
 fn marks_if_created(state: &Path) -> Option<Vec<(String, Option<String>)>> {
     let connection = rusqlite::Connection::open(state).expect("open the state file");
+    // A state file with no tables yet records nothing (ferry now creates it whole, with its tables).
     let mut statement = connection
-        .prepare("SELECT path, unsynced_boot FROM files ORDER BY migration, path")
+        .prepare(
+            "SELECT path, unsynced_boot FROM files WHERE blake3 != 'symlink'
+                 ORDER BY migration, path",
+        )
         .ok()?;
     statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -80,7 +85,10 @@ fn deferred_records_are_confirmed_by_the_next_run_and_dropped_after_a_restart() 
     assert_eq!(deferred.code, 0, "{}", deferred.snapshot());
     let connection = rusqlite::Connection::open(&state).expect("open the state file");
     connection
-        .execute("UPDATE files SET unsynced_boot = 'an-earlier-boot'", [])
+        .execute(
+            "UPDATE files SET unsynced_boot = 'an-earlier-boot' WHERE blake3 != 'symlink'",
+            [],
+        )
         .expect("mark");
     drop(connection);
     let lost = out.join("aws-web-01/C/Windows/win.ini");

@@ -5,6 +5,7 @@
 mod demo;
 mod durability;
 mod escape;
+mod foreign;
 mod interrupt;
 mod killed;
 mod object_memory;

@@ -473,3 +473,76 @@ fn a_missing_bucket_or_container_is_reported_not_created() {
         );
     }
 }
+
+/// The keys below a prefix, without reading them (objects ferry did not write have no metadata).
+async fn keys(tree: &ObjectStoreTree) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![RelativePath::root()];
+    while let Some(directory) = pending.pop() {
+        for (name, metadata) in tree.list(&directory).await.expect("list") {
+            let path = directory.join(&name).expect("a valid name");
+            if metadata.kind == EntryKind::Directory {
+                pending.push(path);
+            } else {
+                found.push(path.as_str().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_ferry_did_not_write_are_refused_kept_or_mirrored_away() {
+    use tokio::io::AsyncWriteExt;
+    let Some(stores) = stores("objects_ferry_did_not_write_are_refused_kept_or_mirrored_away")
+    else {
+        return;
+    };
+    for store in &stores {
+        let prefix = prefix(store, "foreign");
+        let ferry = Ferry::new()
+            .file("plan.yaml", plan(store, &prefix))
+            .env(KEY_VARIABLE, &store.secret);
+        fill(&ferry.directory().join("source"));
+        let tree = (store.open)(&prefix);
+        clear(&tree).await;
+        // Someone else's object inside a selected mount.
+        let theirs = RelativePath::new("srv/www/theirs.txt").expect("a valid path");
+        let mut writer = tree.open_write(&theirs, 0).await.expect("open");
+        writer.write_all(b"theirs").await.expect("write");
+        writer.shutdown().await.expect("upload");
+
+        let refused = ferry.run_with(&["run", "plan.yaml"]);
+        assert_eq!(refused.code, 1, "{}: {}", store.name, refused.snapshot());
+        assert!(
+            refused.stdout.contains("\"srv/www/theirs.txt\"")
+                && refused.stdout.contains("--adopt-existing"),
+            "{}: {}",
+            store.name,
+            refused.stdout
+        );
+        assert_eq!(keys(&tree).await, ["srv/www/theirs.txt"], "{}", store.name);
+
+        let adopted = ferry.run_with(&["run", "plan.yaml", "--adopt-existing"]);
+        assert_eq!(adopted.code, 0, "{}: {}", store.name, adopted.snapshot());
+        let staged_keys = keys(&tree).await;
+        assert!(
+            staged_keys.contains(&"srv/www/theirs.txt".to_string())
+                && staged_keys.contains(&"srv/big.bin".to_string()),
+            "{}: {staged_keys:?}",
+            store.name
+        );
+
+        let mirrored = ferry.run_with(&["run", "plan.yaml", "--mirror"]);
+        assert_eq!(mirrored.code, 0, "{}: {}", store.name, mirrored.snapshot());
+        assert!(
+            !keys(&tree)
+                .await
+                .contains(&"srv/www/theirs.txt".to_string()),
+            "{}",
+            store.name
+        );
+        clear(&tree).await;
+    }
+}

@@ -5,7 +5,7 @@ use std::fs;
 use tempfile::TempDir;
 
 use super::support::*;
-use crate::exec::copy::{CopyError, check_target_root, prepare_target_root};
+use crate::exec::copy::{CopyError, ExistingData, check_target_root, prepare_target_root};
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
 
@@ -33,7 +33,7 @@ async fn entries_ferry_wrote_for_an_earlier_selection_are_removed_and_forgotten(
 
     let roots = [path("data")];
     let tree = local(target.path());
-    let cleanup = check_target_root("web-01", &*tree, &ledger, &roots)
+    let cleanup = check_target_root("web-01", &*tree, &ledger, &roots, ExistingData::Refuse)
         .await
         .unwrap();
     assert_eq!(cleanup.remove, [path("old")]);
@@ -41,7 +41,7 @@ async fn entries_ferry_wrote_for_an_earlier_selection_are_removed_and_forgotten(
         target.path().join("old/b.txt").exists(),
         "checking changes nothing"
     );
-    prepare_target_root("web-01", &*tree, &ledger, &roots)
+    prepare_target_root("web-01", &*tree, &ledger, &roots, ExistingData::Refuse)
         .await
         .unwrap();
     assert!(!target.path().join("old").exists());
@@ -73,9 +73,15 @@ async fn entries_ferry_did_not_write_are_refused_before_anything_is_copied() {
     fs::write(target.path().join("old/added-later.txt"), b"precious too").unwrap();
 
     let tree = local(target.path());
-    let error = prepare_target_root("web-01", &*tree, &ledger, &[path("data")])
-        .await
-        .unwrap_err();
+    let error = prepare_target_root(
+        "web-01",
+        &*tree,
+        &ledger,
+        &[path("data")],
+        ExistingData::Refuse,
+    )
+    .await
+    .unwrap_err();
     let CopyError::ForeignTargetEntries { entries, .. } = &error else {
         panic!("{error:?}")
     };
@@ -88,6 +94,15 @@ async fn entries_ferry_did_not_write_are_refused_before_anything_is_copied() {
     assert!(!error.is_retryable());
     assert!(target.path().join("customer.db").exists());
     assert!(target.path().join("old/b.txt").exists());
+    // Adopting or mirroring, they stay where they are (neither reaches outside the mounts).
+    for existing in [ExistingData::Adopt, ExistingData::Mirror] {
+        let cleanup = prepare_target_root("web-01", &*tree, &ledger, &[path("data")], existing)
+            .await
+            .unwrap();
+        assert!(cleanup.remove.is_empty(), "{cleanup:?}");
+    }
+    assert!(target.path().join("customer.db").exists());
+    assert!(target.path().join("old/added-later.txt").exists());
 }
 
 #[tokio::test]
@@ -97,18 +112,30 @@ async fn nested_mount_roots_keep_their_ancestors() {
     fs::create_dir_all(target.path().join("srv")).unwrap();
     let ledger = MemoryLedger::new();
     let tree = local(target.path());
-    let cleanup = check_target_root("web-01", &*tree, &ledger, &[path("var/log"), path("srv")])
-        .await
-        .unwrap();
+    let cleanup = check_target_root(
+        "web-01",
+        &*tree,
+        &ledger,
+        &[path("var/log"), path("srv")],
+        ExistingData::Refuse,
+    )
+    .await
+    .unwrap();
     assert!(cleanup.remove.is_empty());
     fs::write(target.path().join("var/other"), b"x").unwrap();
-    let error = check_target_root("web-01", &*tree, &ledger, &[path("var/log"), path("srv")])
-        .await
-        .unwrap_err();
+    let error = check_target_root(
+        "web-01",
+        &*tree,
+        &ledger,
+        &[path("var/log"), path("srv")],
+        ExistingData::Refuse,
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().contains("var/other"), "{error}");
     // A mount at the root owns the whole target.
     assert!(
-        check_target_root("web-01", &*tree, &ledger, &[path("")])
+        check_target_root("web-01", &*tree, &ledger, &[path("")], ExistingData::Refuse)
             .await
             .is_ok()
     );

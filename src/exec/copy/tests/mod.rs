@@ -3,6 +3,7 @@
 mod atomic;
 mod changing;
 mod durability;
+mod foreign;
 mod local_fast;
 mod mirror;
 mod resume;

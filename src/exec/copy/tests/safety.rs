@@ -9,7 +9,7 @@ use std::os::unix::fs::symlink;
 use tempfile::TempDir;
 
 use super::support::*;
-use crate::exec::copy::CopyError;
+use crate::exec::copy::{CopyError, ExistingData};
 use crate::exec::memory_ledger::MemoryLedger;
 
 #[tokio::test]
@@ -53,9 +53,27 @@ async fn symlinks_planted_in_the_target_never_redirect_writes() {
     )
     .unwrap();
 
-    run(local(source.path()), local(target.path()), &jobs, &ledger)
+    // None of the three is ferry's: refused, and nothing is written anywhere.
+    let planted = snapshot(target.path());
+    let error = run(local(source.path()), local(target.path()), &jobs, &ledger)
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(error, CopyError::ForeignTargetData { .. }),
+        "{error:?}"
+    );
+    assert_eq!(snapshot(target.path()), planted);
+    assert_eq!(snapshot(outside.path()), before);
+    // Mirroring replaces them, still without writing through them.
+    run_existing(
+        local(source.path()),
+        local(target.path()),
+        &jobs,
+        &ledger,
+        ExistingData::Mirror,
+    )
+    .await
+    .unwrap();
     assert_eq!(snapshot(outside.path()), before);
     assert_eq!(
         snapshot(&target.path().join("data")),

@@ -15,7 +15,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use crate::exec::copy::{
-    CopyError, CopyOptions, CopyOutcome, MountJob, ProgressSink, RetryPolicy, copy_migration,
+    CopyError, CopyOptions, CopyOutcome, ExistingData, MountJob, ProgressSink, RetryPolicy,
+    copy_migration,
 };
 use crate::exec::ledger::Ledger;
 use crate::exec::transport::local::LocalTree;
@@ -149,6 +150,40 @@ pub async fn run(
         jobs,
         ledger,
         &options(),
+        &ProgressSink::none(),
+        &CancellationToken::new(),
+    )
+    .await
+}
+
+/// How many copied files (not symlinks) the ledger records for the test migration.
+pub fn copied_files(ledger: &dyn Ledger) -> usize {
+    ledger
+        .files("web-01")
+        .expect("ledger")
+        .iter()
+        .filter(|record| !record.is_symlink())
+        .count()
+}
+
+/// Runs a migration with default test options and this policy for data ferry did not write.
+pub async fn run_existing(
+    source: Arc<dyn FileTree>,
+    target: Arc<dyn FileTree>,
+    jobs: &[MountJob],
+    ledger: &dyn Ledger,
+    existing: ExistingData,
+) -> Result<CopyOutcome, CopyError> {
+    copy_migration(
+        "web-01",
+        source,
+        target,
+        jobs,
+        ledger,
+        &CopyOptions {
+            existing,
+            ..options()
+        },
         &ProgressSink::none(),
         &CancellationToken::new(),
     )
