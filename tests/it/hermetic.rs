@@ -10,7 +10,7 @@ use crate::support::command::{Ferry, repository_root};
 
 fn set_variables(ferry: &Ferry) -> Vec<(String, Option<String>)> {
     ferry
-        .prepared()
+        .prepared_in(&repository_root())
         .get_envs()
         .map(|(key, value)| {
             (
@@ -21,19 +21,31 @@ fn set_variables(ferry: &Ferry) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The state file `ferry` would use: `FERRY_STATE` when the builder sets it, else the default
+/// `.ferry/state.db` in the working directory.
+fn effective_state(ferry: &Ferry, working_directory: &Path) -> std::path::PathBuf {
+    let command = ferry.prepared_in(working_directory);
+    command
+        .get_envs()
+        .find(|(key, _)| *key == OsStr::new("FERRY_STATE"))
+        .and_then(|(_, value)| value.map(std::path::PathBuf::from))
+        .unwrap_or_else(|| working_directory.join(".ferry/state.db"))
+}
+
 #[test]
 fn each_invocation_uses_a_state_file_in_its_own_temporary_folder() {
     let first = Ferry::new();
     let second = Ferry::new();
     for ferry in [&first, &second] {
-        let variables = set_variables(ferry);
-        let state = variables
-            .iter()
-            .find(|(key, _)| key == "FERRY_STATE")
-            .and_then(|(_, value)| value.clone())
-            .expect("FERRY_STATE is set");
-        assert!(Path::new(&state).starts_with(ferry.directory()), "{state}");
-        assert!(!Path::new(&state).starts_with(repository_root()), "{state}");
+        for working_directory in [ferry.directory().to_path_buf(), repository_root()] {
+            let state = effective_state(ferry, &working_directory);
+            assert_eq!(
+                state,
+                ferry.state_path(),
+                "in {}",
+                working_directory.display()
+            );
+        }
     }
     assert_ne!(first.state_path(), second.state_path());
 }
@@ -59,7 +71,7 @@ fn no_ferry_variable_of_the_test_process_reaches_ferry() {
         }
     }
     let chosen = ferry
-        .prepared()
+        .prepared_in(ferry.directory())
         .get_envs()
         .find(|(key, _)| *key == OsStr::new("FERRY_TEST_CHOSEN"))
         .and_then(|(_, value)| value.map(OsStr::to_os_string));

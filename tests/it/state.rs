@@ -6,7 +6,7 @@ use std::process::Output;
 use crate::support::command::clean_command;
 
 fn ferry(folder: &Path, arguments: &[&str]) -> Output {
-    clean_command(folder, &folder.join(".ferry").join("state.db"))
+    clean_command(folder)
         .args(arguments)
         .output()
         .expect("run ferry")

@@ -79,12 +79,26 @@ fn nested_files_and_folders_in_a_target_mount_are_refused_and_kept() {
 }
 
 #[test]
-fn an_empty_state_file_refuses_the_same_way() {
+fn an_empty_state_file_is_refused_and_the_target_kept() {
+    // ferry never leaves an empty state file, so an empty one lost its records: it is refused
+    // before any target is looked at, rather than taken for a new state.
     let ferry = reproduction().file(".ferry/state.db", "");
     let target = ferry.directory().join("out/t");
     let before = entries(&target, &[]);
-    assert_refused(&run(&ferry, &[]), &["\"C/precious.txt\""]);
+    let outcome = run(&ferry, &[]);
+    assert_eq!(outcome.code, 2, "{}", outcome.snapshot());
+    assert!(
+        outcome.stderr.contains("it is empty"),
+        "{}",
+        outcome.snapshot()
+    );
     assert_eq!(entries(&target, &[]), before);
+    assert_eq!(
+        std::fs::metadata(ferry.directory().join(".ferry/state.db"))
+            .expect("kept")
+            .len(),
+        0
+    );
 }
 
 #[test]

@@ -73,9 +73,10 @@ impl Ferry {
         self.run_in(self.directory.path())
     }
 
-    /// The command [`Ferry::run`] would start, for tests of the builder itself.
-    pub fn prepared(&self) -> Command {
-        self.command(self.directory.path(), &self.arguments)
+    /// The command [`Ferry::run_in`] would start in `working_directory`, for tests of the
+    /// builder itself.
+    pub fn prepared_in(&self, working_directory: &Path) -> Command {
+        self.command(working_directory, &self.arguments)
     }
 
     /// Runs `ferry` and returns the raw process output (bytes, exit status).
@@ -132,7 +133,12 @@ impl Ferry {
         working_directory: &Path,
         arguments: &[S],
     ) -> Command {
-        let mut command = clean_command(working_directory, &self.state_path());
+        let mut command = clean_command(working_directory);
+        if working_directory != self.directory.path() {
+            // Elsewhere (the repository root) the default `.ferry/state.db` would be the
+            // checkout's: point at the test's own instead.
+            command.env("FERRY_STATE", self.state_path());
+        }
         command
             .args(arguments)
             .envs(self.environment.iter().map(|(key, value)| (key, value)));
@@ -162,10 +168,11 @@ impl Outcome {
 }
 
 /// The real `ferry` in `working_directory`, hermetic: every `FERRY_*` variable of the test's own
-/// environment is removed (a user's `FERRY_STATE`, the test servers' settings), the state is
-/// `state` (a file in the test's temporary folder, never one in the checkout), and there is no
-/// colour, a fixed width and no stdin. Tests add the variables their plans name.
-pub fn clean_command(working_directory: &Path, state: &Path) -> Command {
+/// environment is removed (a user's `FERRY_STATE`, the test servers' settings), so the state is
+/// the default `.ferry/state.db` of the working directory, a test's temporary folder (tests that
+/// run elsewhere set `FERRY_STATE` to a file in theirs); there is no colour, a fixed width and
+/// no stdin. Tests add the variables their plans name.
+pub fn clean_command(working_directory: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ferry"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("FERRY_") {
@@ -174,7 +181,6 @@ pub fn clean_command(working_directory: &Path, state: &Path) -> Command {
     }
     command
         .current_dir(working_directory)
-        .env("FERRY_STATE", state)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
         .stdin(Stdio::null());
