@@ -270,3 +270,21 @@ fn completions_for_every_shell_and_the_man_page() {
         );
     }
 }
+
+#[test]
+fn a_quiet_run_prints_its_report_and_no_progress_or_notes() {
+    let ferry = crate::run::demo();
+    let run = ferry.run_with(&["run", "plans/demo.yaml", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert_eq!(run.stderr, "", "no progress, no start or done lines");
+    assert!(run.stdout.contains("web-01"), "the report: {}", run.stdout);
+    let exported = ferry.run_with(&["state", "export", "--output", "export.json", "-q"]);
+    assert_eq!(exported.code, 0, "{}", exported.snapshot());
+    assert_eq!(exported.stderr, "", "no confirmation line");
+    let loud = ferry.run_with(&["state", "export", "--output", "export.json"]);
+    assert!(
+        loud.stderr.contains("Exported the state"),
+        "{}",
+        loud.stderr
+    );
+}
