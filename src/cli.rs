@@ -9,8 +9,39 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "ferry", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
+    #[command(flatten)]
+    pub output: OutputOptions,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How much ferry says and whether it colours it; accepted before or after any subcommand.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputOptions {
+    /// Print only errors: no warnings, progress, summaries or confirmations. What a command exists
+    /// to print (a listing, a report, a JSON document) is still printed.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// When to colour the output. `auto`: on a terminal, unless NO_COLOR is set; FORCE_COLOR or
+    /// CLICOLOR_FORCE colour even into a pipe.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The output of `ferry plan` and `ferry state list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    Human,
+    /// One versioned JSON document (fields in README).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +60,17 @@ pub enum Command {
     Report(ReportArgs),
     /// Read, export, import and delete the objects in the state store.
     State(StateArgs),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where the state lives; shared by every command that reads or writes it.
@@ -37,6 +79,7 @@ pub struct StateLocation {
     /// The state database file.
     #[arg(
         long = "state",
+        global = true,
         env = "FERRY_STATE",
         default_value = ".ferry/state.db",
         value_name = "PATH"
@@ -46,7 +89,8 @@ pub struct StateLocation {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The plan files to check.
+    /// The plans to check: files; folders, for every `*.yaml` and `*.yml` file below them; or `-`
+    /// for the plan on stdin.
     #[arg(required = true, value_name = "PLAN")]
     pub plans: Vec<PathBuf>,
     /// How to print the diagnostics.
@@ -68,7 +112,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
-    /// Graphical reports with source snippets (plain when stdout is not a terminal or NO_COLOR is set).
+    /// Graphical reports with source snippets, coloured as `--color` says.
     Human,
     /// One versioned JSON document.
     Json,
@@ -172,6 +216,9 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when work is pending, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How to print the preview.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub existing: ExistingDataArgs,
     #[command(flatten)]
@@ -211,6 +258,9 @@ pub enum StateCommand {
         /// Only this kind of object.
         #[arg(long, value_enum)]
         kind: Option<StateKind>,
+        /// How to print the listing.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
     },
     /// Show one object, with its history.
     Show {

@@ -12,7 +12,7 @@ use crate::commands::state::state_error;
 use crate::exec::preflight::{self, PreflightOptions, Readiness};
 use crate::exec::secrets;
 use crate::plan::diagnostic::FileDiagnostics;
-use crate::plan::load::{self, CheckedPlan};
+use crate::plan::load::CheckedPlan;
 use crate::report;
 use crate::report::diagnostics::Summary;
 use crate::state::Store;
@@ -27,8 +27,9 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     let mut checked_plans = Vec::new();
     // Files that could not be read: an `unreadable-plan` diagnostic each, in command-line order.
     let mut unreadable: Vec<(usize, FileDiagnostics)> = Vec::new();
-    for (position, path) in arguments.plans.iter().enumerate() {
-        match load::check_file(path) {
+    let inputs = crate::plan::inputs::expand(&arguments.plans);
+    for (position, input) in inputs.into_iter().enumerate() {
+        match input.and_then(|input| input.check()) {
             Ok(mut checked) => {
                 add_state_rules(&mut checked, store.as_ref())?;
                 checked_plans.push(checked);
@@ -140,7 +141,10 @@ fn connect(
     }
     // A server that never answered may leave a task behind: do not wait for it.
     runtime.shutdown_background();
-    report::readiness::print(&text, format != CheckFormat::Human).into_diagnostic()?;
+    // Under `--quiet` the table is printed only when something is not ready.
+    if !(report::quiet() && all_ready) {
+        report::readiness::print(&text, format != CheckFormat::Human).into_diagnostic()?;
+    }
     Ok(all_ready)
 }
 

@@ -3,6 +3,7 @@
 use crate::cli::{Cli, Command};
 
 pub mod check;
+pub mod completions;
 pub mod explain;
 pub mod plan;
 pub mod report;
@@ -27,6 +28,8 @@ pub enum ExitStatus {
 
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
+    crate::report::set_quiet(cli.output.quiet);
+    crate::report::color::set_choice(cli.output.color);
     match cli.command {
         Command::Explain(args) => explain::run(&args),
         Command::Check(args) => check::run(&args),
@@ -35,5 +38,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
         Command::State(args) => state::run(args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
     }
 }

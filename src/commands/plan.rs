@@ -4,7 +4,7 @@
 
 use miette::IntoDiagnostic;
 
-use crate::cli::PlanArgs;
+use crate::cli::{OutputFormat, PlanArgs};
 use crate::commands::ExitStatus;
 use crate::commands::run::{existing_data, usable_plan, with_diagnostics};
 use crate::commands::state::state_error;
@@ -21,7 +21,7 @@ use crate::state::Store;
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     let checked = load::check_file(&args.plan)?;
     let Some((plan, tree)) = usable_plan(&checked) else {
-        run_output::print_plan_diagnostics(&checked.report);
+        print_refusal(&checked.report, args.format);
         return Ok(ExitStatus::Failure);
     };
     let store = if args.state.path.exists() {
@@ -32,7 +32,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     if let Some(store) = &store {
         let diagnostics = recorded_ip_diagnostics(plan, store, tree).map_err(state_error)?;
         if !diagnostics.is_empty() {
-            run_output::print_plan_diagnostics(&with_diagnostics(&checked, diagnostics));
+            print_refusal(&with_diagnostics(&checked, diagnostics), args.format);
             return Ok(ExitStatus::Failure);
         }
     }
@@ -93,13 +93,21 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     });
     runtime.shutdown_background();
 
-    if !missing.is_empty() {
+    // In JSON, the migrations that need a missing password say so in their `error`.
+    if !missing.is_empty() && args.format == OutputFormat::Human {
         run_output::print_plan_diagnostics(&with_diagnostics(&checked, missing));
     }
     let state_shown = store
         .as_ref()
         .map(|store| store.path().display().to_string());
-    let text = plan_view::render(&checked.report.path, state_shown.as_deref(), &previews);
+    let text = match args.format {
+        OutputFormat::Human => {
+            plan_view::render(&checked.report.path, state_shown.as_deref(), &previews)
+        }
+        OutputFormat::Json => {
+            plan_view::render_json(&checked.report.path, state_shown.as_deref(), &previews)
+        }
+    };
     plan_view::print(&text).into_diagnostic()?;
     let errors = previews.iter().any(|preview| preview.scan.is_err());
     Ok(if errors {
@@ -109,4 +117,12 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The diagnostics that refuse the plan: human, or `ferry check`'s JSON document.
+fn print_refusal(file: &crate::plan::diagnostic::FileDiagnostics, format: OutputFormat) {
+    match format {
+        OutputFormat::Human => run_output::print_plan_diagnostics(file),
+        OutputFormat::Json => run_output::print_plan_diagnostics_json(file),
+    }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use miette::{IntoDiagnostic, WrapErr};
 
-use crate::cli::{StateArgs, StateCommand, StateKind};
+use crate::cli::{OutputFormat, StateArgs, StateCommand, StateKind};
 use crate::commands::ExitStatus;
 use crate::report::state_view::{self, MigrationView, StateListing};
 use crate::state::{ImportMode, StateError, StateExport, Store};
@@ -22,7 +22,7 @@ fn printed(result: std::io::Result<()>) -> miette::Result<()> {
 pub fn run(args: StateArgs) -> miette::Result<ExitStatus> {
     let path = args.state.path.as_path();
     match args.command {
-        StateCommand::List { kind } => list(&open(path)?, kind),
+        StateCommand::List { kind, format } => list(&open(path)?, kind, format),
         StateCommand::Show { kind, name } => show(&open(path)?, kind, &name),
         StateCommand::Rm { kind, name, force } => remove(&open(path)?, kind, &name, force),
         StateCommand::Export { output } => export(&open(path)?, output.as_deref()),
@@ -34,7 +34,11 @@ fn open(path: &Path) -> miette::Result<Store> {
     Store::open_existing(path).map_err(state_error)
 }
 
-fn list(store: &Store, kind: Option<StateKind>) -> miette::Result<ExitStatus> {
+fn list(
+    store: &Store,
+    kind: Option<StateKind>,
+    format: OutputFormat,
+) -> miette::Result<ExitStatus> {
     let wants = |wanted: StateKind| kind.is_none_or(|kind| kind == wanted);
     let sources = if wants(StateKind::Source) {
         Some(store.sources().map_err(state_error)?)
@@ -51,11 +55,15 @@ fn list(store: &Store, kind: Option<StateKind>) -> miette::Result<ExitStatus> {
     } else {
         None
     };
-    let text = state_view::render_listing(&StateListing {
+    let listing = StateListing {
         sources: sources.as_deref(),
         targets: targets.as_deref(),
         migrations: migrations.as_deref(),
-    });
+    };
+    let text = match format {
+        OutputFormat::Human => state_view::render_listing(&listing),
+        OutputFormat::Json => state_view::render_listing_json(&listing),
+    };
     printed(state_view::print_text(&text))?;
     Ok(ExitStatus::Success)
 }

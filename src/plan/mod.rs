@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod diagnostic;
+pub mod inputs;
 pub mod load;
 pub mod mount_name;
 pub mod raw;

@@ -1,6 +1,7 @@
 //! Everything ferry prints: diagnostics, progress, tables and reports. No other module writes to stdout or stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod color;
 mod command_error;
 pub mod diagnostics;
 pub mod escape;
@@ -11,6 +12,20 @@ pub mod readiness;
 pub mod run_output;
 pub mod run_report;
 pub mod state_view;
+
+/// Whether `--quiet` was given: print errors and the documents commands exist to produce (a
+/// listing, a report, an export, a JSON document), and nothing else (see README, "Quiet").
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--quiet` for the whole process.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Prints an error that stopped a command (exit status 2), with its cause chain. The messages
 /// carry paths, names and servers' words: they are escaped (see [`escape`]) before miette lays

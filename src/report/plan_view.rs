@@ -103,6 +103,78 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
     text
 }
 
+/// The `ferry plan --format json` document, one line (fields in README, "JSON output"):
+/// `{"version":1,"plan","state","migrations":[{"name","source","target","state","action",
+/// "pending","error","mounts":[…]}],"summary":{"start","resume","sync","nothing_to_do"}}`.
+/// `state` is the state file read (`null` when there is none yet); a migration's `state` is its
+/// recorded state (`null` when not in state), `action` one of `start`, `resume`, `sync`,
+/// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty).
+pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
+    use serde_json::json;
+    let action_name = |action: Action| match action {
+        Action::Start => "start",
+        Action::Resume => "resume",
+        Action::Sync => "sync",
+        Action::NothingToDo => "nothing_to_do",
+    };
+    let migrations: Vec<serde_json::Value> = previews
+        .iter()
+        .map(|preview| {
+            let mounts: Vec<serde_json::Value> = match &preview.scan {
+                Ok(scan) => scan.mounts.iter().map(mount_json).collect(),
+                Err(_) => Vec::new(),
+            };
+            json!({
+                "name": preview.name,
+                "source": preview.source,
+                "target": preview.target,
+                "state": preview.state,
+                "action": action_name(preview.action),
+                "pending": preview.is_pending(),
+                "error": preview.scan.as_ref().err(),
+                "mounts": mounts,
+            })
+        })
+        .collect();
+    let count = |action: Action| {
+        previews
+            .iter()
+            .filter(|preview| preview.action == action)
+            .count()
+    };
+    let document = json!({
+        "version": 1,
+        "plan": plan,
+        "state": state,
+        "migrations": migrations,
+        "summary": {
+            "start": count(Action::Start),
+            "resume": count(Action::Resume),
+            "sync": count(Action::Sync),
+            "nothing_to_do": count(Action::NothingToDo),
+        },
+    });
+    let mut text = document.to_string();
+    text.push('\n');
+    text
+}
+
+fn mount_json(mount: &MountPreview) -> serde_json::Value {
+    serde_json::json!({
+        "mount": mount.mount,
+        "files_to_copy": mount.files_to_copy,
+        "bytes_to_copy": mount.bytes_to_copy,
+        "files_to_resume": mount.files_to_resume,
+        "files_unchanged": mount.files_unchanged,
+        "bytes_unchanged": mount.bytes_unchanged,
+        "directories_to_create": mount.directories_to_create,
+        "to_delete": mount.to_remove,
+        "not_written_by_ferry": mount.foreign,
+        "special_files_skipped": mount.special_skipped,
+        "not_descended": mount.excluded,
+    })
+}
+
 /// Prints the rendered plan to stdout.
 pub fn print(text: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();

@@ -170,6 +170,8 @@ fn migration_of(event: &ProgressEvent) -> &str {
 }
 
 enum Display {
+    /// `--quiet`: only failed files, as they fail.
+    ErrorsOnly,
     Plain(PlainProgress),
     Bars {
         multi: MultiProgress,
@@ -184,9 +186,13 @@ pub struct ProgressReporter {
 }
 
 impl ProgressReporter {
-    /// Bars when stderr is a terminal, plain lines otherwise.
+    /// Bars when stderr is a terminal, plain lines otherwise; only failed files under `--quiet`.
     pub fn for_stderr() -> Self {
-        if std::io::stderr().is_terminal() {
+        if crate::report::quiet() {
+            Self {
+                display: Arc::new(Mutex::new(Display::ErrorsOnly)),
+            }
+        } else if std::io::stderr().is_terminal() {
             Self::bars()
         } else {
             Self::plain()
@@ -245,6 +251,19 @@ impl ProgressReporter {
 
     fn show(&self, event: &ProgressEvent) {
         match &mut *self.lock() {
+            Display::ErrorsOnly => {
+                if let ProgressEvent::FileFailed {
+                    migration,
+                    path,
+                    message,
+                } = event
+                {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("{}", failed_line(migration, path, message));
+                    }
+                }
+            }
             Display::Plain(plain) => {
                 for line in plain.observe(event, Instant::now()) {
                     #[allow(clippy::print_stderr)]

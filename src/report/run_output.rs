@@ -27,8 +27,17 @@ pub fn print_plan_diagnostics(file: &FileDiagnostics) {
     let _ = diagnostics::print_check_output(std::slice::from_ref(file), CheckFormat::Human, false);
 }
 
+/// `ferry plan --format json` refusing a plan: the diagnostics as `ferry check --format json`'s
+/// document, so stdout stays one JSON document.
+pub fn print_plan_diagnostics_json(file: &FileDiagnostics) {
+    let _ = diagnostics::print_check_output(std::slice::from_ref(file), CheckFormat::Json, false);
+}
+
 /// Migrations a killed run had left `running`, now resumable.
 pub fn print_recovered(migrations: &[String]) {
+    if crate::report::quiet() {
+        return;
+    }
     for migration in migrations {
         say(&format!(
             "migration {migration}: an earlier run stopped while it was running (the process is gone); it resumes now"
@@ -62,6 +71,18 @@ impl RunPrinter {
     pub fn event(&self, event: RunEvent) {
         // Escaped whole, as in `say`: names, paths and messages come from outside.
         let say = |line: String| self.progress.println(&printable(&line));
+        if crate::report::quiet() {
+            // Only failures: the rest is progress and confirmations.
+            match event {
+                RunEvent::MigrationFinished {
+                    migration,
+                    result: result @ MigrationResult::Failed { .. },
+                } => say(finished_line(&migration, &result)),
+                RunEvent::Progress(event) => self.sink.emit(event),
+                _ => {}
+            }
+            return;
+        }
         match event {
             RunEvent::LockTakenOver {
                 migration,

@@ -171,6 +171,38 @@ pub fn render_listing(listing: &StateListing<'_>) -> String {
     out
 }
 
+/// The `ferry state list --format json` document, one line: `{"version":1,"sources":[…],
+/// "targets":[…],"migrations":[…]}`, each record with the fields of `ferry state export` (a
+/// section left out by `--kind` is absent).
+pub fn render_listing_json(listing: &StateListing<'_>) -> String {
+    let mut document = serde_json::Map::new();
+    document.insert("version".to_string(), serde_json::Value::from(1));
+    let mut section = |name: &str, records: Option<serde_json::Value>| {
+        if let Some(records) = records {
+            document.insert(name.to_string(), records);
+        }
+    };
+    // Records are plain data: serialising them cannot fail (an empty list if it did).
+    let value = |records: serde_json::Result<serde_json::Value>| {
+        records.unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+    };
+    section(
+        "sources",
+        listing.sources.map(|r| value(serde_json::to_value(r))),
+    );
+    section(
+        "targets",
+        listing.targets.map(|r| value(serde_json::to_value(r))),
+    );
+    section(
+        "migrations",
+        listing.migrations.map(|r| value(serde_json::to_value(r))),
+    );
+    let mut text = serde_json::Value::Object(document).to_string();
+    text.push('\n');
+    text
+}
+
 /// `key: value` lines with aligned values; names and errors from state are shown escaped.
 fn fields(title: String, pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0) + 1;
@@ -324,8 +356,11 @@ pub fn print_text(text: &str) -> std::io::Result<()> {
 }
 
 /// Prints a one-line note about what a command changed, on stderr (stdout stays for data),
-/// escaped (it names things from the state).
+/// escaped (it names things from the state). Nothing under `--quiet`.
 pub fn print_note(note: &str) {
+    if crate::report::quiet() {
+        return;
+    }
     #[allow(clippy::print_stderr)]
     {
         eprintln!("{}", crate::report::escape::printable_lines(note));

@@ -3,6 +3,7 @@
 mod support;
 
 mod check;
+mod cli;
 mod explain;
 mod hermetic;
 mod host_keys;

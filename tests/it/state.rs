@@ -201,3 +201,20 @@ fn an_import_naming_a_file_outside_the_target_or_a_device_is_refused() {
         text(&endless.stderr)
     );
 }
+
+#[test]
+fn state_list_as_json_has_a_version_and_the_export_fields() {
+    let folder = imported();
+    let output = ferry(folder.path(), &["state", "list", "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("state list --format json prints JSON");
+    insta::assert_json_snapshot!("state-list-json", document);
+    let only = ferry(
+        folder.path(),
+        &["state", "list", "--kind", "target", "--format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_slice(&only.stdout).expect("JSON");
+    let keys: Vec<&String> = document.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["version", "targets"]);
+}

@@ -27,6 +27,45 @@ pub const WIDTH: usize = 100;
 /// Renders every diagnostic of every file, then the summary line. With `color`, miette's
 /// Unicode theme with ANSI colours; without, plain ASCII art and no escape codes.
 pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> String {
+    let (mut output, first_code) = render_diagnostics(files, deny_warnings, color);
+    let summary = Summary::of(files, deny_warnings);
+    output.push_str(&summary_line(&summary, color));
+    output.push('\n');
+    if let Some(code) = first_code {
+        output.push_str(&format!(
+            "For more about a code, run `ferry explain CODE`, such as `ferry explain {code}`.\n"
+        ));
+    }
+    output
+}
+
+/// `--quiet`: the errors (with warnings counted as errors under `--deny-warnings`) and nothing
+/// else: no warnings, no summary line, no hint; empty when there are no errors.
+pub fn render_errors(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> String {
+    let errors: Vec<FileDiagnostics> = files
+        .iter()
+        .map(|file| FileDiagnostics {
+            path: file.path.clone(),
+            source: file.source.clone(),
+            diagnostics: file
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| {
+                    effective_severity(diagnostic, deny_warnings) == Severity::Error
+                })
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    render_diagnostics(&errors, deny_warnings, color).0
+}
+
+/// Every diagnostic drawn, each followed by a blank line, and the first code seen.
+fn render_diagnostics(
+    files: &[FileDiagnostics],
+    deny_warnings: bool,
+    color: bool,
+) -> (String, Option<crate::plan::codes::Code>) {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -80,15 +119,7 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool, color: bool) -> St
             output.push('\n');
         }
     }
-    let summary = Summary::of(files, deny_warnings);
-    output.push_str(&summary_line(&summary, color));
-    output.push('\n');
-    if let Some(code) = first_code {
-        output.push_str(&format!(
-            "For more about a code, run `ferry explain CODE`, such as `ferry explain {code}`.\n"
-        ));
-    }
-    output
+    (output, first_code)
 }
 
 /// `error: 3 errors and 1 warning in 2 files`, `warning: 1 warning in 1 file` or

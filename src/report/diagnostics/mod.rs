@@ -10,7 +10,7 @@ pub mod line_index;
 mod redact;
 pub mod sarif;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use crate::cli::CheckFormat;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
@@ -33,15 +33,20 @@ pub fn render(
     }
 }
 
-/// Prints the rendered diagnostics to stdout. Colour is used for the human format only when
-/// stdout is a terminal and `NO_COLOR` is unset or empty.
+/// Prints the rendered diagnostics to stdout, coloured as [`crate::report::color`] decides (the
+/// human format only). Under `--quiet` the human format prints only the errors; the other formats
+/// are documents and print whole.
 pub fn print_check_output(
     files: &[FileDiagnostics],
     format: CheckFormat,
     deny_warnings: bool,
 ) -> std::io::Result<()> {
     let color = stdout_wants_color();
-    let text = render(files, format, deny_warnings, color);
+    let text = if format == CheckFormat::Human && crate::report::quiet() {
+        human::render_errors(files, deny_warnings, color)
+    } else {
+        render(files, format, deny_warnings, color)
+    };
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -53,11 +58,10 @@ pub fn print_check_output(
     }
 }
 
-/// Whether stdout is a terminal and the user has not asked for no colour (`NO_COLOR`, any
-/// non-empty value, per no-color.org).
+/// Whether stdout is coloured (`--color`, the environment, the terminal: see
+/// [`crate::report::color`]).
 pub fn stdout_wants_color() -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    !no_color && std::io::stdout().is_terminal()
+    crate::report::color::stdout()
 }
 
 /// The severity a diagnostic is shown with: warnings become errors under `--deny-warnings`.

@@ -45,3 +45,39 @@ fn plan_shows_start_then_nothing_then_pending_work() {
             .exists()
     );
 }
+
+#[test]
+fn plan_as_json_has_a_version_and_the_counts() {
+    let ferry = demo();
+    let before = ferry.run_with(&["plan", "plans/demo.yaml", "--format", "json"]);
+    assert_eq!(before.code, 0, "{}", before.snapshot());
+    let document: serde_json::Value =
+        serde_json::from_str(&before.stdout).expect("plan --format json prints JSON");
+    insta::assert_json_snapshot!("plan_json_before_run", document);
+    assert_eq!(ferry.run_with(&["run", "plans/demo.yaml"]).code, 0);
+    let after = ferry.run_with(&["plan", "plans/demo.yaml", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&after.stdout).expect("JSON");
+    assert_eq!(document["state"], ".ferry/state.db");
+    assert_eq!(document["summary"]["nothing_to_do"], 2);
+    assert!(
+        document["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|migration| migration["pending"] == false && migration["state"] == "success")
+    );
+    // A refused plan prints `ferry check --format json`'s document.
+    let refused = ferry
+        .file("bad.yaml", "version: 2\n")
+        .run_with(&["plan", "bad.yaml", "--format", "json"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    let document: serde_json::Value = serde_json::from_str(&refused.stdout).expect("JSON");
+    assert!(
+        document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "unsupported-version"),
+        "{document}"
+    );
+}

@@ -17,6 +17,10 @@ pub struct Ferry {
     directory: tempfile::TempDir,
     arguments: Vec<OsString>,
     environment: Vec<(OsString, OsString)>,
+    /// Variables of the clean environment to remove (`NO_COLOR`, for colour tests).
+    removed: Vec<OsString>,
+    /// What ferry reads on stdin; none (`/dev/null`) unless set.
+    stdin: Option<Vec<u8>>,
 }
 
 /// What a run printed and how it exited.
@@ -35,6 +39,8 @@ impl Ferry {
             directory: tempfile::tempdir().expect("create a temporary directory"),
             arguments: Vec::new(),
             environment: Vec::new(),
+            removed: Vec::new(),
+            stdin: None,
         }
     }
 
@@ -58,6 +64,18 @@ impl Ferry {
         self
     }
 
+    /// Removes a variable the clean environment sets (`NO_COLOR`).
+    pub fn env_remove(mut self, key: impl Into<OsString>) -> Self {
+        self.removed.push(key.into());
+        self
+    }
+
+    /// Feeds these bytes to ferry's stdin (`ferry check -`).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
     /// Writes a file (creating folders) in the working directory.
     pub fn file(self, relative: &str, contents: impl AsRef<[u8]>) -> Self {
         let path = self.directory.path().join(relative);
@@ -68,7 +86,8 @@ impl Ferry {
         self
     }
 
-    /// Runs `ferry` with the arguments, a clean environment (no colour, fixed width), and no stdin.
+    /// Runs `ferry` with the arguments, a clean environment (no colour, fixed width), and no stdin
+    /// unless [`Ferry::stdin`] gave some.
     pub fn run(&self) -> Outcome {
         self.run_in(self.directory.path())
     }
@@ -81,27 +100,42 @@ impl Ferry {
 
     /// Runs `ferry` and returns the raw process output (bytes, exit status).
     pub fn output(&self) -> std::process::Output {
-        self.command(self.directory.path(), &self.arguments)
-            .output()
-            .expect("run the ferry binary")
+        self.execute(self.command(self.directory.path(), &self.arguments))
+    }
+
+    /// Runs the command to its end, writing the stdin bytes if any.
+    fn execute(&self, mut command: Command) -> std::process::Output {
+        let Some(bytes) = &self.stdin else {
+            return command.output().expect("run the ferry binary");
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the ferry binary");
+        let mut input = child.stdin.take().expect("a stdin pipe");
+        let bytes = bytes.clone();
+        // Written from a thread: ferry may print before it has read everything.
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = input.write_all(&bytes);
+        });
+        let output = child.wait_with_output().expect("wait for ferry");
+        writer.join().expect("the stdin writer");
+        output
     }
 
     /// Runs `ferry` in another working directory (the repository root, for stable relative paths).
     pub fn run_in(&self, working_directory: &Path) -> Outcome {
-        let output = self
-            .command(working_directory, &self.arguments)
-            .output()
-            .expect("run the ferry binary");
+        let output = self.execute(self.command(working_directory, &self.arguments));
         self.outcome(output)
     }
 
     /// Runs `ferry` with other arguments in the same working directory and environment (for
     /// several steps in one directory: run, re-run, plan, report).
     pub fn run_with<S: AsRef<std::ffi::OsStr>>(&self, arguments: &[S]) -> Outcome {
-        let output = self
-            .command(self.directory.path(), arguments)
-            .output()
-            .expect("run the ferry binary");
+        let output = self.execute(self.command(self.directory.path(), arguments));
         self.outcome(output)
     }
 
@@ -138,6 +172,9 @@ impl Ferry {
             // Elsewhere (the repository root) the default `.ferry/state.db` would be the
             // checkout's: point at the test's own instead.
             command.env("FERRY_STATE", self.state_path());
+        }
+        for key in &self.removed {
+            command.env_remove(key);
         }
         command
             .args(arguments)
@@ -182,6 +219,8 @@ pub fn clean_command(working_directory: &Path) -> Command {
     command
         .current_dir(working_directory)
         .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env("COLUMNS", "100")
         .stdin(Stdio::null());
     command
