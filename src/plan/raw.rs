@@ -2,6 +2,11 @@
 //!
 //! These types are the single source of the JSON Schema (`schema/plan.schema.json`). Keep them
 //! explicit: no `flatten`, no internally tagged enums (they lose spans and give poor errors).
+//!
+//! Unknown keys are the schema's to refuse (`#[schemars(deny_unknown_fields)]` becomes
+//! `additionalProperties: false`), not serde's: an entry with an unknown key still deserialises,
+//! so the domain rules still check it and one misspelt key hides no other problem. A plan with
+//! an unknown key has an `unknown-key` error, so it never becomes a `ValidPlan`.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -10,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// A ferry migration plan: the workloads to move (`sources`), where they go (`targets`) and
 /// which mounts move in each migration (`migrations`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 #[schemars(title = "ferry migration plan")]
 pub struct RawPlan {
     /// The plan format version. Only `1` exists.
@@ -30,7 +35,7 @@ pub struct RawPlan {
 
 /// A server: its address, how to log in, its mount points and how ferry reaches its data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct RawWorkload {
     /// The workload's IPv4 or IPv6 address. A source's IP never changes once recorded.
     #[schemars(with = "IpText")]
@@ -57,7 +62,7 @@ struct IpText(#[schemars(length(min = 1))] String);
 
 /// A username, a password and an optional domain.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct RawCredentials {
     /// The login name.
     #[schemars(length(min = 1), example = &"administrator")]
@@ -93,7 +98,7 @@ impl std::fmt::Debug for RawSecret {
 
 /// `{ env: NAME }`: the secret is in this environment variable.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct EnvSecret {
     /// The environment variable's name.
     #[schemars(length(min = 1), example = &"WEB01_PASSWORD")]
@@ -103,7 +108,7 @@ pub struct EnvSecret {
 /// `{ file: PATH }`: the secret is this file's content, without one trailing newline: a regular
 /// file (symlinks followed) of at most 16 KiB.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct FileSecret {
     /// The file's path, relative to the plan's folder.
     #[schemars(length(min = 1), example = &"secrets/web-01.txt")]
@@ -112,7 +117,7 @@ pub struct FileSecret {
 
 /// A volume of a workload.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct RawMount {
     /// The mount's name as the OS shows it: a drive such as `C:\` or a path such as `/data`.
     #[schemars(length(min = 1), example = &"C:\\")]
@@ -180,7 +185,7 @@ impl Cloud {
 
 /// A migration target: a cloud, the credentials that open it, and the VM that receives the data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct RawTarget {
     /// The cloud type: `aws`, `azure`, `vsphere` or `vcloud`.
     pub cloud: Cloud,
@@ -192,7 +197,7 @@ pub struct RawTarget {
 
 /// One source moved to one target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct RawMigration {
     /// A readable name. Defaults to the source's name, or `SOURCE-to-TARGET` when the
     /// source is migrated more than once.
@@ -212,7 +217,8 @@ pub struct RawMigration {
 
 /// How ferry reaches a workload's data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[serde(rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
 pub enum RawConnection {
     /// A directory on this machine standing for the workload's disks.
     Local(LocalConnection),
@@ -229,7 +235,7 @@ pub enum RawConnection {
 
 /// `local: { path: DIR }`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct LocalConnection {
     /// The directory, relative to the plan's folder. `C:\` maps to `DIR/C`, `/data` to `DIR/data`.
     #[schemars(length(min = 1), example = &"./data/web-01")]
@@ -238,7 +244,7 @@ pub struct LocalConnection {
 
 /// `sftp: { port, root, key, host_key, known_hosts, accept_new_host_key }`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct SftpConnection {
     /// The SSH port.
     #[serde(default = "default_ssh_port")]
@@ -275,7 +281,7 @@ fn default_ssh_port() -> u16 {
 /// `s3: { bucket, prefix, region, endpoint }`. Mounts are staged as objects under
 /// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the keys.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct S3Connection {
     /// The bucket's name. ferry does not create it.
     #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]
@@ -299,7 +305,7 @@ pub struct S3Connection {
 /// `azblob: { container, prefix, account, endpoint, sas_token }`. Mounts are staged as blobs under
 /// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the names.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct AzureBlobConnection {
     /// The container's name. ferry does not create it.
     #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]

@@ -3,6 +3,7 @@
 mod support;
 
 mod check;
+mod every_problem;
 mod explain;
 mod hermetic;
 mod host_keys;
