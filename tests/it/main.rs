@@ -10,6 +10,7 @@ mod host_keys;
 mod object_store;
 mod preflight;
 mod run;
+mod sarif;
 mod schema_for_editors;
 mod secret_files;
 mod sftp;
