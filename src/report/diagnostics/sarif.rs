@@ -73,21 +73,8 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
                     ),
                 },
             });
-            let related: Vec<Value> = diagnostic
-                .labels
-                .iter()
-                .skip(1)
-                .enumerate()
-                .map(|(position, label)| {
-                    let mut related = location(&uri, &index, label);
-                    if let Value::Object(fields) = &mut related {
-                        fields.insert("id".to_string(), json!(position + 1));
-                    }
-                    related
-                })
-                .collect();
-            if !related.is_empty() {
-                result["relatedLocations"] = Value::Array(related);
+            if let Some(related) = related_locations(&uri, &index, &diagnostic.labels) {
+                result["relatedLocations"] = related;
             }
             results.push(result);
         }
@@ -114,6 +101,23 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The labels after the first, numbered from 1; `None` when there are none.
+fn related_locations(uri: &str, index: &LineIndex<'_>, labels: &[Label]) -> Option<Value> {
+    let related: Vec<Value> = labels
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(position, label)| {
+            let mut related = location(uri, index, label);
+            if let Value::Object(fields) = &mut related {
+                fields.insert("id".to_string(), json!(position + 1));
+            }
+            related
+        })
+        .collect();
+    (!related.is_empty()).then_some(Value::Array(related))
 }
 
 /// A reporting descriptor for one code; `project` is the repository's URL, when known.
