@@ -45,6 +45,8 @@ export FERRY_REQUIRE_SERVERS=1
 step() { echo "==> $*" >&2; "$@"; }
 step cargo fmt --all --check
 step cargo clippy --all-targets --locked -- -D warnings
+# Outside validators (ajv strict, check-jsonschema) over the committed schema and the plans.
+step scripts/schema-validators.sh
 # The README's demo command first, as a new user runs it: it leaves its state in the checkout
 # (.ferry/state.db) and its targets in plans/demo-out/, and the suite must not care.
 step cargo run --release --locked -- run plans/demo.yaml >/dev/null

@@ -99,6 +99,11 @@ pub struct CheckArgs {
     /// Treat warnings as errors (exit status 1).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// With `--format sarif`: file locations are relative to this folder (the repository's
+    /// root, for GitHub code scanning); a plan outside it gets an absolute `file://` URI.
+    /// Defaults to the working directory.
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     /// Also connect to every source and target, prove the credentials, and check that the
     /// selected mounts are readable and the targets have room. Copies nothing.
     #[arg(long)]

@@ -2,6 +2,7 @@
 //! With `--connect`, also connects to every source and target of the valid plans and prints
 //! their readiness (`exec::preflight`), copying and writing nothing.
 
+use std::path::Path;
 use std::time::Duration;
 
 use miette::IntoDiagnostic;
@@ -53,6 +54,12 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     let any_unreadable = !unreadable.is_empty();
     for (position, report) in unreadable {
         files.insert(position.min(files.len()), report);
+    }
+    if arguments.format == CheckFormat::Sarif {
+        let root = arguments.sarif_root.as_deref().unwrap_or(Path::new("."));
+        for file in &mut files {
+            file.path = report::diagnostics::sarif::path_from_root(&file.path, root);
+        }
     }
     report::diagnostics::print_check_output(&files, arguments.format, arguments.deny_warnings)
         .into_diagnostic()?;

@@ -2,6 +2,11 @@
 //!
 //! These types are the single source of the JSON Schema (`schema/plan.schema.json`). Keep them
 //! explicit: no `flatten`, no internally tagged enums (they lose spans and give poor errors).
+//!
+//! Unknown keys are the schema's to refuse (`#[schemars(deny_unknown_fields)]` becomes
+//! `additionalProperties: false`), not serde's: an entry with an unknown key still deserialises,
+//! so the domain rules still check it and one misspelt key hides no other problem. A plan with
+//! an unknown key has an `unknown-key` error, so it never becomes a `ValidPlan`.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -10,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// A ferry migration plan: the workloads to move (`sources`), where they go (`targets`) and
 /// which mounts move in each migration (`migrations`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 #[schemars(title = "ferry migration plan")]
 pub struct RawPlan {
     /// The plan format version. Only `1` exists.
@@ -19,18 +24,23 @@ pub struct RawPlan {
     /// A free-form section for YAML anchors (`&name`) that sources and targets reuse with
     /// aliases (`*name`) and merge keys (`<<: *name`). ferry ignores its content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "anchors")]
     pub anchors: Option<serde_json::Value>,
     /// The workloads to migrate, by name.
+    #[schemars(title = "sources")]
     pub sources: IndexMap<String, RawWorkload>,
     /// The clouds and VMs the workloads move to, by name.
+    #[schemars(title = "targets")]
     pub targets: IndexMap<String, RawTarget>,
     /// Each migration moves the selected mounts of one source to one target.
+    #[schemars(title = "migrations")]
     pub migrations: Vec<RawMigration>,
 }
 
 /// A server: its address, how to log in, its mount points and how ferry reaches its data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "workload")]
+#[schemars(deny_unknown_fields)]
 pub struct RawWorkload {
     /// The workload's IPv4 or IPv6 address. A source's IP never changes once recorded.
     #[schemars(with = "IpText")]
@@ -39,6 +49,7 @@ pub struct RawWorkload {
     pub credentials: RawCredentials,
     /// The workload's volumes. On a target VM they declare its capacity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(title = "mount points")]
     pub mountpoints: Vec<RawMount>,
     /// The operating-system family. Inferred from the mount names when absent
     /// (a drive letter means windows).
@@ -51,18 +62,24 @@ pub struct RawWorkload {
 
 /// An IPv4 or IPv6 address, as text.
 #[derive(JsonSchema)]
+#[schemars(title = "IP address")]
 #[schemars(extend("anyOf" = [{"format": "ipv4"}, {"format": "ipv6"}]), example = &"192.0.2.10")]
 #[allow(dead_code)]
 struct IpText(#[schemars(length(min = 1))] String);
 
 /// A username, a password and an optional domain.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "credentials")]
+#[schemars(deny_unknown_fields)]
 pub struct RawCredentials {
     /// The login name.
     #[schemars(length(min = 1), example = &"administrator")]
     pub username: String,
     /// The password: a reference `{ env: NAME }` or `{ file: PATH }`, or plain text (warned).
+    #[schemars(extend("defaultSnippets" = [
+        { "label": "{ env: NAME }", "description": "read the password from an environment variable", "body": { "env": "${1:PASSWORD_VARIABLE}" } },
+        { "label": "{ file: PATH }", "description": "read the password from a file beside the plan", "body": { "file": "${1:secrets/password.txt}" } },
+    ]))]
     pub password: RawSecret,
     /// The Windows domain or, for cloud credentials, the region or tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,9 +88,11 @@ pub struct RawCredentials {
 
 /// A secret value, best given by reference so that the plan can live in git.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "secret")]
 #[serde(untagged)]
 pub enum RawSecret {
     /// Plain text in the plan (warned: plans live in git).
+    #[schemars(title = "plain-text secret")]
     Plain(#[schemars(length(min = 1))] String),
     /// Read from an environment variable when a connection needs it.
     Env(EnvSecret),
@@ -93,7 +112,8 @@ impl std::fmt::Debug for RawSecret {
 
 /// `{ env: NAME }`: the secret is in this environment variable.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "secret from an environment variable")]
+#[schemars(deny_unknown_fields)]
 pub struct EnvSecret {
     /// The environment variable's name.
     #[schemars(length(min = 1), example = &"WEB01_PASSWORD")]
@@ -103,16 +123,19 @@ pub struct EnvSecret {
 /// `{ file: PATH }`: the secret is this file's content, without one trailing newline: a regular
 /// file (symlinks followed) of at most 16 KiB.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "secret from a file")]
+#[schemars(deny_unknown_fields)]
 pub struct FileSecret {
-    /// The file's path, relative to the plan's folder.
+    /// The file's path, relative to the plan's folder: a regular file (symlinks followed) of at
+    /// most 16 KiB, read without one trailing newline.
     #[schemars(length(min = 1), example = &"secrets/web-01.txt")]
     pub file: String,
 }
 
 /// A volume of a workload.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "mount")]
+#[schemars(deny_unknown_fields)]
 pub struct RawMount {
     /// The mount's name as the OS shows it: a drive such as `C:\` or a path such as `/data`.
     #[schemars(length(min = 1), example = &"C:\\")]
@@ -130,11 +153,14 @@ pub struct RawMount {
 
 /// A size: integer bytes, or a number with a unit (`512 MiB`, `40 GiB`, `1.5 TB`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "size")]
 #[serde(untagged)]
 pub enum RawSize {
     /// Bytes.
+    #[schemars(title = "bytes")]
     Bytes(#[schemars(range(min = 1))] u64),
     /// A number with a unit.
+    #[schemars(title = "size with a unit")]
     Text(
         #[schemars(regex(pattern = r"^\s*([0-9]+\s*([kKmMgGtTpPeE][iI]?[bB]?|[bB])?|[0-9]+\.[0-9]+\s*([kKmMgGtTpPeE][iI]?[bB]?|[bB]))\s*$"), example = &"40 GiB")]
          String,
@@ -143,6 +169,7 @@ pub enum RawSize {
 
 /// The operating-system family of a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "operating-system family")]
 #[serde(rename_all = "lowercase")]
 pub enum OsFamily {
     /// Drive-letter mounts; `C:\` is the system volume; names compare case-insensitively.
@@ -153,6 +180,7 @@ pub enum OsFamily {
 
 /// Where a target lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cloud")]
 #[serde(rename_all = "lowercase")]
 pub enum Cloud {
     /// Amazon Web Services.
@@ -180,7 +208,8 @@ impl Cloud {
 
 /// A migration target: a cloud, the credentials that open it, and the VM that receives the data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "target")]
+#[schemars(deny_unknown_fields)]
 pub struct RawTarget {
     /// The cloud type: `aws`, `azure`, `vsphere` or `vcloud`.
     pub cloud: Cloud,
@@ -192,7 +221,8 @@ pub struct RawTarget {
 
 /// One source moved to one target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "migration")]
+#[schemars(deny_unknown_fields)]
 pub struct RawMigration {
     /// A readable name. Defaults to the source's name, or `SOURCE-to-TARGET` when the
     /// source is migrated more than once.
@@ -206,30 +236,37 @@ pub struct RawMigration {
     #[schemars(length(min = 1))]
     pub target: String,
     /// The source mounts to migrate. The system volume must be among them.
-    #[schemars(length(min = 1), example = ["C:\\"])]
+    #[schemars(title = "selected mounts", length(min = 1), example = ["C:\\"])]
     pub mounts: Vec<String>,
 }
 
 /// How ferry reaches a workload's data.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[schemars(title = "connection")]
+#[serde(rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
 pub enum RawConnection {
     /// A directory on this machine standing for the workload's disks.
+    #[schemars(title = "local folder")]
     Local(LocalConnection),
     /// SSH File Transfer Protocol, at the workload's `ip` with its credentials.
+    #[schemars(title = "SFTP server")]
     Sftp(SftpConnection),
     /// An Amazon S3 bucket where aws builds the VM's disks (target VMs on `aws` only). The
     /// target's cloud credentials open it: username = access key id, password = secret access key.
+    #[schemars(title = "S3 bucket")]
     S3(S3Connection),
     /// An Azure Blob Storage container where azure builds the VM's disks (target VMs on `azure`
     /// only). The target's cloud credentials open it: username = storage account, password = account key.
     #[serde(rename = "azblob")]
+    #[schemars(title = "Azure Blob container")]
     AzureBlob(AzureBlobConnection),
 }
 
 /// `local: { path: DIR }`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "local folder connection")]
+#[schemars(deny_unknown_fields)]
 pub struct LocalConnection {
     /// The directory, relative to the plan's folder. `C:\` maps to `DIR/C`, `/data` to `DIR/data`.
     #[schemars(length(min = 1), example = &"./data/web-01")]
@@ -238,7 +275,8 @@ pub struct LocalConnection {
 
 /// `sftp: { port, root, key, host_key, known_hosts, accept_new_host_key }`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "SFTP connection")]
+#[schemars(deny_unknown_fields)]
 pub struct SftpConnection {
     /// The SSH port.
     #[serde(default = "default_ssh_port")]
@@ -275,7 +313,8 @@ fn default_ssh_port() -> u16 {
 /// `s3: { bucket, prefix, region, endpoint }`. Mounts are staged as objects under
 /// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the keys.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "S3 bucket connection")]
+#[schemars(deny_unknown_fields)]
 pub struct S3Connection {
     /// The bucket's name. ferry does not create it.
     #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]
@@ -299,7 +338,8 @@ pub struct S3Connection {
 /// `azblob: { container, prefix, account, endpoint, sas_token }`. Mounts are staged as blobs under
 /// `PREFIX/<mount path>/...` (`C:\` under `PREFIX/C/`); folders are implied by the names.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(title = "Azure Blob container connection")]
+#[schemars(deny_unknown_fields)]
 pub struct AzureBlobConnection {
     /// The container's name. ferry does not create it.
     #[schemars(length(min = 3, max = 63), example = &"ferry-staging")]
@@ -326,6 +366,7 @@ pub struct AzureBlobConnection {
 
 /// A secret that may only be given by reference, never in the plan's text.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "secret reference")]
 #[serde(untagged)]
 pub enum SecretReference {
     /// Read from an environment variable when a connection needs it.

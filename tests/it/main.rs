@@ -4,12 +4,15 @@ mod support;
 
 mod check;
 mod cli;
+mod every_problem;
 mod explain;
 mod hermetic;
 mod host_keys;
 mod object_store;
 mod preflight;
 mod run;
+mod sarif;
+mod schema_for_editors;
 mod secret_files;
 mod sftp;
 mod state;

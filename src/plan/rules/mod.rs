@@ -1,7 +1,8 @@
 //! The plan's domain rules (references, addresses, mounts, capacity, secrets) and the resolution of a checked plan to a `ValidPlan`.
 //!
 //! The rules run after the schema layer and per-entry deserialisation. An entry that failed to
-//! deserialise is `None`: its name still counts as defined, but no rule looks inside it.
+//! deserialise (a value of the wrong type, a missing key; an unknown key is no reason, see
+//! `raw.rs`) is `None`: its name still counts as defined, but no rule looks inside it.
 
 mod addresses;
 mod capacity;

@@ -7,34 +7,34 @@ use schemars::generate::SchemaSettings;
 use crate::plan::raw::RawPlan;
 
 mod classify;
+mod editors;
 mod wording;
 
 pub use classify::schema_diagnostics;
 
-/// The schema's `$id`, also what plans reference in their `yaml-language-server` comment.
-pub const SCHEMA_ID: &str = "https://ferry.invalid/schema/plan-v1.schema.json";
-
 /// The JSON Schema (draft 2020-12) of plan format version 1, as a JSON value.
+///
+/// It has no `$id`: the project owns no URL to publish it at, and a `$id` on a domain it does
+/// not own would name a document nobody serves. Without one, a schema's base URI is where it was
+/// read from, which is how plans use it: `ferry schema > plan.schema.json` beside a plan and the
+/// modeline `# yaml-language-server: $schema=./plan.schema.json` (README, "Editor support").
 pub fn plan_schema() -> serde_json::Value {
     let schema = SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<RawPlan>();
     let mut value = schema.to_value();
     remove_null_alternatives(&mut value);
+    editors::for_editors(&mut value);
     let serde_json::Value::Object(mut generated) = value else {
         return value;
     };
-    // Identification first, so the committed file reads top-down.
+    // The identification first, so the committed file reads top-down.
     let mut ordered = serde_json::Map::new();
     for key in ["$schema", "title", "description"] {
         if let Some(value) = generated.shift_remove(key) {
             ordered.insert(key.to_string(), value);
         }
     }
-    ordered.insert(
-        "$id".to_string(),
-        serde_json::Value::String(SCHEMA_ID.to_string()),
-    );
     ordered.extend(generated);
     serde_json::Value::Object(ordered)
 }

@@ -4,21 +4,32 @@
 //! help), and one result per diagnostic. Regions are 1-based with `columnKind`
 //! `unicodeCodePoints` (columns count characters) and an exclusive `endColumn`. File paths are
 //! given as relative URI references, with forward slashes and percent-encoding; absolute paths
-//! become `file://` URIs. A diagnostic without a label points at line 1 of its file.
+//! become `file://` URIs; `ferry check` first makes the paths relative to `--sarif-root`
+//! (`artifact.rs`). A diagnostic without a label points at line 1 of its file. Every result has a
+//! `partialFingerprints` entry (`fingerprint.rs`) so that code scanning tracks it across commits.
+//! When Cargo.toml names the project's `repository`, the tool gets it as `informationUri` and
+//! each rule a `helpUri`: its explanation's source, `REPOSITORY/blob/HEAD/src/plan/explain/CODE.md`.
+
+mod artifact;
+mod fingerprint;
+
+pub use artifact::path_from_root;
 
 use serde_json::{Value, json};
 
 use super::line_index::LineIndex;
+use super::redact::Redacted;
 use super::{effective_severity, severity_name};
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::{FileDiagnostics, Label};
+use crate::plan::yaml::{self, Limits};
 
 /// The `$schema` every ferry SARIF log names.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// The project's home, from `repository` in Cargo.toml; `informationUri` is left out while
-/// that is unset.
-const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+/// The project's home, from `repository` in Cargo.toml; `informationUri` and `helpUri` are left
+/// out while that is unset.
+const PROJECT_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// A pretty-printed SARIF log, ending with a newline.
 pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
@@ -26,6 +37,10 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
     for file in files {
         let index = LineIndex::new(&file.source);
         let uri = path_to_uri(&file.path);
+        // Parsed again for the `credentials` mappings whose values are masked (see `redact`).
+        let tree = yaml::parse(&file.source, &Limits::default()).root;
+        let mut fingerprints =
+            fingerprint::Fingerprints::new(&uri, Redacted::with_tree(&file.source, tree.as_ref()));
         for diagnostic in &file.diagnostics {
             let rule_index = Code::ALL
                 .iter()
@@ -50,22 +65,16 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
                 "level": severity_name(effective_severity(diagnostic, deny_warnings)),
                 "message": { "text": text },
                 "locations": [primary],
+                "partialFingerprints": {
+                    fingerprint::KEY: fingerprints.next(
+                        diagnostic.code,
+                        &diagnostic.message,
+                        diagnostic.labels.first().map(|label| &label.span),
+                    ),
+                },
             });
-            let related: Vec<Value> = diagnostic
-                .labels
-                .iter()
-                .skip(1)
-                .enumerate()
-                .map(|(position, label)| {
-                    let mut related = location(&uri, &index, label);
-                    if let Value::Object(fields) = &mut related {
-                        fields.insert("id".to_string(), json!(position + 1));
-                    }
-                    related
-                })
-                .collect();
-            if !related.is_empty() {
-                result["relatedLocations"] = Value::Array(related);
+            if let Some(related) = related_locations(&uri, &index, &diagnostic.labels) {
+                result["relatedLocations"] = related;
             }
             results.push(result);
         }
@@ -75,10 +84,11 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
         "name": "ferry",
         "version": env!("CARGO_PKG_VERSION"),
     });
-    if !INFORMATION_URI.is_empty() {
-        driver["informationUri"] = json!(INFORMATION_URI);
+    let project = Some(PROJECT_URI).filter(|uri| !uri.is_empty());
+    if let Some(project) = project {
+        driver["informationUri"] = json!(project);
     }
-    driver["rules"] = Value::Array(Code::ALL.iter().map(|code| rule(*code)).collect());
+    driver["rules"] = Value::Array(Code::ALL.iter().map(|code| rule(*code, project)).collect());
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -93,17 +103,42 @@ pub fn render(files: &[FileDiagnostics], deny_warnings: bool) -> String {
     text
 }
 
-/// A reporting descriptor for one code.
-fn rule(code: Code) -> Value {
+/// The labels after the first, numbered from 1; `None` when there are none.
+fn related_locations(uri: &str, index: &LineIndex<'_>, labels: &[Label]) -> Option<Value> {
+    let related: Vec<Value> = labels
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(position, label)| {
+            let mut related = location(uri, index, label);
+            if let Value::Object(fields) = &mut related {
+                fields.insert("id".to_string(), json!(position + 1));
+            }
+            related
+        })
+        .collect();
+    (!related.is_empty()).then_some(Value::Array(related))
+}
+
+/// A reporting descriptor for one code; `project` is the repository's URL, when known.
+fn rule(code: Code, project: Option<&str>) -> Value {
     let explanation = code.explanation();
-    json!({
+    let mut rule = json!({
         "id": code.as_str(),
         "name": pascal_case(code.as_str()),
         "shortDescription": { "text": code.summary() },
         "fullDescription": { "text": full_description(code) },
         "help": { "text": explanation, "markdown": explanation },
         "defaultConfiguration": { "level": severity_name(code.default_severity()) },
-    })
+    });
+    if let Some(project) = project {
+        rule["helpUri"] = json!(format!(
+            "{}/blob/HEAD/src/plan/explain/{}.md",
+            project.trim_end_matches('/'),
+            code.as_str()
+        ));
+    }
+    rule
 }
 
 /// The explanation's first paragraph of prose, falling back to the summary.

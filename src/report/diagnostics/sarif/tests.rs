@@ -124,3 +124,94 @@ fn rule_names_are_pascal_case() {
     assert_eq!(pascal_case("unknown-mount"), "UnknownMount");
     assert_eq!(pascal_case("ip-changed"), "IpChanged");
 }
+
+fn fingerprints_and_lines(plan: &str) -> Vec<(String, String, u64)> {
+    let checked = crate::plan::load::check_bytes(
+        "plan.yaml",
+        std::path::Path::new("plan.yaml"),
+        plan.as_bytes(),
+        std::path::Path::new("."),
+        &crate::plan::yaml::Limits::default(),
+    );
+    let log = assert_valid_sarif(&render(&[checked.report], false));
+    log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| {
+            (
+                result["ruleId"].as_str().unwrap().to_string(),
+                result["partialFingerprints"][fingerprint::KEY]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                result["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+const TWO_PROBLEMS: &str = "version: 1
+sources:
+  web-01:
+    ip: 192.0.2.10
+    credentials: { username: administrator, password: Winter2026! }
+    mountpoints:
+      - { name: 'C:\\', size: 40 GiB }
+targets:
+  aws-web-01:
+    cloud: aws
+    credentials: { username: AKIAEXAMPLE, password: { env: AWS_SECRET_ACCESS_KEY } }
+    vm:
+      ip: 198.51.100.20
+      credentials: { username: administrator, password: { env: VM_PASSWORD } }
+migrations:
+  - { source: web-01, target: aws-web-01, mounts: ['C:\\', 'E:\\'] }
+  - { source: web-01, target: aws-web-01, mounts: ['C:\\', 'E:\\'] }
+";
+
+#[test]
+fn fingerprints_survive_lines_added_above_and_hide_secrets() {
+    let before = fingerprints_and_lines(TWO_PROBLEMS);
+    assert!(before.iter().any(|(code, ..)| code == "plaintext-password"));
+    let after = fingerprints_and_lines(&format!("# wave 1\n\n{TWO_PROBLEMS}"));
+    assert_eq!(before.len(), after.len());
+    for ((code, before_print, before_line), (_, after_print, after_line)) in
+        before.iter().zip(&after)
+    {
+        assert_eq!(
+            before_print, after_print,
+            "{code}: the same problem, the same fingerprint"
+        );
+        assert_eq!(before_line + 2, *after_line);
+    }
+    // Two results that differ only in their place are told apart by their occurrence.
+    let mut prints: Vec<&String> = before.iter().map(|(_, print, _)| print).collect();
+    prints.sort();
+    prints.dedup();
+    assert_eq!(prints.len(), before.len(), "{before:#?}");
+    // The password's value is masked before hashing: another password, the same fingerprint.
+    let other_password =
+        fingerprints_and_lines(&TWO_PROBLEMS.replace("Winter2026!", "Summer2027?"));
+    assert_eq!(before, other_password);
+    // An edit of the labelled text is a new alert.
+    let edited = fingerprints_and_lines(&TWO_PROBLEMS.replacen("'E:\\'", "'F:\\'", 1));
+    assert_ne!(before, edited);
+}
+
+#[test]
+fn rules_link_to_their_explanation_when_the_project_has_a_url() {
+    let with_url = rule(Code::UnknownMount, Some("https://example.org/ferry/"));
+    assert_eq!(
+        with_url["helpUri"],
+        "https://example.org/ferry/blob/HEAD/src/plan/explain/unknown-mount.md"
+    );
+    assert!(rule(Code::UnknownMount, None).get("helpUri").is_none());
+    // A log whose rules carry `helpUri` is still valid SARIF (`helpUri` is a `uri`).
+    let mut log: Value = serde_json::from_str(&render(&sample_files(), false)).unwrap();
+    log["runs"][0]["tool"]["driver"]["informationUri"] = json!("https://example.org/ferry");
+    log["runs"][0]["tool"]["driver"]["rules"][0] = with_url;
+    assert!(sarif_validator().is_valid(&log));
+}
