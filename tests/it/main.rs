@@ -3,6 +3,7 @@
 mod support;
 
 mod check;
+mod exit_status;
 mod explain;
 mod hermetic;
 mod host_keys;
