@@ -22,8 +22,26 @@ pub enum ExitStatus {
     CommandError,
     /// `ferry plan --detailed-exitcode`: the plan is valid and work is pending.
     Pending,
-    /// Interrupted by Ctrl-C; the state is recorded and resumable.
+    /// Interrupted by Ctrl-C (SIGINT); the state is recorded and resumable.
     Interrupted,
+    /// Stopped by SIGTERM (a CI cancel, a pod stop), handled as Ctrl-C; resumable.
+    Terminated,
+}
+
+impl ExitStatus {
+    /// The process exit code: the one mapping, documented in the README's "Exit status".
+    /// Under `plan --detailed-exitcode`, 2 means work pending and nothing else, so a command
+    /// error exits 1 there, as with `terraform plan -detailed-exitcode`.
+    pub fn code(self, detailed_exitcode: bool) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::CommandError if detailed_exitcode => 1,
+            ExitStatus::CommandError | ExitStatus::Pending => 2,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
+        }
+    }
 }
 
 /// Runs the chosen subcommand.

@@ -1,6 +1,6 @@
 //! `ferry plan`: what `ferry run` would do, per migration, moving no data and changing no state
 //! (the state file is opened read-only, and not created). Exit 0 nothing to do, 2 work pending
-//! with `--detailed-exitcode` (0 without), 1 errors.
+//! with `--detailed-exitcode` (0 without), 1 errors; see README "Exit status".
 
 use miette::IntoDiagnostic;
 
@@ -19,7 +19,14 @@ use crate::state::Store;
 
 /// Runs `ferry plan`.
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
-    let checked = load::check_file(&args.plan)?;
+    let checked = match load::check_file(&args.plan) {
+        Ok(checked) => checked,
+        Err(error) => {
+            // As in `ferry check`: an `unreadable-plan` diagnostic, never a plan that looks empty.
+            run_output::print_plan_diagnostics(&error.report());
+            return Ok(ExitStatus::CommandError);
+        }
+    };
     let Some((plan, tree)) = usable_plan(&checked) else {
         print_refusal(&checked.report, args.format);
         return Ok(ExitStatus::Failure);

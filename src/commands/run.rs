@@ -1,8 +1,8 @@
 //! `ferry run`: check the plan, resolve its secrets, record it, run its migrations with resume
-//! and Ctrl-C handling, and print the report. Exit 0 all succeeded, 1 any failed or the plan was
-//! refused, 130 interrupted, 2 command errors.
+//! and Ctrl-C/SIGTERM handling, and print the report (or, for a run that never started, why).
+//! Exit statuses: README "Exit status".
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{IntoDiagnostic, WrapErr};
 use tokio_util::sync::CancellationToken;
@@ -19,41 +19,39 @@ use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::Node;
 use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
+use crate::report::run_report::refused::StartError;
 use crate::state::Store;
 
-/// Runs `ferry run`.
+/// Runs `ferry run`. A run that never starts still writes its `--report-output` file, with why.
 pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
-    let bandwidth_limit = args
-        .bwlimit
-        .as_deref()
-        .map(parse_rate)
-        .transpose()
-        .map_err(|error| miette::miette!("{error}"))?;
-    let options = RunOptions {
-        only: args.only.clone(),
-        parallel: usize::from(args.parallel),
-        copy: CopyOptions {
-            transfers: usize::from(args.transfers),
-            verify: args.verify,
-            durability: args.durability,
-            // One limiter for the whole process: `--bwlimit` is the total of every migration.
-            bandwidth_limiter: bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate))),
-            retry: RetryPolicy::default(),
-            existing: existing_data(args.existing),
-        },
+    let mut started = false;
+    let result = run_plan(&args, &mut started);
+    match &result {
+        Err(error) if !started => {
+            write_refusal_report(&args, &[StartError::of_command(error)]);
+        }
+        _ => {}
+    }
+    result
+}
+
+/// Checks the plan, opens the state and runs; sets `started` once no refusal can come.
+fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
+    let options = run_options(args)?;
+    let checked = match load::check_file(&args.plan) {
+        Ok(checked) => checked,
+        Err(error) => return Ok(refuse(args, &error.report(), ExitStatus::CommandError)),
     };
-    let checked = load::check_file(&args.plan)?;
     let Some((plan, tree)) = usable_plan(&checked) else {
-        run_output::print_plan_diagnostics(&checked.report);
-        return Ok(ExitStatus::Failure);
+        return Ok(refuse(args, &checked.report, ExitStatus::Failure));
     };
     let selected = select_migrations(plan, &options.only).map_err(|unknown| {
         let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
         miette::miette!("{}", lines.join("\n"))
     })?;
     let refused = |diagnostics: Vec<Diagnostic>| {
-        run_output::print_plan_diagnostics(&with_diagnostics(&checked, diagnostics));
-        Ok(ExitStatus::Failure)
+        let file = with_diagnostics(&checked, diagnostics);
+        Ok(refuse(args, &file, ExitStatus::Failure))
     };
     // Before the state is opened: a run refused for missing secrets leaves no trace.
     let secrets = match migration_secrets(plan, &selected, tree) {
@@ -67,6 +65,7 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
         return refused(ip_diagnostics);
     }
     store.record_plan(plan).map_err(state_error)?;
+    *started = true;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -78,8 +77,9 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
         Arc::new(move |event| printer.event(event))
     };
     let cancel = CancellationToken::new();
+    let stopped_by = Arc::new(OnceLock::new());
     let summary = runtime.block_on(async {
-        let signals = tokio::spawn(interrupt_on_ctrl_c(cancel.clone()));
+        let signals = tokio::spawn(stop_on_signal(cancel.clone(), Arc::clone(&stopped_by)));
         let context = RunContext {
             plan,
             store: &store,
@@ -95,13 +95,36 @@ pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
     runtime.shutdown_background();
     printer.finish();
 
-    print_report(&store, plan, &args)?;
+    print_report(&store, plan, args)?;
     Ok(if summary.interrupted {
-        ExitStatus::Interrupted
+        stop_status(stopped_by.get().copied().unwrap_or(StopSignal::Interrupt))
     } else if summary.any_failed() {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    })
+}
+
+/// The run's options from its flags (`--bwlimit` parsed here).
+fn run_options(args: &RunArgs) -> miette::Result<RunOptions> {
+    let bandwidth_limit = args
+        .bwlimit
+        .as_deref()
+        .map(parse_rate)
+        .transpose()
+        .map_err(|error| miette::miette!("{error}"))?;
+    Ok(RunOptions {
+        only: args.only.clone(),
+        parallel: usize::from(args.parallel),
+        copy: CopyOptions {
+            transfers: usize::from(args.transfers),
+            verify: args.verify,
+            durability: args.durability,
+            // One limiter for the whole process: `--bwlimit` is the total of every migration.
+            bandwidth_limiter: bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate))),
+            retry: RetryPolicy::default(),
+            existing: existing_data(args.existing),
+        },
     })
 }
 
@@ -140,16 +163,66 @@ pub(crate) fn with_diagnostics(
     file
 }
 
-/// The first Ctrl-C cancels the run (in-flight files stop at a chunk boundary and the state is
-/// recorded); a second one exits at once, which the ledger makes safe.
-async fn interrupt_on_ctrl_c(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_err() {
+/// Prints the diagnostics of a plan the run refuses, writes the `--report-output` file with
+/// them, and returns `status`.
+fn refuse(args: &RunArgs, file: &FileDiagnostics, status: ExitStatus) -> ExitStatus {
+    run_output::print_plan_diagnostics(file);
+    write_refusal_report(args, &StartError::of_plan(file));
+    status
+}
+
+/// Writes the report of a run that did not start to `--report-output`, when asked for: a CI page
+/// then shows why. On stdout the diagnostics already say it.
+fn write_refusal_report(args: &RunArgs, errors: &[StartError]) {
+    let Some(path) = &args.report_output else {
         return;
+    };
+    let text = run_report::refused::render(errors, args.report_format);
+    if let Err(error) = run_report::write_report(&text, Some(path))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write the report to {}", path.display()))
+    {
+        crate::report::print_command_error(&error);
     }
+}
+
+/// The signal that stopped a run: it decides the exit status (130 or 143).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopSignal {
+    Interrupt,
+    Terminate,
+}
+
+/// The first Ctrl-C or SIGTERM cancels the run (in-flight files stop at a chunk boundary and the
+/// state is recorded) and is kept in `stopped_by`; a second one of either exits at once, which
+/// the ledger makes safe. CI systems cancel, and Kubernetes stops pods, with SIGTERM.
+async fn stop_on_signal(cancel: CancellationToken, stopped_by: Arc<OnceLock<StopSignal>>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    let first = tokio::select! {
+        _ = interrupt.recv() => StopSignal::Interrupt,
+        _ = terminate.recv() => StopSignal::Terminate,
+    };
+    let _ = stopped_by.set(first);
     cancel.cancel();
     run_output::print_interrupting();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(130);
+    let second = tokio::select! {
+        _ = interrupt.recv() => StopSignal::Interrupt,
+        _ = terminate.recv() => StopSignal::Terminate,
+    };
+    std::process::exit(i32::from(stop_status(second).code(false)));
+}
+
+/// The exit status of a run stopped by `signal`.
+fn stop_status(signal: StopSignal) -> ExitStatus {
+    match signal {
+        StopSignal::Interrupt => ExitStatus::Interrupted,
+        StopSignal::Terminate => ExitStatus::Terminated,
     }
 }
 

@@ -10,8 +10,8 @@ use crate::plan::schema;
 use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::{self, Limits, Node};
 
-/// A plan file could not be read at all (exit status 2). `ferry check` reports it as an
-/// `unreadable-plan` diagnostic ([`LoadError::report`]); `run` and `plan` stop with it.
+/// A plan file could not be read at all (exit status 2). `check`, `plan` and `run` report it as an
+/// `unreadable-plan` diagnostic ([`LoadError::report`]); `plan` and `run` then stop.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     #[error("cannot read plan file `{}`", path.display())]

@@ -38,6 +38,14 @@ pub fn print_command_error(report: &miette::Report) {
     }
 }
 
+/// Prints clap's message for arguments it did not parse: a usage error on stderr, or the help
+/// or version text asked for on stdout. Returns whether it was an error.
+pub fn print_usage(error: &clap::Error) -> bool {
+    // A closed pipe (`ferry --help | head`) is not an error worth reporting.
+    let _ = error.print();
+    error.use_stderr()
+}
+
 /// Prints a finished document (a schema, an export) to stdout as it is.
 pub fn print_document(text: &str) {
     use std::io::Write;

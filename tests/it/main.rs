@@ -5,6 +5,7 @@ mod support;
 mod check;
 mod cli;
 mod every_problem;
+mod exit_status;
 mod explain;
 mod hermetic;
 mod host_keys;

@@ -18,8 +18,9 @@ use crate::state::{LockGuard, MigrationFailure, MigrationState, MigrationStats, 
 /// How often a running migration refreshes its lock (well inside the stale limit).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 
-/// The error recorded for a migration stopped by Ctrl-C.
-pub const CTRL_C_MESSAGE: &str = "interrupted: stopped by Ctrl-C; run again to resume";
+/// The error recorded for a migration stopped by Ctrl-C or SIGTERM.
+pub const INTERRUPTED_MESSAGE: &str =
+    "interrupted: stopped by Ctrl-C or SIGTERM; run again to resume";
 
 /// How one migration ended in this run.
 #[derive(Debug, Clone)]
@@ -261,7 +262,7 @@ fn record(
         }
         Err(Stop::Interrupted) => {
             let interrupted = MigrationFailure {
-                message: CTRL_C_MESSAGE.to_string(),
+                message: INTERRUPTED_MESSAGE.to_string(),
                 retryable: true,
             };
             // A failure to record leaves `running`, which the next run recovers as interrupted.

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-pub use migration::{CTRL_C_MESSAGE, HEARTBEAT_INTERVAL, MigrationResult, stats_of};
+pub use migration::{HEARTBEAT_INTERVAL, INTERRUPTED_MESSAGE, MigrationResult, stats_of};
 pub use options::{RateError, RunOptions, parse_rate};
 
 use crate::exec::copy::ProgressEvent;
@@ -62,7 +62,7 @@ pub struct RunContext<'run> {
     pub secrets: &'run Secrets,
     pub options: &'run RunOptions,
     pub observer: RunObserver,
-    /// Cancelled by the first Ctrl-C.
+    /// Cancelled by the first Ctrl-C or SIGTERM.
     pub cancel: &'run CancellationToken,
 }
 
@@ -76,7 +76,7 @@ impl RunContext<'_> {
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     pub results: Vec<(String, MigrationResult)>,
-    /// Ctrl-C stopped the run.
+    /// Ctrl-C or SIGTERM stopped the run.
     pub interrupted: bool,
 }
 
@@ -89,7 +89,7 @@ impl RunSummary {
     }
 }
 
-/// Runs the migrations, at most `options.parallel` at once, until all ended or Ctrl-C.
+/// Runs the migrations, at most `options.parallel` at once, until all ended or Ctrl-C (or SIGTERM).
 pub async fn run_migrations(context: &RunContext<'_>, migrations: &[&Migration]) -> RunSummary {
     let parallel = context.options.parallel.max(1);
     let mut finished: Vec<(usize, String, MigrationResult)> =

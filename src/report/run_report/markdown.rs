@@ -18,7 +18,7 @@ fn emoji(state: MigrationState) -> &'static str {
 
 /// Escapes a table cell: terminal controls (as everywhere, see `report::escape`), then pipes,
 /// Markdown and HTML punctuation, and line breaks.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let text = printable_lines(text);
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
@@ -38,7 +38,7 @@ fn cell(text: &str) -> String {
 
 /// Inline code that cannot be broken out of (backticks are doubled as fences when present);
 /// terminal controls and line breaks are escaped.
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let text = printable(text).replace('|', "\\|");
     if text.contains('`') {
         format!("`` {text} ``")

@@ -1,11 +1,13 @@
 //! The run report: one row per migration in state, rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
 //!
 //! The renderers are pure (`rows -> String`) so that `ferry report` and the end of `ferry run`
-//! share them; [`write_report`] puts the text on stdout or in a file.
+//! share them; [`write_report`] puts the text on stdout or in a file. A run that never started
+//! has its own report ([`refused`]): why, in the same formats.
 
 mod json;
 mod junit;
 mod markdown;
+pub mod refused;
 mod table;
 
 use std::io::Write;

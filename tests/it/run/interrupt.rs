@@ -1,5 +1,6 @@
 //! Interruptions: `kill -9` mid-copy then a re-run resumes the big file and ends byte-identical
-//! with nothing left `running`; Ctrl-C exits 130 with a resumable `error` "interrupted".
+//! with nothing left `running`; Ctrl-C exits 130, and SIGTERM (a CI cancel, a pod stop) 143,
+//! with a resumable `error` "interrupted".
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -128,6 +129,48 @@ fn ctrl_c_exits_130_leaves_a_resumable_error_and_a_rerun_completes() {
     );
     let (state, error) = migration_state(&ferry, "big");
     assert_eq!(state, "error");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|error| error.starts_with("interrupted")),
+        "{error:?}"
+    );
+
+    let rerun = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    assert!(
+        rerun.stderr.contains("migration big: resuming"),
+        "{}",
+        rerun.stderr
+    );
+    assert_eq!(
+        entries(&out, &[]),
+        entries(&ferry.directory().join("source"), &[])
+    );
+    assert_eq!(
+        migration_state(&ferry, "big"),
+        ("success".to_string(), None)
+    );
+}
+
+#[test]
+fn sigterm_is_handled_as_ctrl_c_exits_143_and_a_rerun_completes() {
+    let ferry = big_plan();
+    let out = ferry.directory().join("out");
+    let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
+    wait_for_partial(&out, 2 * MIB as u64);
+    signal(&child, libc::SIGTERM);
+    let terminated = ferry.wait(child);
+    assert_eq!(terminated.code, 143, "{}", terminated.snapshot());
+    assert!(
+        terminated
+            .stderr
+            .contains("migration big: interrupted; run again to resume"),
+        "{}",
+        terminated.stderr
+    );
+    let (state, error) = migration_state(&ferry, "big");
+    assert_eq!(state, "error", "not left `running`");
     assert!(
         error
             .as_deref()

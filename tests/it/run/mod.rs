@@ -8,6 +8,7 @@ mod escape;
 mod foreign;
 mod interrupt;
 mod killed;
+mod never_started;
 mod object_memory;
 mod object_store;
 mod plan;

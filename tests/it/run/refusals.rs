@@ -30,7 +30,7 @@ fn a_plan_with_errors_is_refused_and_writes_nothing() {
     assert_eq!(names, ["plan.yaml"], "no state file and no data");
 }
 
-const SFTP_PLAN: &str = "version: 1
+pub(super) const SFTP_PLAN: &str = "version: 1
 sources:
   web-01:
     ip: 192.0.2.10

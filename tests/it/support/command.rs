@@ -235,7 +235,7 @@ pub fn stable_paths(text: &str, temporary: &Path) -> String {
     text.replace(&repository_root().display().to_string(), "[REPO]")
 }
 
-/// Sends `signal` (`libc::SIGKILL`, `libc::SIGINT`) to a `ferry` started with [`Ferry::spawn`].
+/// Sends `signal` (`libc::SIGKILL`, `libc::SIGINT`, `libc::SIGTERM`) to a `ferry` started with [`Ferry::spawn`].
 pub fn signal(child: &Child, signal: libc::c_int) {
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
     // SAFETY: sends a signal to the child this test started.
