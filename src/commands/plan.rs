@@ -22,8 +22,9 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     let checked = match load::check_file(&args.plan) {
         Ok(checked) => checked,
         Err(error) => {
-            // As in `ferry check`: an `unreadable-plan` diagnostic, never a plan that looks empty.
-            run_output::print_plan_diagnostics(&error.report());
+            // As in `ferry check`: an `unreadable-plan` diagnostic in the chosen format, never a
+            // plan that looks empty.
+            print_refusal(&error.report(), args.format);
             return Ok(ExitStatus::CommandError);
         }
     };

@@ -149,6 +149,16 @@ fn an_unreadable_plan_is_a_diagnostic_in_the_report_and_on_stdout_never_ok() {
             outcome.snapshot()
         );
     }
+    // `plan --format json` keeps stdout one JSON document, the check's, here too.
+    let json = ferry.run_with(&["plan", "--format", "json", "missing.yaml"]);
+    assert_eq!(json.code, 2, "{}", json.snapshot());
+    let document: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        document["diagnostics"][0]["code"], "unreadable-plan",
+        "{document}"
+    );
+    assert_eq!(document["summary"]["errors"], 1, "{document}");
 }
 
 #[test]
