@@ -1,6 +1,5 @@
-//! Safety limits: size, depth, alias expansion; none of them may overflow the stack.
-
-use std::time::{Duration, Instant};
+//! Safety limits: size, depth, alias expansion; none of them may overflow the stack. (How fast
+//! they refuse is measured in `bench/`, not asserted here.)
 
 use super::{codes, on_small_stack, parse_default};
 use crate::plan::yaml::{Limits, parse};
@@ -18,10 +17,8 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 ";
 
 #[test]
-fn alias_bomb_fails_fast() {
-    let started = Instant::now();
+fn alias_bomb_is_refused_with_its_alias_labelled() {
     let parsed = parse_default(BILLION_LAUGHS);
-    let elapsed = started.elapsed();
     assert_eq!(codes(&parsed), ["yaml-limit"]);
     assert!(parsed.root.is_none());
     let diagnostic = &parsed.diagnostics[0];
@@ -30,19 +27,16 @@ fn alias_bomb_fails_fast() {
         "alias expansion exceeds 2000000 nodes; is this an alias bomb?"
     );
     assert!(BILLION_LAUGHS[diagnostic.labels[0].span.clone()].starts_with('*'));
-    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 
 #[test]
-fn alias_bomb_with_a_small_budget_fails_in_milliseconds() {
+fn alias_bomb_with_a_small_budget_is_refused() {
     let limits = Limits {
         max_nodes: 10_000,
         ..Limits::default()
     };
-    let started = Instant::now();
     let parsed = parse(BILLION_LAUGHS, &limits);
     assert_eq!(codes(&parsed), ["yaml-limit"]);
-    assert!(started.elapsed() < Duration::from_millis(500));
 }
 
 #[test]
@@ -88,14 +82,12 @@ fn deep_block_mapping_nesting_stops_at_the_depth_limit() {
             max_bytes: usize::MAX,
             ..Limits::default()
         };
-        let started = Instant::now();
         let parsed = parse(&text, &limits);
         assert_eq!(codes(&parsed), ["yaml-limit"]);
         assert_eq!(
             parsed.diagnostics[0].message,
             "this plan nests deeper than 64 levels"
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
     });
 }
 
@@ -151,9 +143,7 @@ fn alias_expansion_cannot_exceed_the_depth_limit() {
 #[test]
 fn oversized_file_is_refused_without_parsing() {
     let text = "a: 1\n".repeat(10 * 1024 * 1024);
-    let started = Instant::now();
     let parsed = parse_default(&text);
-    assert!(started.elapsed() < Duration::from_millis(50));
     assert_eq!(codes(&parsed), ["yaml-limit"]);
     assert_eq!(
         parsed.diagnostics[0].message,
