@@ -21,8 +21,13 @@ pub enum ExistingData {
 /// The target paths (relative to the target root) the ledger says are ferry's.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Claims {
-    /// Files ferry copied, and the final and temporary names of copies it started.
+    /// Files ferry copied, and the temporary names of copies it started.
     files: HashSet<String>,
+    /// The final names of copies ferry started (partial records), with the size the finished
+    /// file has: a run stopped between putting a file in place and recording it leaves a file of
+    /// exactly that size there, which is ferry's. Any other file at that name is not (a copy
+    /// that never happened claims nothing).
+    finishing: HashMap<String, u64>,
     /// Symlinks ferry wrote.
     symlinks: HashSet<String>,
 }
@@ -41,8 +46,10 @@ impl Claims {
             }
         }
         for partial in partials {
-            claims.files.insert(partial.path.clone());
             claims.files.insert(partial.temporary_path.clone());
+            claims
+                .finishing
+                .insert(partial.path.clone(), partial.source_size);
         }
         claims
     }
@@ -54,11 +61,17 @@ impl Claims {
         Self::new(records.values(), partials.values())
     }
 
-    /// Whether an entry of this kind at `path` is one ferry wrote. Directories hold no data of
-    /// their own (see [`Ownership`]); sockets, devices and FIFOs are never ferry's.
-    pub fn owns(&self, path: &RelativePath, kind: EntryKind) -> bool {
-        match kind {
-            EntryKind::File => self.files.contains(path.as_str()),
+    /// Whether the entry at `path` is one ferry wrote. Directories hold no data of their own
+    /// (see [`Ownership`]); sockets, devices and FIFOs are never ferry's.
+    pub fn owns(&self, path: &RelativePath, entry: &Metadata) -> bool {
+        match entry.kind {
+            EntryKind::File => {
+                self.files.contains(path.as_str())
+                    || self
+                        .finishing
+                        .get(path.as_str())
+                        .is_some_and(|size| *size == entry.size)
+            }
             EntryKind::Symlink => self.symlinks.contains(path.as_str()),
             EntryKind::Directory => true,
             EntryKind::Other => false,
@@ -89,7 +102,7 @@ impl<'claims> Ownership<'claims> {
     ) -> Self {
         let mut holding_foreign = HashSet::new();
         for (path, metadata) in target {
-            if !claims.owns(&root.concat(path), metadata.kind) {
+            if !claims.owns(&root.concat(path), metadata) {
                 insert_ancestors(&mut holding_foreign, path);
             }
         }
@@ -106,22 +119,22 @@ impl<'claims> Ownership<'claims> {
     }
 
     /// Whether ferry wrote the entry (for a folder: everything in it).
-    pub fn owned(&self, path: &RelativePath, kind: EntryKind) -> bool {
-        match kind {
+    pub fn owned(&self, path: &RelativePath, entry: &Metadata) -> bool {
+        match entry.kind {
             EntryKind::Directory => {
                 !self.holding_foreign.contains(path) && !self.holding_mounts.contains(path)
             }
-            kind => self.claims.owns(&self.root.concat(path), kind),
+            _ => self.claims.owns(&self.root.concat(path), entry),
         }
     }
 
     /// Whether a run with this policy may remove the entry (and, for a folder, all it holds).
-    pub fn removable(&self, path: &RelativePath, kind: EntryKind, existing: ExistingData) -> bool {
+    pub fn removable(&self, path: &RelativePath, entry: &Metadata, existing: ExistingData) -> bool {
         match existing {
             ExistingData::Mirror => {
-                kind != EntryKind::Directory || !self.holding_mounts.contains(path)
+                entry.kind != EntryKind::Directory || !self.holding_mounts.contains(path)
             }
-            ExistingData::Refuse | ExistingData::Adopt => self.owned(path, kind),
+            ExistingData::Refuse | ExistingData::Adopt => self.owned(path, entry),
         }
     }
 }

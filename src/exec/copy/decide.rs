@@ -134,7 +134,7 @@ pub(crate) fn decide(
     // Nor may they reuse a target name that is not a file ferry wrote (a planted symlink, someone's file).
     let claims = Claims::of(records, partials);
     for (path, metadata) in target {
-        if !(metadata.kind == EntryKind::File && claims.owns(&root.concat(path), EntryKind::File)) {
+        if !(metadata.kind == EntryKind::File && claims.owns(&root.concat(path), metadata)) {
             names
                 .entry(path.parent())
                 .or_default()
@@ -160,7 +160,7 @@ pub(crate) fn decide(
         .filter(|(path, metadata)| {
             metadata.kind != EntryKind::Directory
                 && !nested_mounts.contains(*path)
-                && !ownership.owned(path, metadata.kind)
+                && !ownership.owned(path, metadata)
         })
         .map(|(path, _)| root.concat(path))
         .collect();
@@ -176,10 +176,13 @@ pub(crate) fn decide(
         if let Some(in_the_way) = on_target
             && in_the_way.kind != metadata.kind
         {
-            // Replacing a file or symlink is what --adopt-existing consents to; a folder holding
-            // data ferry did not write is replaced by --mirror only.
-            let replaceable = ownership.removable(path, in_the_way.kind, existing)
-                || (existing == ExistingData::Adopt && in_the_way.kind != EntryKind::Directory);
+            // Overwriting a file or symlink with one of the source's is what --adopt-existing
+            // consents to; deleting one to make way for a source folder, or a folder holding data
+            // ferry did not write, is what --mirror alone does.
+            let replaceable = ownership.removable(path, in_the_way, existing)
+                || (existing == ExistingData::Adopt
+                    && in_the_way.kind != EntryKind::Directory
+                    && metadata.kind != EntryKind::Directory);
             if replaceable {
                 plan.conflicts.push((target_path.clone(), in_the_way.kind));
             } else {
@@ -316,7 +319,7 @@ fn extraneous(
     for (path, metadata) in target {
         if keep.contains(path)
             || has_ancestor_in(path, &removed)
-            || !ownership.removable(path, metadata.kind, existing)
+            || !ownership.removable(path, metadata, existing)
         {
             continue;
         }

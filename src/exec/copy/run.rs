@@ -94,11 +94,15 @@ async fn plan_mount(
         && in_the_way.kind != EntryKind::Directory
     {
         let claims = Claims::of(&snapshot.files, &snapshot.partials);
-        if !claims.owns(root, in_the_way.kind) {
+        let owned = claims.owns(root, &in_the_way);
+        if !owned {
             plan.foreign.insert(0, root.clone());
         }
-        if claims.owns(root, in_the_way.kind) || options.existing != ExistingData::Refuse {
+        if owned || options.existing == ExistingData::Mirror {
             plan.conflicts.insert(0, (root.clone(), in_the_way.kind));
+        } else if options.existing == ExistingData::Adopt {
+            // Adopting keeps data ferry did not write: it never deletes it to make way.
+            plan.blocked.insert(0, root.clone());
         }
     }
     if target.implied_directories() {

@@ -6,7 +6,9 @@
 use super::claims::{Claims, ExistingData};
 use super::error::{CopyError, MigrationContext};
 use crate::exec::ledger::Ledger;
-use crate::exec::transport::{EntryKind, ErrorKind, FileTree, RelativePath, TransportResult};
+use crate::exec::transport::{
+    EntryKind, ErrorKind, FileTree, Metadata, RelativePath, TransportResult,
+};
 
 /// Names a file system creates by itself at its root; never ferry's, never in the way.
 const FILE_SYSTEM_NAMES: &[&str] = &["lost+found"];
@@ -51,7 +53,7 @@ pub async fn check_target_root(
             let leads_to_mount = mount_roots.iter().any(|root| root.starts_with(&path));
             if leads_to_mount && metadata.kind == EntryKind::Directory {
                 directories.push(path);
-            } else if written_by_ferry(target, &path, metadata.kind, &written)
+            } else if written_by_ferry(target, &path, &metadata, &written)
                 .await
                 .in_migration(migration)?
             {
@@ -131,11 +133,11 @@ pub async fn prepare_target_root(
 async fn written_by_ferry(
     target: &dyn FileTree,
     path: &RelativePath,
-    kind: EntryKind,
+    entry: &Metadata,
     written: &Claims,
 ) -> TransportResult<bool> {
-    if kind != EntryKind::Directory {
-        return Ok(written.owns(path, kind));
+    if entry.kind != EntryKind::Directory {
+        return Ok(written.owns(path, entry));
     }
     let mut directories = vec![path.clone()];
     while let Some(directory) = directories.pop() {
@@ -145,7 +147,7 @@ async fn written_by_ferry(
             };
             match metadata.kind {
                 EntryKind::Directory => directories.push(child),
-                kind if written.owns(&child, kind) => {}
+                _ if written.owns(&child, &metadata) => {}
                 _ => return Ok(false),
             }
         }

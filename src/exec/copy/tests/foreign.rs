@@ -366,3 +366,85 @@ async fn a_copy_in_place_but_not_yet_recorded_is_still_ferry_s() {
     assert_eq!(outcome.mounts[0].removed, 1);
     assert!(ledger.partials("web-01").unwrap().is_empty());
 }
+
+/// A source with `C/a.txt` and `C/b.txt`.
+fn two_file_source() -> TempDir {
+    let source = source_with_a();
+    write_file(source.path(), "C/b.txt", b"b\n", 0o644, 1_600_000_000);
+    source
+}
+
+#[tokio::test]
+async fn a_copy_that_never_happened_claims_nothing_at_its_final_name() {
+    // Interrupted as the mount starts: `b.txt` was claimed (a partial record) but never copied.
+    let source = two_file_source();
+    let target = TempDir::new().unwrap();
+    let ledger = MemoryLedger::new();
+    let jobs = [job("C")];
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let trigger = cancel.clone();
+    let sink = crate::exec::copy::ProgressSink::new(move |event| {
+        if matches!(event, crate::exec::copy::ProgressEvent::MountStarted { .. }) {
+            trigger.cancel();
+        }
+    });
+    let _ = crate::exec::copy::copy_migration(
+        "web-01",
+        local(source.path()),
+        local(target.path()),
+        &jobs,
+        &ledger,
+        &options(),
+        &sink,
+        &cancel,
+    )
+    .await;
+    assert!(!target.path().join("C/b.txt").exists());
+    // The user then puts their own file there: the next run refuses rather than overwrite it.
+    write_file(
+        target.path(),
+        "C/b.txt",
+        b"USER DATA\n",
+        0o644,
+        1_500_000_000,
+    );
+    let error = run(local(source.path()), local(target.path()), &jobs, &ledger)
+        .await
+        .expect_err("refused");
+    let (_, entries, _) = refused(&error);
+    assert!(
+        entries.iter().any(|entry| entry.contains("b.txt")),
+        "{entries:?}"
+    );
+    assert_eq!(
+        fs::read(target.path().join("C/b.txt")).unwrap(),
+        b"USER DATA\n"
+    );
+}
+
+#[tokio::test]
+async fn adopting_never_deletes_a_foreign_file_to_make_way_for_a_source_folder() {
+    let source = TempDir::new().unwrap();
+    write_file(source.path(), "C/docs/x.txt", b"x\n", 0o644, 1_600_000_000);
+    let target = TempDir::new().unwrap();
+    write_file(
+        target.path(),
+        "C/docs",
+        b"THEIR NOTES\n",
+        0o644,
+        1_500_000_000,
+    );
+    let result = run_existing(
+        local(source.path()),
+        local(target.path()),
+        &[job("C")],
+        &MemoryLedger::new(),
+        ExistingData::Adopt,
+    )
+    .await;
+    assert!(result.is_err(), "{result:?}");
+    assert_eq!(
+        fs::read(target.path().join("C/docs")).unwrap(),
+        b"THEIR NOTES\n"
+    );
+}
