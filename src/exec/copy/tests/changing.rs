@@ -100,21 +100,23 @@ fn modify_mid_copy(file: PathBuf, every: bool) -> ProgressSink {
     })
 }
 
+/// A source holding `data/db` (3 MiB of the pattern `seed`), an empty target and an empty ledger.
+fn database_fixture(seed: u8) -> (TempDir, TempDir, MemoryLedger) {
+    let (source, target) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    write_file(
+        source.path(),
+        "data/db",
+        &pattern(3 * MIB as usize, seed),
+        0o644,
+        1_650_000_000,
+    );
+    (source, target, MemoryLedger::new())
+}
+
 #[tokio::test]
 async fn a_source_modified_in_place_mid_copy_is_copied_again_as_it_is_now() {
     for path in BOTH {
-        let (source, target, ledger) = (
-            TempDir::new().unwrap(),
-            TempDir::new().unwrap(),
-            MemoryLedger::new(),
-        );
-        write_file(
-            source.path(),
-            "data/db",
-            &pattern(3 * MIB as usize, 22),
-            0o644,
-            1_650_000_000,
-        );
+        let (source, target, ledger) = database_fixture(22);
         let file = source.path().join("data/db");
         let sink = modify_mid_copy(file.clone(), false);
         let outcome = copy(path, &source, &target, &ledger, &one_transfer(), &sink)
@@ -145,18 +147,7 @@ async fn a_source_modified_in_place_mid_copy_is_copied_again_as_it_is_now() {
 #[tokio::test]
 async fn a_source_that_keeps_changing_fails_retryably_and_is_not_recorded() {
     for path in BOTH {
-        let (source, target, ledger) = (
-            TempDir::new().unwrap(),
-            TempDir::new().unwrap(),
-            MemoryLedger::new(),
-        );
-        write_file(
-            source.path(),
-            "data/db",
-            &pattern(3 * MIB as usize, 23),
-            0o644,
-            1_650_000_000,
-        );
+        let (source, target, ledger) = database_fixture(23);
         let sink = modify_mid_copy(source.path().join("data/db"), true);
         let error = copy(path, &source, &target, &ledger, &one_transfer(), &sink)
             .await
@@ -190,18 +181,7 @@ async fn a_source_that_keeps_changing_fails_retryably_and_is_not_recorded() {
 #[tokio::test]
 async fn a_source_deleted_mid_copy_is_skipped_as_vanished_and_not_recorded() {
     for path in BOTH {
-        let (source, target, ledger) = (
-            TempDir::new().unwrap(),
-            TempDir::new().unwrap(),
-            MemoryLedger::new(),
-        );
-        write_file(
-            source.path(),
-            "data/db",
-            &pattern(3 * MIB as usize, 25),
-            0o644,
-            1_650_000_000,
-        );
+        let (source, target, ledger) = database_fixture(25);
         let file = source.path().join("data/db");
         let done = AtomicBool::new(false);
         // The open file can still be read to its end: only its metadata shows it is gone.
