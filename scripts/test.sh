@@ -45,6 +45,9 @@ export FERRY_REQUIRE_SERVERS=1
 step() { echo "==> $*" >&2; "$@"; }
 step cargo fmt --all --check
 step cargo clippy --all-targets --locked -- -D warnings
+# The local-only build (no SFTP, no object storage) must keep compiling, lint-clean.
+step cargo clippy --all-targets --locked --no-default-features -- -D warnings
+step cargo build --locked --no-default-features
 # Outside validators (ajv strict, check-jsonschema) over the committed schema and the plans.
 step scripts/schema-validators.sh
 # The README's demo command first, as a new user runs it: it leaves its state in the checkout

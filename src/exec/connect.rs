@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use crate::exec::copy::RetryPolicy;
 use crate::exec::transport::local::LocalTree;
-use crate::exec::transport::object_store::ObjectStoreTree;
-use crate::exec::transport::sftp::{NewHostKeys, SftpTree};
-use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError};
-use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
+use crate::exec::transport::{ErrorKind, FileTree, TransportError};
+use crate::plan::valid::{
+    AzureBlobSettings, Connection, Migration, S3Settings, SecretString, SftpSettings, ValidPlan,
+    Workload,
+};
 use crate::plan::yaml::escape_pointer_segment;
 
 /// Which end of a migration a workload is.
@@ -170,37 +171,103 @@ pub async fn open_tree_noting(
             })?;
             Ok((Arc::new(opened.map_err(failed)?), None))
         }
-        Some(Connection::Sftp(settings)) => {
-            let workload = endpoint.workload;
-            let new_host_keys = match mode {
-                OpenMode::Create | OpenMode::Existing => NewHostKeys::Record,
-                OpenMode::Inspect => NewHostKeys::DoNotRecord,
-            };
-            let tree = SftpTree::connect_with_pool_size(
-                settings,
-                workload.ip,
-                &workload.credentials.username,
-                password,
-                endpoint.name,
-                crate::exec::transport::sftp::DEFAULT_POOL_SIZE,
-                new_host_keys,
-            )
+        Some(Connection::Sftp(settings)) => open_sftp(endpoint, settings, password, mode)
             .await
-            .map_err(failed)?;
-            let note = tree.unrecorded_host_key().map(str::to_string);
-            Ok((Arc::new(tree), note))
-        }
+            .map_err(failed),
         Some(Connection::S3(settings)) => {
             let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
-            let tree = ObjectStoreTree::connect_s3(settings, secret).map_err(failed)?;
-            Ok((probe(tree).await.map_err(failed)?, None))
+            let tree = open_object_store(StoreSettings::S3(settings), secret).await;
+            Ok((tree.map_err(failed)?, None))
         }
         Some(Connection::AzureBlob(settings)) => {
             let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
-            let tree = ObjectStoreTree::connect_azure_blob(settings, secret).map_err(failed)?;
-            Ok((probe(tree).await.map_err(failed)?, None))
+            let tree = open_object_store(StoreSettings::AzureBlob(settings), secret).await;
+            Ok((tree.map_err(failed)?, None))
         }
     }
+}
+
+/// Logs in over SSH and opens the SFTP subsystem; also returns the note about a host key trusted
+/// for this connection only.
+#[cfg(feature = "sftp")]
+async fn open_sftp(
+    endpoint: Endpoint<'_>,
+    settings: &SftpSettings,
+    password: Option<&SecretString>,
+    mode: OpenMode,
+) -> Result<(Arc<dyn FileTree>, Option<String>), TransportError> {
+    use crate::exec::transport::sftp::{DEFAULT_POOL_SIZE, NewHostKeys, SftpTree};
+    let workload = endpoint.workload;
+    let new_host_keys = match mode {
+        OpenMode::Create | OpenMode::Existing => NewHostKeys::Record,
+        OpenMode::Inspect => NewHostKeys::DoNotRecord,
+    };
+    let tree = SftpTree::connect_with_pool_size(
+        settings,
+        workload.ip,
+        &workload.credentials.username,
+        password,
+        endpoint.name,
+        DEFAULT_POOL_SIZE,
+        new_host_keys,
+    )
+    .await?;
+    let note = tree.unrecorded_host_key().map(str::to_string);
+    Ok((Arc::new(tree), note))
+}
+
+/// This ferry was built without SFTP (`--no-default-features`).
+#[cfg(not(feature = "sftp"))]
+async fn open_sftp(
+    _endpoint: Endpoint<'_>,
+    _settings: &SftpSettings,
+    _password: Option<&SecretString>,
+    _mode: OpenMode,
+) -> Result<(Arc<dyn FileTree>, Option<String>), TransportError> {
+    Err(not_built("SFTP", "sftp"))
+}
+
+/// The object store a connection names.
+#[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+enum StoreSettings<'plan> {
+    S3(&'plan S3Settings),
+    AzureBlob(&'plan AzureBlobSettings),
+}
+
+/// Opens an S3 bucket or an Azure Blob container, probed with one listing.
+#[cfg(feature = "object-store")]
+async fn open_object_store(
+    settings: StoreSettings<'_>,
+    secret: &SecretString,
+) -> Result<Arc<dyn FileTree>, TransportError> {
+    use crate::exec::transport::object_store::ObjectStoreTree;
+    let tree = match settings {
+        StoreSettings::S3(settings) => ObjectStoreTree::connect_s3(settings, secret)?,
+        StoreSettings::AzureBlob(settings) => {
+            ObjectStoreTree::connect_azure_blob(settings, secret)?
+        }
+    };
+    probe(tree).await
+}
+
+/// This ferry was built without object storage (`--no-default-features`).
+#[cfg(not(feature = "object-store"))]
+async fn open_object_store(
+    _settings: StoreSettings<'_>,
+    _secret: &SecretString,
+) -> Result<Arc<dyn FileTree>, TransportError> {
+    Err(not_built("S3 and Azure Blob", "object-store"))
+}
+
+/// The error for a connection kind this build left out.
+#[cfg(not(all(feature = "sftp", feature = "object-store")))]
+fn not_built(what: &str, feature: &str) -> TransportError {
+    TransportError::new(
+        ErrorKind::Other,
+        format!(
+            "this ferry was built without {what} support; build it with the `{feature}` feature (on by default)"
+        ),
+    )
 }
 
 /// The caller did not resolve the store's secret (`exec::secrets` does, before a run).
@@ -213,7 +280,11 @@ fn unresolved_store_secret() -> TransportError {
 
 /// Lists the store's top level once: wrong credentials or a missing bucket show now. Nothing is
 /// created either way (ferry never creates buckets or containers).
-async fn probe(tree: ObjectStoreTree) -> Result<Arc<dyn FileTree>, TransportError> {
+#[cfg(feature = "object-store")]
+async fn probe(
+    tree: crate::exec::transport::object_store::ObjectStoreTree,
+) -> Result<Arc<dyn FileTree>, TransportError> {
+    use crate::exec::transport::RelativePath;
     match tree.list(&RelativePath::root()).await {
         Ok(_) => Ok(Arc::new(tree)),
         // An empty prefix lists as nothing, so "not found" means the bucket itself is missing:

@@ -1,5 +1,7 @@
 //! The one integration-test binary: runs the real `ferry` (and the real test servers) end to end.
 
+// A build without a backend feature leaves its server helpers unused.
+#[cfg_attr(not(all(feature = "sftp", feature = "object-store")), allow(dead_code))]
 mod support;
 
 mod check;
@@ -8,13 +10,16 @@ mod every_problem;
 mod exit_status;
 mod explain;
 mod hermetic;
+#[cfg(feature = "sftp")]
 mod host_keys;
+#[cfg(feature = "object-store")]
 mod object_store;
 mod preflight;
 mod run;
 mod sarif;
 mod schema_for_editors;
 mod secret_files;
+#[cfg(feature = "sftp")]
 mod sftp;
 mod state;
 mod untrusted;

@@ -4,6 +4,7 @@
 //! tree's root, so no source entry can make ferry write outside a target.
 
 pub mod local;
+#[cfg(feature = "sftp")]
 pub mod sftp;
 
 use std::fmt;
@@ -12,6 +13,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+#[cfg(feature = "object-store")]
 pub mod object_store;
 
 /// What kind of entry a path is. Symlinks are never followed.

@@ -7,12 +7,16 @@ mod durability;
 mod escape;
 mod foreign;
 mod interrupt;
+#[cfg(all(feature = "sftp", feature = "object-store"))]
 mod killed;
 mod never_started;
+#[cfg(feature = "object-store")]
 mod object_memory;
+#[cfg(feature = "object-store")]
 mod object_store;
 mod plan;
 mod refusals;
+#[cfg(feature = "sftp")]
 mod sftp;
 mod vanished;
 
