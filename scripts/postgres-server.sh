@@ -8,6 +8,8 @@
 #   stop   stops that cluster (fast, then immediate, then the postmaster's pid) and deletes it.
 #   env    prints `export` lines for the tests: eval "$(scripts/postgres-server.sh env)".
 #
+# TLS is on, with a certificate for the name `localhost` only (not 127.0.0.1) from a CA made here, so
+# the tests can tell sslmode verify-full from verify-ca; FERRY_POSTGRES_CA names the CA's PEM file.
 # The tests connect over TCP with the password, as a real deployment would, and give every test its
 # own database. State lives under ${FERRY_TEST_DIR:-/tmp/ferry-test-servers}/postgres; the port is
 # FERRY_POSTGRES_PORT (9132).
@@ -40,6 +42,7 @@ running() { [ -n "$(bin_dir)" ] && [ -f "$data/postmaster.pid" ] && as_postgres 
 print_env() {
   if running; then
     echo "export FERRY_POSTGRES_URL=postgres://$role:$password@127.0.0.1:$port/postgres"
+    echo "export FERRY_POSTGRES_CA=$root/tls/ca.pem"
   fi
 }
 
@@ -64,11 +67,12 @@ start() {
       { cat "$root/initdb.log" >&2; return 1; }
   fi
   install -d -o postgres -g postgres -m 700 "$sockets"
+  make_certificates
   if ! running; then
     # A killed run may have left a stale pid file behind: pg_ctl start copes with a dead pid.
     touch "$log" && chown postgres:postgres "$log"
     as_postgres "$bin/pg_ctl" start -D "$data" -l "$log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sockets -c max_connections=200 -c fsync=off" >&2 ||
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sockets -c max_connections=200 -c fsync=off -c ssl=on -c ssl_cert_file=$root/tls/server.pem -c ssl_key_file=$root/tls/server.key" >&2 ||
       { tail -20 "$log" >&2; return 1; }
   fi
   for ((i = 0; i < 300; i++)); do
@@ -84,6 +88,22 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 SQL
+}
+
+# A CA, and a server certificate it signs for DNS:localhost only.
+make_certificates() {
+  local tls=$root/tls
+  [ -f "$tls/server.pem" ] && return 0
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=ferry test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 30 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
+  chown postgres:postgres "$tls/server.key" "$tls/server.pem"
+  chmod 600 "$tls/server.key"
 }
 
 stop() {

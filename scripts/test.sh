@@ -24,10 +24,12 @@ fi
 
 started_servers=0
 started_object_servers=0
+started_postgres=0
 stop_servers() {
   local status=$?
   if [ "$started_servers" = 1 ]; then scripts/test-servers.sh stop || true; fi
   if [ "$started_object_servers" = 1 ]; then scripts/object-servers.sh stop || true; fi
+  if [ "$started_postgres" = 1 ]; then scripts/postgres-server.sh stop || true; fi
   exit "$status"
 }
 trap stop_servers EXIT
@@ -40,6 +42,10 @@ eval "$(scripts/test-servers.sh env)"
 if [ -z "$(scripts/object-servers.sh env)" ]; then started_object_servers=1; fi
 scripts/object-servers.sh start
 eval "$(scripts/object-servers.sh env)"
+# PostgreSQL, for the shared-state tests.
+if [ -z "$(scripts/postgres-server.sh env)" ]; then started_postgres=1; fi
+scripts/postgres-server.sh start
+eval "$(scripts/postgres-server.sh env)"
 export FERRY_REQUIRE_SERVERS=1
 
 step() { echo "==> $*" >&2; "$@"; }

@@ -15,6 +15,8 @@ mod export;
 mod ledger;
 mod locks;
 mod migrations;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod rules;
 mod schema;
 mod sources;
