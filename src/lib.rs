@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exec;
+pub mod options;
 pub mod plan;
 pub mod report;
 pub mod state;
