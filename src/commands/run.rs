@@ -11,7 +11,7 @@ use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::state::state_error;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
-use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics, select_migrations};
+use crate::exec::runner::prepare::{migration_secrets, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::plan::load::{self, CheckedPlan};
@@ -21,6 +21,7 @@ use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
 use crate::report::run_report::refused::StartError;
 use crate::state::Store;
+use crate::state::rules::recorded_ip_diagnostics;
 
 /// Runs `ferry run`. A run that never starts still writes its `--report-output` file, with why.
 pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
@@ -82,7 +83,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         let signals = tokio::spawn(stop_on_signal(cancel.clone(), Arc::clone(&stopped_by)));
         let context = RunContext {
             plan,
-            store: &store,
+            backend: &store,
             secrets: &secrets,
             options: &options,
             observer,

@@ -4,9 +4,24 @@ use std::net::IpAddr;
 
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
+use crate::plan::valid::ValidPlan;
 use crate::plan::yaml::{Locate, escape_pointer_segment};
 use crate::state::error::StateError;
 use crate::state::store::Store;
+
+/// The `ip-changed` and `ip-recorded-elsewhere` diagnostics of the plan's sources against state.
+pub fn recorded_ip_diagnostics(
+    plan: &ValidPlan,
+    store: &Store,
+    locator: &dyn Locate,
+) -> Result<Vec<Diagnostic>, StateError> {
+    let sources: Vec<(String, String)> = plan
+        .sources
+        .iter()
+        .map(|(name, source)| (name.clone(), source.ip.to_string()))
+        .collect();
+    check_recorded_ips(store, &sources, locator)
+}
 
 /// Compares each `(source name, ip text)` of a plan with the state. IPs that do not parse are
 /// skipped (the plan rules report them as `invalid-ip`).
