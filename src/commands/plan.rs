@@ -31,7 +31,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
             return Ok(ExitStatus::CommandError);
         }
     };
-    let Some((plan, tree)) = usable_plan(&checked) else {
+    let Some(plan) = usable_plan(&checked) else {
         print_refusal(&checked.report, args.format);
         return Ok(ExitStatus::Failure);
     };
@@ -41,7 +41,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         None
     };
     if let Some(store) = &store {
-        let diagnostics = recorded_ip_diagnostics(plan, store, tree).map_err(state_error)?;
+        let diagnostics = recorded_ip_diagnostics(plan, store).map_err(state_error)?;
         if !diagnostics.is_empty() {
             print_refusal(&with_diagnostics(&checked, diagnostics), args.format);
             return Ok(ExitStatus::Failure);
@@ -52,7 +52,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         .migrations
         .iter()
         .map(|migration| {
-            migration_secrets(plan, &[migration], tree)
+            migration_secrets(plan, &[migration])
                 .map_err(|diagnostics| missing.extend(diagnostics))
                 .ok()
         })

@@ -10,7 +10,6 @@ use crate::exec::transport::object_store::ObjectStoreTree;
 use crate::exec::transport::sftp::{NewHostKeys, SftpTree};
 use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError};
 use crate::plan::valid::{Connection, Migration, SecretString, ValidPlan, Workload};
-use crate::plan::yaml::escape_pointer_segment;
 
 /// Which end of a migration a workload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,14 +53,6 @@ impl<'plan> Endpoint<'plan> {
             role: Role::Target,
             name: &migration.target,
             workload: &plan.target_of(migration).vm,
-        }
-    }
-
-    /// The JSON pointer of a workload in the plan: `/sources/NAME` or `/targets/NAME/vm`.
-    pub fn pointer_of(role: Role, name: &str) -> String {
-        match role {
-            Role::Source => format!("/sources/{}", escape_pointer_segment(name)),
-            Role::Target => format!("/targets/{}/vm", escape_pointer_segment(name)),
         }
     }
 
@@ -178,7 +169,7 @@ pub async fn open_tree_noting(
             };
             let tree = SftpTree::connect_with_pool_size(
                 settings,
-                workload.ip,
+                *workload.ip,
                 &workload.credentials.username,
                 password,
                 endpoint.name,

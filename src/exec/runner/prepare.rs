@@ -6,7 +6,6 @@ use crate::exec::secrets::{self, Secrets};
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::suggest::did_you_mean;
 use crate::plan::valid::{Migration, ValidPlan};
-use crate::plan::yaml::Locate;
 
 /// `--only` named a migration the plan does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +48,6 @@ pub fn select_migrations<'plan>(
 pub fn migration_secrets(
     plan: &ValidPlan,
     migrations: &[&Migration],
-    locator: &dyn Locate,
 ) -> Result<Secrets, Vec<Diagnostic>> {
     let endpoints = migrations.iter().flat_map(|migration| {
         [
@@ -58,5 +56,5 @@ pub fn migration_secrets(
         ]
     });
     secrets::resolve_secrets(endpoints)
-        .map_err(|missing| secrets::missing_secret_diagnostics(&missing, locator))
+        .map_err(|missing| secrets::missing_secret_diagnostics(&missing))
 }
