@@ -10,5 +10,6 @@ pub mod commands;
 pub mod exec;
 pub mod options;
 pub mod plan;
+pub mod relative_path;
 pub mod report;
 pub mod state;

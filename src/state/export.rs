@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::exec::transport::RelativePath;
+use crate::relative_path::RelativePath;
 use crate::state::error::{IpChange, StateError};
 use crate::state::ledger::{FileRecord, PartialRecord};
 use crate::state::migrations::{
