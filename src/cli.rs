@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::options::{
+    CheckFormat, ColorChoice, Durability, OutputFormat, ReportFormat, VerifyMode,
+};
+
 /// Run declarative cloud-migration plans: validate them, copy and verify the selected
 /// mounts, keep state, and report.
 #[derive(Debug, Parser)]
@@ -26,22 +30,6 @@ pub struct OutputOptions {
     /// CLICOLOR_FORCE colour even into a pipe.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-/// The output of `ferry plan` and `ferry state list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Text for people.
-    Human,
-    /// One versioned JSON document (fields in README).
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,18 +103,6 @@ pub struct CheckArgs {
     pub state: StateLocation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// Graphical reports with source snippets, coloured as `--color` says.
-    Human,
-    /// One versioned JSON document.
-    Json,
-    /// GitHub Actions workflow-command annotations.
-    Github,
-    /// SARIF 2.1.0 for code scanning.
-    Sarif,
-}
-
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The code to explain, such as `unknown-mount`.
@@ -135,25 +111,6 @@ pub struct ExplainArgs {
     /// List every code with its one-line summary.
     #[arg(long, conflicts_with = "code")]
     pub list: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerifyMode {
-    /// Read every written file back and compare its BLAKE3 hash with the source's.
-    Full,
-    /// Compare sizes only after writing (the source is still hashed while read).
-    Size,
-}
-
-/// When a copied file is recorded as done, relative to the target holding it on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Durability {
-    /// Record a file only once the target holds it durably: the run ends with every byte on disk.
-    Wait,
-    /// Local targets: record a file once written and verified, and leave the writing to disk to
-    /// the system (as cp, rsync and rclone do). Until a later run has synced them, such records are
-    /// trusted only while the system has not restarted; after a restart the files are copied again.
-    Defer,
 }
 
 /// What a run may do with data in a target that ferry did not write (by default it refuses).
@@ -168,14 +125,6 @@ pub struct ExistingDataArgs {
     /// selected mounts.
     #[arg(long)]
     pub mirror: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Junit,
-    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod commands;
 pub mod exec;
+pub mod options;
 pub mod plan;
+pub mod relative_path;
 pub mod report;
 pub mod state;

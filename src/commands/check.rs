@@ -80,19 +80,11 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
 /// Adds the state-aware rules (recorded IPs) to a checked plan's diagnostics.
 pub fn add_state_rules(checked: &mut CheckedPlan, store: Option<&Store>) -> miette::Result<()> {
     if let (Some(store), Some(tree), Some(entries)) = (store, &checked.tree, &checked.entries) {
-        let sources: Vec<(String, String)> = entries
-            .sources
-            .iter()
-            .filter_map(|entry| {
-                entry
-                    .value
-                    .as_ref()
-                    .map(|workload| (entry.name.clone(), workload.ip.clone()))
-            })
-            .collect();
-        checked.report.diagnostics.extend(
-            crate::state::rules::check_recorded_ips(store, &sources, tree).map_err(state_error)?,
-        );
+        let sources = entries.source_ips(tree);
+        checked
+            .report
+            .diagnostics
+            .extend(crate::state::rules::check_recorded_ips(store, &sources).map_err(state_error)?);
         checked.report.normalize();
     }
     Ok(())
@@ -104,7 +96,7 @@ fn add_missing_secrets(checked: &mut CheckedPlan) -> bool {
     if checked.has_errors() {
         return false;
     }
-    let (Some(plan), Some(tree)) = (&checked.plan, &checked.tree) else {
+    let Some(plan) = &checked.plan else {
         return false;
     };
     let (_, missing) = preflight::probes(plan);
@@ -112,7 +104,7 @@ fn add_missing_secrets(checked: &mut CheckedPlan) -> bool {
         checked
             .report
             .diagnostics
-            .extend(secrets::missing_secret_diagnostics(&missing, tree));
+            .extend(secrets::missing_secret_diagnostics(&missing));
         checked.report.normalize();
     }
     true

@@ -11,11 +11,14 @@ use crate::commands::state::state_error;
 use crate::exec::copy::CopyOptions;
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
-use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics};
-use crate::exec::runner::preview::{preview_migration, storage_outdated};
+use crate::exec::runner::prepare::migration_secrets;
+use crate::exec::runner::preview::{MigrationPreview, RecordedState, preview_migration};
+use crate::exec::secrets::Secrets;
 use crate::plan::load;
+use crate::plan::valid::ValidPlan;
 use crate::report::{plan_view, run_output};
 use crate::state::Store;
+use crate::state::rules::recorded_ip_diagnostics;
 
 /// Runs `ferry plan`.
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
@@ -28,7 +31,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
             return Ok(ExitStatus::CommandError);
         }
     };
-    let Some((plan, tree)) = usable_plan(&checked) else {
+    let Some(plan) = usable_plan(&checked) else {
         print_refusal(&checked.report, args.format);
         return Ok(ExitStatus::Failure);
     };
@@ -38,7 +41,7 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         None
     };
     if let Some(store) = &store {
-        let diagnostics = recorded_ip_diagnostics(plan, store, tree).map_err(state_error)?;
+        let diagnostics = recorded_ip_diagnostics(plan, store).map_err(state_error)?;
         if !diagnostics.is_empty() {
             print_refusal(&with_diagnostics(&checked, diagnostics), args.format);
             return Ok(ExitStatus::Failure);
@@ -49,57 +52,16 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         .migrations
         .iter()
         .map(|migration| {
-            migration_secrets(plan, &[migration], tree)
+            migration_secrets(plan, &[migration])
                 .map_err(|diagnostics| missing.extend(diagnostics))
                 .ok()
         })
         .collect();
-    let memory_ledger = MemoryLedger::new();
-    let ledger: &dyn Ledger = match &store {
-        Some(store) => store,
-        None => &memory_ledger,
-    };
-    let mut states = Vec::with_capacity(plan.migrations.len());
-    for migration in &plan.migrations {
-        let (state, selection_changed) = match &store {
-            Some(store) => match store.find_migration(&migration.name).map_err(state_error)? {
-                Some(record) => (
-                    Some(record.state),
-                    storage_outdated(store, plan, migration).map_err(state_error)?,
-                ),
-                None => (None, false),
-            },
-            None => (None, false),
-        };
-        states.push((state, selection_changed));
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
     let options = CopyOptions {
         existing: existing_data(args.existing),
         ..CopyOptions::default()
     };
-    let previews = runtime.block_on(async {
-        let mut previews = Vec::with_capacity(plan.migrations.len());
-        for ((migration, state), secrets) in plan.migrations.iter().zip(&states).zip(&secrets) {
-            previews.push(
-                preview_migration(
-                    plan,
-                    migration,
-                    state.0,
-                    state.1,
-                    ledger,
-                    secrets.as_ref(),
-                    &options,
-                )
-                .await,
-            );
-        }
-        previews
-    });
-    runtime.shutdown_background();
+    let previews = preview_all(plan, store.as_ref(), &secrets, &options)?;
 
     // In JSON, the migrations that need a missing password say so in their `error`.
     if !missing.is_empty() && args.format == OutputFormat::Human {
@@ -125,6 +87,45 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Previews every migration: its recorded state (none without a state file), then a scan of
+/// both ends where its passwords are known.
+fn preview_all(
+    plan: &ValidPlan,
+    store: Option<&Store>,
+    secrets: &[Option<Secrets>],
+    options: &CopyOptions,
+) -> miette::Result<Vec<MigrationPreview>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    let previews = runtime.block_on(async {
+        let mut recorded = Vec::with_capacity(plan.migrations.len());
+        for migration in &plan.migrations {
+            recorded.push(match store {
+                Some(store) => RecordedState::read(store, plan, migration)
+                    .await
+                    .map_err(state_error)?,
+                None => RecordedState::default(),
+            });
+        }
+        let memory_ledger = MemoryLedger::new();
+        let ledger: &dyn Ledger = match store {
+            Some(store) => store,
+            None => &memory_ledger,
+        };
+        let mut previews = Vec::with_capacity(plan.migrations.len());
+        for ((migration, recorded), secrets) in plan.migrations.iter().zip(recorded).zip(secrets) {
+            let secrets = secrets.as_ref();
+            previews
+                .push(preview_migration(plan, migration, recorded, ledger, secrets, options).await);
+        }
+        Ok(previews)
+    });
+    runtime.shutdown_background();
+    previews
 }
 
 /// The diagnostics that refuse the plan: human, or `ferry check`'s JSON document.

@@ -11,16 +11,16 @@ use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::state::state_error;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
-use crate::exec::runner::prepare::{migration_secrets, recorded_ip_diagnostics, select_migrations};
+use crate::exec::runner::prepare::{migration_secrets, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::plan::load::{self, CheckedPlan};
 use crate::plan::valid::ValidPlan;
-use crate::plan::yaml::Node;
 use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
 use crate::report::run_report::refused::StartError;
 use crate::state::Store;
+use crate::state::rules::recorded_ip_diagnostics;
 
 /// Runs `ferry run`. A run that never starts still writes its `--report-output` file, with why.
 pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
@@ -42,7 +42,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         Ok(checked) => checked,
         Err(error) => return Ok(refuse(args, &error.report(), ExitStatus::CommandError)),
     };
-    let Some((plan, tree)) = usable_plan(&checked) else {
+    let Some(plan) = usable_plan(&checked) else {
         return Ok(refuse(args, &checked.report, ExitStatus::Failure));
     };
     let selected = select_migrations(plan, &options.only).map_err(|unknown| {
@@ -54,13 +54,13 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         Ok(refuse(args, &file, ExitStatus::Failure))
     };
     // Before the state is opened: a run refused for missing secrets leaves no trace.
-    let secrets = match migration_secrets(plan, &selected, tree) {
+    let secrets = match migration_secrets(plan, &selected) {
         Ok(secrets) => secrets,
         Err(missing) => return refused(missing),
     };
     let store = Store::open(&args.state.path).map_err(state_error)?;
     run_output::print_recovered(&store.recover_stale_running().map_err(state_error)?);
-    let ip_diagnostics = recorded_ip_diagnostics(plan, &store, tree).map_err(state_error)?;
+    let ip_diagnostics = recorded_ip_diagnostics(plan, &store).map_err(state_error)?;
     if !ip_diagnostics.is_empty() {
         return refused(ip_diagnostics);
     }
@@ -82,7 +82,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         let signals = tokio::spawn(stop_on_signal(cancel.clone(), Arc::clone(&stopped_by)));
         let context = RunContext {
             plan,
-            store: &store,
+            backend: &store,
             secrets: &secrets,
             options: &options,
             observer,
@@ -137,16 +137,16 @@ pub(crate) fn existing_data(args: ExistingDataArgs) -> ExistingData {
     }
 }
 
-/// The plan and its YAML tree when it has no errors; its warnings are printed and do not stop it.
-pub(crate) fn usable_plan(checked: &CheckedPlan) -> Option<(&ValidPlan, &Node)> {
+/// The plan when it has no errors; its warnings are printed and do not stop it.
+pub(crate) fn usable_plan(checked: &CheckedPlan) -> Option<&ValidPlan> {
     if checked.has_errors() {
         return None;
     }
-    let (plan, tree) = (checked.plan.as_ref()?, checked.tree.as_ref()?);
+    let plan = checked.plan.as_ref()?;
     if !checked.report.diagnostics.is_empty() {
         run_output::print_plan_diagnostics(&checked.report);
     }
-    Some((plan, tree))
+    Some(plan)
 }
 
 /// The plan file's text with other diagnostics (state rules, missing secrets) to show in it.

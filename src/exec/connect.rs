@@ -11,7 +11,6 @@ use crate::plan::valid::{
     AzureBlobSettings, Connection, Migration, S3Settings, SecretString, SftpSettings, ValidPlan,
     Workload,
 };
-use crate::plan::yaml::escape_pointer_segment;
 
 /// Which end of a migration a workload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,14 +54,6 @@ impl<'plan> Endpoint<'plan> {
             role: Role::Target,
             name: &migration.target,
             workload: &plan.target_of(migration).vm,
-        }
-    }
-
-    /// The JSON pointer of a workload in the plan: `/sources/NAME` or `/targets/NAME/vm`.
-    pub fn pointer_of(role: Role, name: &str) -> String {
-        match role {
-            Role::Source => format!("/sources/{}", escape_pointer_segment(name)),
-            Role::Target => format!("/targets/{}/vm", escape_pointer_segment(name)),
         }
     }
 
@@ -204,7 +195,7 @@ async fn open_sftp(
     };
     let tree = SftpTree::connect_with_pool_size(
         settings,
-        workload.ip,
+        *workload.ip,
         &workload.credentials.username,
         password,
         endpoint.name,

@@ -9,8 +9,9 @@ use crate::exec::connect::{Endpoint, Role};
 use crate::exec::small_file::read_small_file;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, SecretString, Workload};
-use crate::plan::yaml::Locate;
+use crate::plan::valid::{
+    AzureBlobKey, Connection, SecretRef, SecretString, Span, Spanned, Workload,
+};
 
 /// The most a secret file may hold: passwords, keys and SAS tokens are far smaller.
 pub const SECRET_FILE_LIMIT: usize = 16 * 1024;
@@ -51,7 +52,9 @@ pub enum SecretField {
 }
 
 /// The secret a workload's connection needs, where the plan keeps it, and whether it is required.
-fn connection_secret(workload: &Workload) -> Option<(&SecretRef, SecretField, PasswordNeed)> {
+fn connection_secret(
+    workload: &Workload,
+) -> Option<(&Spanned<SecretRef>, SecretField, PasswordNeed)> {
     match &workload.connection {
         Some(Connection::S3(settings)) => Some((
             &settings.secret_access_key,
@@ -81,23 +84,11 @@ pub struct MissingSecret {
     pub reason: String,
     /// What would fix it.
     pub help: String,
+    /// Where the plan writes the reference.
+    pub span: Span,
 }
 
 impl MissingSecret {
-    /// The JSON pointer of the secret in the plan.
-    pub fn pointer(&self) -> String {
-        let workload = Endpoint::pointer_of(self.role, &self.workload);
-        match self.field {
-            SecretField::Password => format!("{workload}/credentials/password"),
-            // The cloud credentials belong to the target, beside its `vm`.
-            SecretField::CloudPassword => match workload.strip_suffix("/vm") {
-                Some(target) => format!("{target}/credentials/password"),
-                None => format!("{workload}/credentials/password"),
-            },
-            SecretField::SasToken => format!("{workload}/connection/azblob/sas_token"),
-        }
-    }
-
     fn label(&self) -> &'static str {
         match self.field {
             SecretField::Password => "this password cannot be resolved",
@@ -166,6 +157,7 @@ pub fn resolve_secrets<'plan>(
                 field,
                 reason,
                 help,
+                span: reference.span.clone(),
             }),
             Err(_) => {}
         }
@@ -232,14 +224,11 @@ fn resolve_file(path: &Path) -> Result<SecretString, (String, String)> {
 }
 
 /// The `missing-secret` diagnostics, each labelled at the secret's place in the plan.
-pub fn missing_secret_diagnostics(
-    missing: &[MissingSecret],
-    locator: &dyn Locate,
-) -> Vec<Diagnostic> {
+pub fn missing_secret_diagnostics(missing: &[MissingSecret]) -> Vec<Diagnostic> {
     missing
         .iter()
         .map(|secret| {
-            let span = locator.locate(&secret.pointer()).value;
+            let span = secret.span.clone();
             Diagnostic::new(
                 Code::MissingSecret,
                 format!("{}, but {}", secret.describe(), secret.reason),

@@ -169,7 +169,12 @@ pub fn check_bytes(
     };
     report.normalize();
     let plan = if report.count(Severity::Error) == 0 {
-        rules::resolve(&entries, plan_file, base_dir)
+        rules::resolve(
+            &entries,
+            plan_file,
+            base_dir,
+            &yaml::IndexedTree::new(&tree),
+        )
     } else {
         None
     };

@@ -1,9 +1,14 @@
 //! The resolved plan that validation produces and execution consumes: every reference checked, every value parsed.
 //!
 //! A `ValidPlan` exists only when the plan had no errors. `exec` accepts nothing else.
+//!
+//! The values later checks label (a source's IP, every secret reference) are [`Spanned`]: they
+//! carry where the plan wrote them, so a check that needs state or the environment
+//! (`ip-changed`, `missing-secret`) labels the YAML without going back to the tree.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::ops::{Deref, Range};
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -33,13 +38,64 @@ impl ValidPlan {
     pub fn target_of(&self, migration: &Migration) -> &Target {
         &self.targets[&migration.target]
     }
+
+    /// Every source's IP, where the plan writes it.
+    pub fn source_ips(&self) -> Vec<PlannedIp> {
+        self.sources
+            .iter()
+            .map(|(name, source)| PlannedIp {
+                source: name.clone(),
+                ip: source.ip.to_string(),
+                span: source.ip.span.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Where a value was written in the plan: byte offsets into its text, as labels use them.
+pub type Span = Range<usize>;
+
+/// A value and where the plan wrote it (the value's span, not its key's). Reads as the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    /// A value no plan text wrote (built by code, such as a test's plan): its span is empty, at
+    /// the start of the text.
+    pub fn unplaced(value: T) -> Self {
+        Self { value, span: 0..0 }
+    }
+}
+
+impl<T> Deref for Spanned<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A source's IP as the plan writes it, for the rules that compare it with state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedIp {
+    pub source: String,
+    /// As written; the rules skip one that does not parse (the plan rules report it).
+    pub ip: String,
+    pub span: Span,
 }
 
 /// A server, source or target VM.
 #[derive(Debug, Clone)]
 pub struct Workload {
     pub name: String,
-    pub ip: IpAddr,
+    pub ip: Spanned<IpAddr>,
     pub credentials: Credentials,
     pub os: OsFamily,
     pub mounts: Vec<Mount>,
@@ -61,7 +117,7 @@ impl Workload {
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub username: String,
-    pub password: SecretRef,
+    pub password: Spanned<SecretRef>,
     pub domain: Option<String>,
 }
 
@@ -171,7 +227,8 @@ pub struct S3Settings {
     /// A custom endpoint (`http://` only for loopback, checked when connecting).
     pub endpoint: Option<String>,
     pub access_key_id: String,
-    pub secret_access_key: SecretRef,
+    /// The target's cloud credentials' password, where it is written.
+    pub secret_access_key: Spanned<SecretRef>,
 }
 
 /// An Azure Blob container with everything needed to open it, credentials included.
@@ -191,7 +248,7 @@ pub struct AzureBlobSettings {
 #[derive(Debug, Clone)]
 pub enum AzureBlobKey {
     /// The storage account's access key (the target credentials' password).
-    AccountKey(SecretRef),
+    AccountKey(Spanned<SecretRef>),
     /// A shared access signature query string (`sas_token:`).
-    SasToken(SecretRef),
+    SasToken(Spanned<SecretRef>),
 }

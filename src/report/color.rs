@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
-use crate::cli::ColorChoice;
+use crate::options::ColorChoice;
 
 /// The choice made on the command line; `auto` until [`set_choice`] is called.
 static CHOICE: OnceLock<ColorChoice> = OnceLock::new();

@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
-use crate::cli::CheckFormat;
 use crate::exec::copy::{ProgressEvent, ProgressSink};
 use crate::exec::runner::preview::Action;
 use crate::exec::runner::{MigrationResult, RunEvent};
+use crate::options::CheckFormat;
 use crate::plan::diagnostic::FileDiagnostics;
 use crate::report::diagnostics;
 use crate::report::escape::printable;

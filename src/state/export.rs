@@ -6,16 +6,16 @@ use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::exec::ledger::{FileRecord, PartialRecord};
-use crate::exec::transport::RelativePath;
+use crate::relative_path::RelativePath;
 use crate::state::error::{IpChange, StateError};
-use crate::state::ledger::{file_rows_in, insert_files_in, insert_partial_in, partials_in};
+use crate::state::ledger::{FileRecord, PartialRecord};
 use crate::state::migrations::{
     MigrationRecord, list_migrations_in, replace_storage_in, storage_in, to_sql_u64,
 };
 use crate::state::sources::{
     SourceRecord, TargetRecord, find_source_in, list_sources_in, list_targets_in, os_text,
 };
+use crate::state::sqlite_ledger::{file_rows_in, insert_files_in, insert_partial_in, partials_in};
 use crate::state::store::Store;
 
 /// The export format's version. Bump it when a field changes meaning or disappears.
@@ -98,7 +98,7 @@ impl Store {
         for record in list_migrations_in(&connection)? {
             let name = record.name.clone();
             let ledger =
-                |error: crate::exec::ledger::LedgerError| StateError::Corrupt { what: error.0 };
+                |error: crate::state::ledger::LedgerError| StateError::Corrupt { what: error.0 };
             migrations.push(MigrationExport {
                 target_storage: storage_in(&connection, &name)?,
                 // A record an earlier boot wrote before its file was durable is not trusted any

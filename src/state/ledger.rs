@@ -1,305 +1,110 @@
-//! The store as the copy engine's ledger: copied files and interrupted copies, per migration, written in batches.
+//! The ledger of copied files that lets a re-run skip unchanged files and resume a half-copied one: the interface every state backend implements for the copy engine (the SQLite store in `sqlite_ledger`).
 
-use rusqlite::{Connection, TransactionBehavior, params};
+/// A file that was copied and verified. Paths are relative to the migration's target root
+/// (`C/Windows/win.ini`), so one migration's files share one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    /// The source's modification time when it was copied, in nanoseconds since the Unix epoch.
+    pub modified_nanos: Option<i64>,
+    /// BLAKE3 of the content, lower-case hex.
+    pub blake3: String,
+}
 
-use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord, SYMLINK_RECORD};
-use crate::state::error::StateError;
-use crate::state::migrations::to_sql_u64;
-use crate::state::store::Store;
+/// The `blake3` of a record that claims a symlink ferry wrote: a symlink has no content to hash,
+/// but ferry must know it wrote it to ever remove or replace it.
+pub const SYMLINK_RECORD: &str = "symlink";
 
-impl From<StateError> for LedgerError {
-    fn from(error: StateError) -> Self {
-        LedgerError(error.to_string())
+impl FileRecord {
+    /// The record of a symlink ferry wrote (or is about to write) at `path`.
+    pub fn symlink(path: String) -> Self {
+        Self {
+            path,
+            size: 0,
+            modified_nanos: None,
+            blake3: SYMLINK_RECORD.to_string(),
+        }
+    }
+
+    /// Whether the record claims a symlink rather than a copied file.
+    pub fn is_symlink(&self) -> bool {
+        self.blake3 == SYMLINK_RECORD
     }
 }
 
-fn database(error: rusqlite::Error) -> LedgerError {
-    LedgerError::from(StateError::from(error))
+/// A file whose copy was interrupted: enough to continue it when the source is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialRecord {
+    /// The file's final path, relative to the target root.
+    pub path: String,
+    /// The temporary path the bytes are being written to, relative to the target root.
+    pub temporary_path: String,
+    /// The source's size and modification time when the copy started.
+    pub source_size: u64,
+    pub source_modified_nanos: Option<i64>,
 }
 
-fn size_from_sql(value: i64) -> Result<u64, LedgerError> {
-    u64::try_from(value).map_err(|_| LedgerError(format!("negative size {value} in the ledger")))
-}
-
-/// A row of the `files` table: the record, and (recorded before the target made it durable) the
-/// boot ID of the system that wrote it.
-pub(crate) struct FileRow {
-    pub record: FileRecord,
-    pub unsynced_boot: Option<String>,
-}
-
-impl FileRow {
-    /// Whether the record can be trusted while `boot` runs: the file was durable when recorded,
-    /// or it was written during this same boot (the system's cache still holds what it wrote).
-    pub fn trusted_in(&self, boot: Option<&str>) -> bool {
-        match &self.unsynced_boot {
-            None => true,
-            Some(written_in) => boot == Some(written_in.as_str()),
+impl PartialRecord {
+    /// Keeps ferry's claim on a copied file whose record can no longer be trusted (an earlier boot
+    /// recorded it before it was durable): the file is copied again, and until then it is still
+    /// ferry's to replace or remove. Its temporary name is the file's own, so it is never resumed.
+    pub fn claim_of(record: &FileRecord) -> Self {
+        Self {
+            path: record.path.clone(),
+            temporary_path: record.path.clone(),
+            source_size: record.size,
+            source_modified_nanos: record.modified_nanos,
         }
     }
 }
 
-/// Every row of a migration's files, trusted or not, by path.
-pub(crate) fn file_rows_in(
-    connection: &Connection,
-    migration: &str,
-) -> Result<Vec<FileRow>, LedgerError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT path, size, modified_nanos, blake3, unsynced_boot FROM files
-             WHERE migration = ?1 ORDER BY path",
-        )
-        .map_err(database)?;
-    let rows = statement
-        .query_map([migration], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
-        })
-        .map_err(database)?;
-    rows.map(|row| {
-        let (path, size, modified_nanos, blake3, unsynced_boot) = row.map_err(database)?;
-        Ok(FileRow {
-            record: FileRecord {
-                path,
-                size: size_from_sql(size)?,
-                modified_nanos,
-                blake3,
-            },
-            unsynced_boot,
-        })
-    })
-    .collect()
-}
+/// The ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("state store: {0}")]
+pub struct LedgerError(pub String);
 
-/// Inserts or replaces `files`; `unsynced_boot` names the boot that wrote them when the target
-/// had not made them durable yet (`None`: durable).
-pub(crate) fn insert_files_in(
-    connection: &Connection,
-    migration: &str,
-    files: &[FileRecord],
-    unsynced_boot: Option<&str>,
-) -> Result<(), StateError> {
-    let mut insert = connection.prepare_cached(
-        "INSERT OR REPLACE INTO files (migration, path, size, modified_nanos, blake3, unsynced_boot)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for file in files {
-        insert.execute(params![
-            migration,
-            file.path,
-            to_sql_u64(file.size, "file size")?,
-            file.modified_nanos,
-            file.blake3,
-            unsynced_boot
-        ])?;
-    }
-    Ok(())
-}
-
-pub(crate) fn partials_in(
-    connection: &Connection,
-    migration: &str,
-) -> Result<Vec<PartialRecord>, LedgerError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT path, temporary_path, source_size, source_modified_nanos FROM partials
-             WHERE migration = ?1 ORDER BY path",
-        )
-        .map_err(database)?;
-    let rows = statement
-        .query_map([migration], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-            ))
-        })
-        .map_err(database)?;
-    rows.map(|row| {
-        let (path, temporary_path, source_size, source_modified_nanos) = row.map_err(database)?;
-        Ok(PartialRecord {
-            path,
-            temporary_path,
-            source_size: size_from_sql(source_size)?,
-            source_modified_nanos,
-        })
-    })
-    .collect()
-}
-
-pub(crate) fn insert_partial_in(
-    connection: &Connection,
-    migration: &str,
-    partial: &PartialRecord,
-) -> Result<(), StateError> {
-    connection
-        .prepare_cached(
-            "INSERT OR REPLACE INTO partials
-                 (migration, path, temporary_path, source_size, source_modified_nanos)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            migration,
-            partial.path,
-            partial.temporary_path,
-            to_sql_u64(partial.source_size, "source size")?,
-            partial.source_modified_nanos
-        ])?;
-    Ok(())
-}
-
-/// Every ledger write is one transaction, committed (durable against `kill -9`) before it returns.
-impl Ledger for Store {
-    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
-        let boot = self.boot();
-        Ok(file_rows_in(&self.connection(), migration)?
-            .into_iter()
-            .filter(|row| row.trusted_in(boot))
-            .map(|row| row.record)
-            .collect())
-    }
-
-    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
-        self.insert_files(migration, files, None)
-    }
-
-    fn knows_boot(&self) -> bool {
-        self.boot().is_some()
-    }
-
+/// Where the copy engine keeps and finds its records, per migration. Implementations must be safe
+/// to call from several tasks; writes must be durable when the call returns (a `kill -9` right
+/// after must not lose them).
+pub trait Ledger: Send + Sync {
+    /// Every file recorded for the migration that can be trusted: those durable when recorded,
+    /// and those recorded before they were durable during the system's current boot.
+    fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError>;
+    /// Records (inserts or replaces by path) files that were copied, verified, and made durable.
+    fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError>;
+    /// Whether the ledger knows the system's boot, and so can hold records of files not yet durable.
+    fn knows_boot(&self) -> bool;
+    /// Records files copied and verified but not yet known to be durable. They are trusted only
+    /// until the system restarts, unless a later sync confirms them.
     fn record_unsynced_files(
         &self,
         migration: &str,
         files: &[FileRecord],
-    ) -> Result<(), LedgerError> {
-        let Some(boot) = self.boot() else {
-            return Err(LedgerError(
-                "this system's boot ID is unknown, so files must be durable before they are recorded"
-                    .to_string(),
-            ));
-        };
-        self.insert_files(migration, files, Some(boot))
-    }
-
-    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
-        let mut connection = self.connection();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database)?;
-        {
-            let mut delete = transaction
-                .prepare_cached("DELETE FROM files WHERE migration = ?1 AND path = ?2")
-                .map_err(database)?;
-            for path in paths {
-                delete.execute(params![migration, path]).map_err(database)?;
-            }
-        }
-        transaction.commit().map_err(database)
-    }
-
-    /// With, as claims, the records this boot cannot trust (see `drop_unconfirmed`, which turns
-    /// them into such partial records): read-only commands see what a run will.
-    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
-        let connection = self.connection();
-        let mut partials = partials_in(&connection, migration)?;
-        let boot = self.boot();
-        let untrusted: Vec<PartialRecord> = file_rows_in(&connection, migration)?
-            .into_iter()
-            .filter(|row| !row.trusted_in(boot) && !row.record.is_symlink())
-            .filter(|row| {
-                !partials
-                    .iter()
-                    .any(|partial| partial.path == row.record.path)
-            })
-            .map(|row| PartialRecord::claim_of(&row.record))
-            .collect();
-        partials.extend(untrusted);
-        Ok(partials)
-    }
-
-    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
-        Ok(insert_partial_in(&self.connection(), migration, partial)?)
-    }
-
-    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError> {
-        self.connection()
-            .execute(
-                "DELETE FROM partials WHERE migration = ?1 AND path = ?2",
-                params![migration, path],
-            )
-            .map_err(database)?;
-        Ok(())
-    }
-
+    ) -> Result<(), LedgerError>;
+    /// Forgets files that no longer exist on the source (they were removed from the target).
+    fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError>;
+    /// Every interrupted copy recorded for the migration.
+    fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError>;
+    /// Records (inserts or replaces by path) an interrupted copy in progress.
+    fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError>;
+    /// Forgets a partial copy (it finished, or was discarded).
+    fn forget_partial(&self, migration: &str, path: &str) -> Result<(), LedgerError>;
+    /// Records several copies about to start, at once (one transaction where the ledger has them).
+    /// A partial record is also ferry's claim on its path: what it is about to write there.
     fn record_partials(
         &self,
         migration: &str,
         partials: &[PartialRecord],
     ) -> Result<(), LedgerError> {
-        let mut connection = self.connection();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database)?;
-        for partial in partials {
-            insert_partial_in(&transaction, migration, partial)?;
-        }
-        transaction.commit().map_err(database)
+        partials
+            .iter()
+            .try_for_each(|partial| self.record_partial(migration, partial))
     }
-
+    /// Forgets several partial copies at once.
     fn forget_partials(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
-        let mut connection = self.connection();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database)?;
-        {
-            let mut delete = transaction
-                .prepare_cached("DELETE FROM partials WHERE migration = ?1 AND path = ?2")
-                .map_err(database)?;
-            for path in paths {
-                delete.execute(params![migration, path]).map_err(database)?;
-            }
-        }
-        transaction.commit().map_err(database)
-    }
-}
-
-impl Store {
-    fn insert_files(
-        &self,
-        migration: &str,
-        files: &[FileRecord],
-        unsynced_boot: Option<&str>,
-    ) -> Result<(), LedgerError> {
-        let mut connection = self.connection();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database)?;
-        insert_files_in(&transaction, migration, files, unsynced_boot)?;
-        transaction.commit().map_err(database)
-    }
-
-    /// How many copied files (not symlinks) and partial copies the ledger holds for a migration.
-    pub fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
-        let connection = self.connection();
-        let files: i64 = connection.query_row(
-            "SELECT count(*) FROM files WHERE migration = ?1 AND blake3 IS NOT ?2",
-            params![migration, SYMLINK_RECORD],
-            |row| row.get(0),
-        )?;
-        let partials: i64 = connection.query_row(
-            "SELECT count(*) FROM partials WHERE migration = ?1",
-            [migration],
-            |row| row.get(0),
-        )?;
-        Ok((
-            u64::try_from(files).unwrap_or_default(),
-            u64::try_from(partials).unwrap_or_default(),
-        ))
+        paths
+            .iter()
+            .try_for_each(|path| self.forget_partial(migration, path))
     }
 }

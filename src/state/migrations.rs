@@ -295,7 +295,7 @@ impl Store {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (name, source) in &plan.sources {
             let username = Some(source.credentials.username.as_str());
-            record_source_in(&transaction, name, source.ip, Some(source.os), username)?;
+            record_source_in(&transaction, name, *source.ip, Some(source.os), username)?;
         }
         for (name, target) in &plan.targets {
             let vm = &target.vm;
@@ -304,7 +304,7 @@ impl Store {
                 &transaction,
                 name,
                 target.cloud,
-                vm.ip,
+                *vm.ip,
                 Some(vm.os),
                 username,
             )?;

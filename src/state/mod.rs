@@ -5,14 +5,16 @@
 //!   ([`StateError::IpImmutable`]); only [`Store::delete_source`] forgets it.
 //! - Migrations move through [`MigrationState`]; [`Store::acquire_lock`] keeps two runs apart and
 //!   [`Store::recover_stale_running`] turns a killed run's `running` into a resumable `error`.
-//! - The store is the copy engine's [`crate::exec::ledger::Ledger`].
+//! - [`StateBackend`] is what a run needs from state, and [`ledger::Ledger`] the copy engine's
+//!   ledger; the store implements both (`backend`, `sqlite_ledger`). `state` never imports `exec`.
 //! - [`Store::export`] / [`Store::import`] move the whole state as versioned JSON.
 //! - Files recorded before the target made them durable carry the boot that wrote them
 //!   (`unsynced`): trusted during that boot, confirmed by a later sync, dropped after a restart.
 
+mod backend;
 mod error;
 mod export;
-mod ledger;
+pub mod ledger;
 mod locks;
 mod migrations;
 #[cfg(feature = "postgres")]
@@ -20,11 +22,13 @@ pub mod postgres;
 pub mod rules;
 mod schema;
 mod sources;
+mod sqlite_ledger;
 mod store;
 mod time;
 mod transitions;
 mod unsynced;
 
+pub use backend::{MigrationLock, StateBackend};
 pub use error::{IpChange, StateError};
 pub use export::{
     ExportedFile, ExportedPartial, ImportMode, ImportSummary, MigrationExport,

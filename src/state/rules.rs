@@ -4,25 +4,31 @@ use std::net::IpAddr;
 
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::yaml::{Locate, escape_pointer_segment};
+use crate::plan::valid::{PlannedIp, ValidPlan};
 use crate::state::error::StateError;
 use crate::state::store::Store;
 
-/// Compares each `(source name, ip text)` of a plan with the state. IPs that do not parse are
-/// skipped (the plan rules report them as `invalid-ip`).
+/// The `ip-changed` and `ip-recorded-elsewhere` diagnostics of a valid plan's sources.
+pub fn recorded_ip_diagnostics(
+    plan: &ValidPlan,
+    store: &Store,
+) -> Result<Vec<Diagnostic>, StateError> {
+    check_recorded_ips(store, &plan.source_ips())
+}
+
+/// Compares each source's IP (as the plan writes it, labelled where it does) with the state. IPs
+/// that do not parse are skipped (the plan rules report them as `invalid-ip`).
 pub fn check_recorded_ips(
     store: &Store,
-    sources: &[(String, String)],
-    locator: &dyn Locate,
+    sources: &[PlannedIp],
 ) -> Result<Vec<Diagnostic>, StateError> {
     let mut diagnostics = Vec::new();
-    for (name, ip_text) in sources {
-        let Ok(ip) = ip_text.trim().parse::<IpAddr>() else {
+    for planned in sources {
+        let Ok(ip) = planned.ip.trim().parse::<IpAddr>() else {
             continue;
         };
         let ip = ip.to_string();
-        let pointer = format!("/sources/{}/ip", escape_pointer_segment(name));
-        let span = locator.locate(&pointer).value;
+        let (name, span) = (&planned.source, planned.span.clone());
         if let Some(recorded) = store.find_source(name)? {
             if recorded.ip != ip {
                 let recorded_at = recorded.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC");

@@ -5,8 +5,8 @@
 
 use rusqlite::params;
 
-use crate::exec::ledger::SYMLINK_RECORD;
 use crate::state::error::StateError;
+use crate::state::ledger::SYMLINK_RECORD;
 use crate::state::store::Store;
 
 /// Where Linux publishes a random ID that changes at every boot.

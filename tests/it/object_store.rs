@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ferry::exec::transport::object_store::{ObjectStoreTree, PART_SIZE};
 use ferry::exec::transport::{EntryKind, ErrorKind, FileAttributes, FileTree, RelativePath};
-use ferry::plan::valid::{AzureBlobKey, AzureBlobSettings, S3Settings, SecretRef, SecretString};
+use ferry::plan::valid::{
+    AzureBlobKey, AzureBlobSettings, S3Settings, SecretRef, SecretString, Spanned,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Opens a tree on a server under a prefix with a secret.
@@ -50,7 +52,7 @@ fn s3_server(
                 region: "us-east-1".to_string(),
                 endpoint: Some(endpoint.clone()),
                 access_key_id: key_id.clone(),
-                secret_access_key: SecretRef::Env("UNUSED".to_string()),
+                secret_access_key: Spanned::unplaced(SecretRef::Env("UNUSED".to_string())),
             };
             ObjectStoreTree::connect_s3(&settings, &SecretString::new(secret.to_string()))
                 .expect("the S3 settings are valid")
@@ -97,7 +99,9 @@ fn servers(test: &str) -> Option<Vec<Server>> {
                     prefix: prefix.to_string(),
                     account: account.clone(),
                     endpoint: Some(endpoint.clone()),
-                    key: AzureBlobKey::AccountKey(SecretRef::Env("UNUSED".to_string())),
+                    key: AzureBlobKey::AccountKey(Spanned::unplaced(SecretRef::Env(
+                        "UNUSED".to_string(),
+                    ))),
                 };
                 ObjectStoreTree::connect_azure_blob(
                     &settings,

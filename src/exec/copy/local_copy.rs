@@ -29,10 +29,10 @@ use super::bandwidth::BandwidthLimiter;
 use super::events::{ProgressEvent, ProgressSink};
 use super::transfer::{Copied, TransferContext};
 use super::verify::{resume_offset, source_unchanged, verify_mode_for};
-use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
 use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, reserve_space, start_writeback};
 use crate::exec::transport::{ErrorKind, RelativePath, TransportError};
+use crate::options::VerifyMode;
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
 /// stay in the CPU's cache across the four passes (measured: 1 MiB chunks cost twice the system

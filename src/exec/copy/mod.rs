@@ -51,8 +51,8 @@ pub use run::{copy_migration, plan_migration};
 pub use scan::{MountTotals, ScanSummary, scan};
 pub use target_root::{TargetRootCleanup, check_target_root, prepare_target_root};
 
-pub use crate::cli::{Durability, VerifyMode};
 use crate::exec::transport::RelativePath;
+pub use crate::options::{Durability, VerifyMode};
 
 /// Bytes each transfer reads, hashes and writes at once (its buffer size).
 pub const CHUNK_SIZE: usize = 1024 * 1024;

@@ -17,9 +17,9 @@ use super::events::{ProgressEvent, ProgressSink};
 use super::local_copy::copy_local_file;
 use super::verify::{resume_offset, source_unchanged, verify, verify_mode_for};
 use super::{CHUNK_SIZE, RESUMABLE_SIZE, RetryPolicy};
-use crate::cli::VerifyMode;
 use crate::exec::ledger::FileRecord;
 use crate::exec::transport::{EntryKind, ErrorKind, FileAttributes, FileTree, TransportError};
+use crate::options::VerifyMode;
 
 /// What every transfer of a migration shares.
 pub(crate) struct TransferContext {

@@ -9,8 +9,8 @@ use super::error::{FileFailure, SourceChange};
 use super::local_copy::hash_local_file;
 use super::range_hash::{RANGED_HASH_THRESHOLD, hash_in_ranges};
 use super::transfer::{TransferContext, hash_stream};
-use crate::cli::VerifyMode;
 use crate::exec::transport::{EntryKind, Metadata, RelativePath};
+use crate::options::VerifyMode;
 
 /// Where a copy of a `size`-byte source continues: the length of the temporary file an earlier
 /// try left (`temporary`), when it may be trusted, is a file, and is not longer than the source.

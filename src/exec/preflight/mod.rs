@@ -268,7 +268,7 @@ pub fn describe_connection(workload: &Workload) -> String {
         None => "(no connection)".to_string(),
         Some(Connection::Local { path }) => format!("local:{}", path.display()),
         Some(Connection::Sftp(settings)) => {
-            let host = match workload.ip {
+            let host = match *workload.ip {
                 std::net::IpAddr::V4(address) => address.to_string(),
                 std::net::IpAddr::V6(address) => format!("[{address}]"),
             };

@@ -11,16 +11,16 @@ use crate::exec::preflight::{
 use crate::plan::raw::Cloud;
 use crate::plan::valid::{
     Connection, Credentials, Migration, Mount, MountName, OsFamily, SecretRef, SecretString,
-    Target, ValidPlan, Workload,
+    Spanned, Target, ValidPlan, Workload,
 };
 
 fn workload(name: &str, size: u64, connection: Connection, password: SecretRef) -> Workload {
     Workload {
         name: name.to_string(),
-        ip: "192.0.2.20".parse().expect("ip"),
+        ip: Spanned::unplaced("192.0.2.20".parse().expect("ip")),
         credentials: Credentials {
             username: "root".to_string(),
-            password,
+            password: Spanned::unplaced(password),
             domain: None,
         },
         os: OsFamily::Linux,
@@ -62,7 +62,7 @@ fn plan(source: PathBuf, target: PathBuf, size: u64) -> ValidPlan {
             cloud: Cloud::Vsphere,
             credentials: Credentials {
                 username: "admin".to_string(),
-                password: plain(),
+                password: Spanned::unplaced(plain()),
                 domain: None,
             },
             vm: workload("vm", size, Connection::Local { path: target }, plain()),

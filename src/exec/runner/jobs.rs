@@ -79,15 +79,17 @@ fn safe_path(path: &str, mount: &str) -> Result<RelativePath, JobError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::valid::{Credentials, MountName, OsFamily, SecretRef, SecretString};
+    use crate::plan::valid::{Credentials, MountName, OsFamily, SecretRef, SecretString, Spanned};
 
     fn workload(mounts: &[(&str, &str)]) -> Workload {
         Workload {
             name: "db-01".to_string(),
-            ip: "192.0.2.20".parse().expect("ip"),
+            ip: Spanned::unplaced("192.0.2.20".parse().expect("ip")),
             credentials: Credentials {
                 username: "root".to_string(),
-                password: SecretRef::Plain(SecretString::new("unused".to_string())),
+                password: Spanned::unplaced(SecretRef::Plain(SecretString::new(
+                    "unused".to_string(),
+                ))),
                 domain: None,
             },
             os: OsFamily::Linux,

@@ -1,4 +1,4 @@
-//! Running a `ValidPlan` against the state store: the selected migrations, `--parallel` at a
+//! Running a `ValidPlan` against a state backend (`state::StateBackend`): the selected migrations, `--parallel` at a
 //! time, each locked, copied by the engine and recorded; Ctrl-C stops them resumably.
 //!
 //! The command does the checks that come before any data moves (`prepare`: `--only`, recorded
@@ -6,6 +6,8 @@
 //! is scanned first and left alone when its source is unchanged; when it changed, only the
 //! changes are copied (delta sync). Nothing here prints: events go to the caller's observer.
 
+mod claim;
+mod copying;
 pub mod jobs;
 mod live;
 mod migration;
@@ -14,6 +16,7 @@ pub mod prepare;
 pub mod preview;
 #[cfg(test)]
 mod tests;
+mod transitions;
 mod unsynced;
 
 use std::sync::Arc;
@@ -21,14 +24,16 @@ use std::sync::Arc;
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-pub use migration::{HEARTBEAT_INTERVAL, INTERRUPTED_MESSAGE, MigrationResult, stats_of};
+pub use claim::HEARTBEAT_INTERVAL;
+pub use migration::MigrationResult;
 pub use options::{RateError, RunOptions, parse_rate};
+pub use transitions::{INTERRUPTED_MESSAGE, stats_of};
 
 use crate::exec::copy::ProgressEvent;
 use crate::exec::runner::preview::Action;
 use crate::exec::secrets::Secrets;
 use crate::plan::valid::{Migration, ValidPlan};
-use crate::state::{LockInfo, Store};
+use crate::state::{LockInfo, StateBackend};
 
 /// Something the run did that the user should see.
 #[derive(Debug, Clone)]
@@ -58,7 +63,8 @@ pub type RunObserver = Arc<dyn Fn(RunEvent) + Send + Sync>;
 /// What every migration of a run shares.
 pub struct RunContext<'run> {
     pub plan: &'run ValidPlan,
-    pub store: &'run Store,
+    /// The state backend: the runner reaches state only through it.
+    pub backend: &'run dyn StateBackend,
     pub secrets: &'run Secrets,
     pub options: &'run RunOptions,
     pub observer: RunObserver,

@@ -1,13 +1,11 @@
-//! What a run checks before any data moves: the `--only` names, the state-aware IP rules, and
-//! every password the selected migrations' connections need.
+//! What a run checks before any data moves: the `--only` names and every password the selected
+//! migrations' connections need (the state-aware IP rules are `state::rules`).
 
 use crate::exec::connect::Endpoint;
 use crate::exec::secrets::{self, Secrets};
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::suggest::did_you_mean;
 use crate::plan::valid::{Migration, ValidPlan};
-use crate::plan::yaml::Locate;
-use crate::state::{StateError, Store};
 
 /// `--only` named a migration the plan does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,26 +43,11 @@ pub fn select_migrations<'plan>(
         .collect())
 }
 
-/// The `ip-changed` and `ip-recorded-elsewhere` diagnostics of the plan's sources against state.
-pub fn recorded_ip_diagnostics(
-    plan: &ValidPlan,
-    store: &Store,
-    locator: &dyn Locate,
-) -> Result<Vec<Diagnostic>, StateError> {
-    let sources: Vec<(String, String)> = plan
-        .sources
-        .iter()
-        .map(|(name, source)| (name.clone(), source.ip.to_string()))
-        .collect();
-    crate::state::rules::check_recorded_ips(store, &sources, locator)
-}
-
 /// Resolves the passwords both ends of every given migration need, or the `missing-secret`
 /// diagnostics of every one that is missing.
 pub fn migration_secrets(
     plan: &ValidPlan,
     migrations: &[&Migration],
-    locator: &dyn Locate,
 ) -> Result<Secrets, Vec<Diagnostic>> {
     let endpoints = migrations.iter().flat_map(|migration| {
         [
@@ -73,5 +56,5 @@ pub fn migration_secrets(
         ]
     });
     secrets::resolve_secrets(endpoints)
-        .map_err(|missing| secrets::missing_secret_diagnostics(&missing, locator))
+        .map_err(|missing| secrets::missing_secret_diagnostics(&missing))
 }

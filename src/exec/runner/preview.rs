@@ -1,5 +1,5 @@
 //! What `ferry run` would do for one migration, computed without writing anything: the action
-//! from its recorded state, and the files and bytes from a scan of both ends when possible.
+//! from its recorded state (`RecordedState::action`, the one state-to-action mapping), and the files and bytes from a scan of both ends when possible.
 
 use crate::exec::connect::{Endpoint, OpenMode, open_tree};
 use crate::exec::copy::{
@@ -9,7 +9,7 @@ use crate::exec::ledger::Ledger;
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::secrets::Secrets;
 use crate::plan::valid::{Migration, ValidPlan};
-use crate::state::{MigrationState, StateError, StorageRecord, Store};
+use crate::state::{MigrationState, StateBackend, StateError, StorageRecord};
 
 /// What a run does with a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +63,56 @@ pub fn has_changes(preview: &PlanPreview) -> bool {
     })
 }
 
+/// A migration's recorded state, which decides the action `run` takes with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordedState {
+    /// Its state; `None` when it is not in state yet.
+    pub state: Option<MigrationState>,
+    /// Whether its selection changed since it succeeded (see [`storage_outdated`]).
+    pub selection_changed: bool,
+}
+
+impl RecordedState {
+    /// Reads the migration's state, and whether its selection changed when it has one.
+    pub async fn read(
+        backend: &dyn StateBackend,
+        plan: &ValidPlan,
+        migration: &Migration,
+    ) -> Result<Self, StateError> {
+        let Some(record) = backend.find_migration(&migration.name).await? else {
+            return Ok(Self::default());
+        };
+        Ok(Self {
+            state: Some(record.state),
+            selection_changed: storage_outdated(backend, plan, migration).await?,
+        })
+    }
+
+    /// The action `run` takes with the migration: the one place that maps state to action
+    /// (`run`, `plan` and the runner's preview all ask here). `source_changed` is whether a scan
+    /// found anything to copy, create or remove (`false` when none was made or it failed).
+    pub fn action(self, source_changed: bool) -> Action {
+        match self.state {
+            None | Some(MigrationState::NotStarted) => Action::Start,
+            Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
+            Some(MigrationState::Success) if self.selection_changed || source_changed => {
+                Action::Sync
+            }
+            Some(MigrationState::Success) => Action::NothingToDo,
+        }
+    }
+
+    /// Whether the action depends on what a scan of both ends finds: a completed migration
+    /// with the same selection runs again only when its source changed.
+    pub fn needs_scan(self) -> bool {
+        self.action(false) != self.action(true)
+    }
+}
+
 /// Whether the storage recorded when the migration succeeded differs from what its selection
 /// now gives (a mount added to or removed from the plan, or resized): it must run again.
-pub fn storage_outdated(
-    store: &Store,
+pub async fn storage_outdated(
+    backend: &dyn StateBackend,
     plan: &ValidPlan,
     migration: &Migration,
 ) -> Result<bool, StateError> {
@@ -74,18 +120,17 @@ pub fn storage_outdated(
         storage.sort_by(|a, b| a.mount.cmp(&b.mount));
         storage
     };
-    let recorded = sorted(store.target_storage(&migration.name)?);
+    let recorded = sorted(backend.target_storage(&migration.name).await?);
     let selected = sorted(target_storage(plan.source_of(migration), migration));
     Ok(recorded != selected)
 }
 
 /// Previews one migration. A `success` migration whose source cannot be scanned is assumed
-/// unchanged, unless its selection changed since (`selection_changed`, see [`storage_outdated`]).
+/// unchanged, unless its selection changed since (see [`RecordedState`]).
 pub async fn preview_migration(
     plan: &ValidPlan,
     migration: &Migration,
-    state: Option<MigrationState>,
-    selection_changed: bool,
+    recorded: RecordedState,
     ledger: &dyn Ledger,
     secrets: Option<&Secrets>,
     options: &CopyOptions,
@@ -96,20 +141,12 @@ pub async fn preview_migration(
             .map_err(|failure| failure.message),
         None => Err("not scanned: a password it needs is missing".to_string()),
     };
-    let action = match state {
-        None | Some(MigrationState::NotStarted) => Action::Start,
-        Some(MigrationState::Error | MigrationState::Running) => Action::Resume,
-        Some(MigrationState::Success) if selection_changed => Action::Sync,
-        Some(MigrationState::Success) => match &scan {
-            Ok(preview) if has_changes(preview) => Action::Sync,
-            _ => Action::NothingToDo,
-        },
-    };
+    let action = recorded.action(scan.as_ref().is_ok_and(has_changes));
     MigrationPreview {
         name: migration.name.clone(),
         source: migration.source.clone(),
         target: migration.target.clone(),
-        state,
+        state: recorded.state,
         action,
         scan,
     }
@@ -191,5 +228,51 @@ pub async fn scan_migration(
             let retryable = error.is_retryable();
             Err(ScanFailure::of(error, retryable))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, RecordedState};
+    use crate::state::MigrationState;
+
+    fn recorded(state: Option<MigrationState>, selection_changed: bool) -> RecordedState {
+        RecordedState {
+            state,
+            selection_changed,
+        }
+    }
+
+    #[test]
+    fn every_recorded_state_maps_to_the_action_run_takes() {
+        use MigrationState::{Error, NotStarted, Running, Success};
+        let cases = [
+            (None, Action::Start),
+            (Some(NotStarted), Action::Start),
+            (Some(Error), Action::Resume),
+            (Some(Running), Action::Resume),
+        ];
+        for (state, expected) in cases {
+            for selection_changed in [false, true] {
+                for source_changed in [false, true] {
+                    let recorded = recorded(state, selection_changed);
+                    assert_eq!(recorded.action(source_changed), expected, "{recorded:?}");
+                    assert!(!recorded.needs_scan(), "{recorded:?}");
+                }
+            }
+        }
+        let success = recorded(Some(Success), false);
+        assert_eq!(success.action(false), Action::NothingToDo);
+        assert_eq!(success.action(true), Action::Sync);
+        assert!(success.needs_scan());
+        let reselected = recorded(Some(Success), true);
+        assert_eq!(reselected.action(false), Action::Sync);
+        assert_eq!(reselected.action(true), Action::Sync);
+        assert!(!reselected.needs_scan());
+    }
+
+    #[test]
+    fn a_migration_not_in_state_starts() {
+        assert_eq!(RecordedState::default().action(false), Action::Start);
     }
 }

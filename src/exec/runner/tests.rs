@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::migration::with_heartbeat;
+use super::claim::with_heartbeat;
 use crate::state::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,6 +26,7 @@ async fn the_lock_heartbeat_is_refreshed_while_the_work_runs() {
         Duration::from_millis(20),
         move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::ready(())
         },
         work,
     );

@@ -4,6 +4,7 @@
 //! synced them.
 
 use crate::exec::connect::{Endpoint, OpenMode, open_tree_retrying};
+use crate::exec::runner::claim::claim;
 use crate::exec::runner::{RunContext, RunEvent};
 use crate::exec::transport::RelativePath;
 use crate::plan::valid::Migration;
@@ -16,10 +17,11 @@ pub(super) async fn settle_unsynced(
     migration: &Migration,
 ) -> Result<(), String> {
     let name = migration.name.as_str();
-    let store = context.store;
+    let backend = context.backend;
     // No run writes an earlier boot's records any more, so no lock is needed to drop them.
-    let dropped = store
+    let dropped = backend
         .drop_unconfirmed(name)
+        .await
         .map_err(|error| error.to_string())?;
     if dropped > 0 {
         context.emit(RunEvent::UnconfirmedDropped {
@@ -27,28 +29,24 @@ pub(super) async fn settle_unsynced(
             files: dropped,
         });
     }
-    if store
+    if backend
         .unsynced_files(name)
+        .await
         .map_err(|error| error.to_string())?
         .is_empty()
     {
         return Ok(());
     }
-    let lock = match store.acquire_lock(name, "ferry run (sync)") {
+    let lock = match claim(context, name, "ferry run (sync)").await {
         Ok(lock) => lock,
         Err(StateError::Locked { .. }) => return Ok(()),
         Err(error) => return Err(error.to_string()),
     };
-    if let Some(taken) = lock.taken_over() {
-        context.emit(RunEvent::LockTakenOver {
-            migration: name.to_string(),
-            previous: taken.previous.clone(),
-        });
-    }
     // Listed under the lock: every listed file was in place before its record was written, so
     // the sync below covers it.
-    let paths = store
+    let paths = backend
         .unsynced_files(name)
+        .await
         .map_err(|error| error.to_string())?;
     let target_end = Endpoint::target(context.plan, migration);
     let password = context.secrets.password(target_end.role, target_end.name);
@@ -68,9 +66,10 @@ pub(super) async fn settle_unsynced(
         .sync(&relative)
         .await
         .map_err(|error| format!("cannot make the files an earlier run wrote durable: {error}"))?;
-    store
+    backend
         .confirm_synced(name, &paths)
+        .await
         .map_err(|error| error.to_string())?;
-    let _ = lock.release();
+    let _ = lock.release().await;
     Ok(())
 }

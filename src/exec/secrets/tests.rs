@@ -1,7 +1,6 @@
 //! Secrets are resolved only for connections that need them, every missing one is reported at
-//! once at the password's place, and no value appears in any message.
+//! once at the place the plan writes it (the reference's span), and no value appears in any message.
 
-use std::ops::Range;
 use std::path::PathBuf;
 
 use super::*;
@@ -9,27 +8,20 @@ use crate::exec::connect::{Endpoint, Role};
 use crate::plan::valid::{
     AzureBlobKey, AzureBlobSettings, Credentials, OsFamily, S3Settings, SftpSettings,
 };
-use crate::plan::yaml::Located;
 
-/// Locates each pointer at a span derived from its length, so labels can be checked.
-struct FakeLocator;
-
-impl Locate for FakeLocator {
-    fn locate(&self, pointer: &str) -> Located {
-        Located {
-            key: None,
-            value: Range {
-                start: pointer.len(),
-                end: pointer.len() + 1,
-            },
-        }
-    }
+/// A reference written at `start` (one byte long), so a label tells which one it came from.
+fn at(start: usize, reference: SecretRef) -> Spanned<SecretRef> {
+    Spanned::new(reference, start..start + 1)
 }
 
 fn workload(password: SecretRef, connection: Option<Connection>) -> Workload {
+    workload_at(at(0, password), connection)
+}
+
+fn workload_at(password: Spanned<SecretRef>, connection: Option<Connection>) -> Workload {
     Workload {
         name: "w".to_string(),
-        ip: "192.0.2.1".parse().expect("ip"),
+        ip: Spanned::new("192.0.2.1".parse().expect("ip"), 0..0),
         credentials: Credentials {
             username: "root".to_string(),
             password,
@@ -85,15 +77,15 @@ fn every_missing_secret_is_reported_at_once_at_its_password() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let empty_file = directory.path().join("empty.txt");
     std::fs::write(&empty_file, "\n").expect("write");
-    let unset = workload(
-        SecretRef::Env("FERRY_TEST_SURELY_UNSET_2".to_string()),
+    let unset = workload_at(
+        at(10, SecretRef::Env("FERRY_TEST_SURELY_UNSET_2".to_string())),
         sftp(None),
     );
-    let missing_file = workload(
-        SecretRef::File(directory.path().join("absent.txt")),
+    let missing_file = workload_at(
+        at(20, SecretRef::File(directory.path().join("absent.txt"))),
         sftp(None),
     );
-    let empty = workload(SecretRef::File(empty_file), sftp(None));
+    let empty = workload_at(at(30, SecretRef::File(empty_file)), sftp(None));
     let with_key = workload(
         SecretRef::Env("FERRY_TEST_SURELY_UNSET_2".to_string()),
         sftp(Some("/k".into())),
@@ -106,15 +98,8 @@ fn every_missing_secret_is_reported_at_once_at_its_password() {
         endpoint(Role::Source, "keyed", &with_key),
     ])
     .expect_err("three are missing");
-    let pointers: Vec<String> = missing.iter().map(MissingSecret::pointer).collect();
-    assert_eq!(
-        pointers,
-        [
-            "/sources/web-01/credentials/password",
-            "/targets/aws~11/vm/credentials/password",
-            "/targets/vm/vm/credentials/password",
-        ]
-    );
+    let spans: Vec<_> = missing.iter().map(|secret| secret.span.clone()).collect();
+    assert_eq!(spans, [10..11, 20..21, 30..31]);
     assert!(
         missing[0]
             .reason
@@ -126,14 +111,14 @@ fn every_missing_secret_is_reported_at_once_at_its_password() {
         "{missing:?}"
     );
     assert!(missing[2].reason.contains("is empty"), "{missing:?}");
-    let diagnostics = missing_secret_diagnostics(&missing, &FakeLocator);
+    let diagnostics = missing_secret_diagnostics(&missing);
     assert_eq!(diagnostics.len(), 3);
     assert!(
         diagnostics
             .iter()
             .all(|diagnostic| diagnostic.code == Code::MissingSecret)
     );
-    assert_eq!(diagnostics[0].primary_span(), Some(36..37));
+    assert_eq!(diagnostics[0].primary_span(), Some(10..11));
     assert!(diagnostics[0].message.contains("source `web-01`"));
 }
 
@@ -167,7 +152,7 @@ fn file_and_plain_secrets_resolve_without_their_trailing_newline() {
     assert!(!format!("{secrets:?}").contains("s3cret-value"));
 }
 
-fn s3(secret_access_key: SecretRef) -> Option<Connection> {
+fn s3(secret_access_key: Spanned<SecretRef>) -> Option<Connection> {
     Some(Connection::S3(S3Settings {
         bucket: "ferry-staging".to_string(),
         prefix: String::new(),
@@ -193,14 +178,14 @@ fn object_stores_need_their_cloud_key_or_sas_token_not_the_vm_password() {
     let unset = |name: &str| SecretRef::Env(format!("FERRY_TEST_SURELY_UNSET_{name}"));
     let plain = |value: &str| SecretRef::Plain(SecretString::new(value.to_string()));
     // The VM password is unset everywhere: object stores never read it.
-    let aws = workload(unset("VM"), s3(plain("aws-secret-key")));
+    let aws = workload(unset("VM"), s3(at(1, plain("aws-secret-key"))));
     let azure = workload(
         unset("VM"),
-        azblob(AzureBlobKey::AccountKey(plain("azure-account-key"))),
+        azblob(AzureBlobKey::AccountKey(at(2, plain("azure-account-key")))),
     );
     let sas = workload(
         unset("VM"),
-        azblob(AzureBlobKey::SasToken(plain("sv=2024&sig=abc"))),
+        azblob(AzureBlobKey::SasToken(at(3, plain("sv=2024&sig=abc")))),
     );
     let secrets = resolve_secrets([
         endpoint(Role::Target, "aws-1", &aws),
@@ -221,26 +206,26 @@ fn object_stores_need_their_cloud_key_or_sas_token_not_the_vm_password() {
 #[test]
 fn a_missing_store_secret_is_labelled_where_the_plan_keeps_it() {
     let unset = |name: &str| SecretRef::Env(format!("FERRY_TEST_SURELY_UNSET_{name}"));
-    let aws = workload(unset("VM"), s3(unset("AWS")));
-    let azure = workload(unset("VM"), azblob(AzureBlobKey::AccountKey(unset("AZ"))));
-    let sas = workload(unset("VM"), azblob(AzureBlobKey::SasToken(unset("SAS"))));
+    let aws = workload(unset("VM"), s3(at(10, unset("AWS"))));
+    let azure = workload(
+        unset("VM"),
+        azblob(AzureBlobKey::AccountKey(at(20, unset("AZ")))),
+    );
+    let sas = workload(
+        unset("VM"),
+        azblob(AzureBlobKey::SasToken(at(30, unset("SAS")))),
+    );
     let missing = resolve_secrets([
         endpoint(Role::Target, "aws-1", &aws),
         endpoint(Role::Target, "azure-1", &azure),
         endpoint(Role::Target, "azure-2", &sas),
     ])
     .expect_err("all three are missing");
-    let pointers: Vec<String> = missing.iter().map(MissingSecret::pointer).collect();
-    assert_eq!(
-        pointers,
-        [
-            "/targets/aws-1/credentials/password",
-            "/targets/azure-1/credentials/password",
-            "/targets/azure-2/vm/connection/azblob/sas_token",
-        ]
-    );
+    // The store's secret, not the VM's password (written at 0).
+    let spans: Vec<_> = missing.iter().map(|secret| secret.span.clone()).collect();
+    assert_eq!(spans, [10..11, 20..21, 30..31]);
     assert!(missing[0].reason.contains("FERRY_TEST_SURELY_UNSET_AWS"));
-    let diagnostics = missing_secret_diagnostics(&missing, &FakeLocator);
+    let diagnostics = missing_secret_diagnostics(&missing);
     assert!(
         diagnostics[0].message.contains(
             "target `aws-1` (the storage key) is needed by its object-storage connection"

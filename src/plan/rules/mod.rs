@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::raw::{RawMigration, RawTarget, RawWorkload};
-use crate::plan::valid::ValidPlan;
+use crate::plan::valid::{PlannedIp, ValidPlan};
 use crate::plan::yaml::Locate;
 
 pub use size::{SizeError, parse_size_text};
@@ -190,10 +190,38 @@ pub fn check(entries: &PlanEntries, locator: &dyn Locate) -> Vec<Diagnostic> {
     diagnostics
 }
 
+impl PlanEntries {
+    /// Every source's IP as written (whether it parses or not), with its span: for the rules that
+    /// compare the plan with state, which run on a plan with errors too (`ferry check`).
+    pub fn source_ips(&self, locator: &dyn Locate) -> Vec<PlannedIp> {
+        let spans = spans::Spans::new(locator);
+        self.sources
+            .iter()
+            .filter_map(|entry| {
+                let workload = entry.value.as_ref()?;
+                let pointer = spans::Pointer::root()
+                    .key("sources")
+                    .key(&entry.name)
+                    .key("ip");
+                Some(PlannedIp {
+                    source: entry.name.clone(),
+                    ip: workload.ip.clone(),
+                    span: spans.value(&pointer),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Builds the `ValidPlan`. Call it only when `check` and the earlier layers found no error;
 /// it returns `None` rather than panicking when something is still off.
-pub fn resolve(entries: &PlanEntries, plan_file: &Path, base_dir: &Path) -> Option<ValidPlan> {
-    resolve::resolve(entries, plan_file, base_dir)
+pub fn resolve(
+    entries: &PlanEntries,
+    plan_file: &Path,
+    base_dir: &Path,
+    locator: &dyn Locate,
+) -> Option<ValidPlan> {
+    resolve::resolve(entries, plan_file, base_dir, locator)
 }
 
 /// Whether a workload is a source or a target's VM: it decides the pointer and the wording.

@@ -12,7 +12,7 @@ pub mod sarif;
 
 use std::io::Write;
 
-use crate::cli::CheckFormat;
+use crate::options::CheckFormat;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics, Severity};
 
 pub use line_index::{LineIndex, Position, PositionRange};

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use crate::cli::CheckFormat;
 use crate::commands::ExitStatus;
 use crate::commands::check::exit_status;
+use crate::options::CheckFormat;
 use crate::plan::load::check_bytes;
 use crate::plan::yaml::Limits;
 use crate::report::diagnostics::render;

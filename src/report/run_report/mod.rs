@@ -15,7 +15,7 @@ use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::cli::ReportFormat;
+use crate::options::ReportFormat;
 use crate::state::{MigrationRecord, MigrationState};
 
 pub use json::REPORT_VERSION;

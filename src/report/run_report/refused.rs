@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use crate::cli::ReportFormat;
+use crate::options::ReportFormat;
 use crate::plan::diagnostic::{FileDiagnostics, Severity};
 use crate::report::diagnostics::line_index::LineIndex;
 use crate::report::escape::printable;

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use crate::cli::ReportFormat;
+use crate::options::ReportFormat;
 use crate::report::run_report::{MigrationRow, junit::escape_xml, render};
 use crate::state::MigrationState;
 

@@ -1,6 +1,6 @@
 //! Export → import round trips, and refusals that leave the state untouched.
 
-use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
+use crate::state::ledger::{FileRecord, Ledger, PartialRecord};
 use crate::state::{
     ImportMode, MigrationState, MigrationStats, STATE_EXPORT_VERSION, StateError, StorageRecord,
 };

@@ -1,6 +1,6 @@
 //! The store as the copy engine's ledger.
 
-use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
+use crate::state::ledger::{FileRecord, Ledger, PartialRecord};
 
 use super::store_with_migration;
 

@@ -137,15 +137,17 @@ fn unknown_migrations_are_not_found() {
 
 fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
     use crate::plan::valid::{
-        Cloud, Credentials, Migration, MountName, OsFamily, SecretRef, SecretString, Target,
-        ValidPlan, Workload,
+        Cloud, Credentials, Migration, MountName, OsFamily, SecretRef, SecretString, Spanned,
+        Target, ValidPlan, Workload,
     };
     let workload = |name: &str, ip: &str| Workload {
         name: name.to_string(),
-        ip: super::ip(ip),
+        ip: Spanned::unplaced(super::ip(ip)),
         credentials: Credentials {
             username: "administrator".to_string(),
-            password: SecretRef::Plain(SecretString::new("hunter2-secret".to_string())),
+            password: Spanned::unplaced(SecretRef::Plain(SecretString::new(
+                "hunter2-secret".to_string(),
+            ))),
             domain: None,
         },
         os: OsFamily::Windows,

@@ -1,30 +1,22 @@
 //! `ip-changed` and `ip-recorded-elsewhere` against a recorded state.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::plan::codes::Code;
-use crate::plan::yaml::{Locate, Located};
+use crate::plan::valid::PlannedIp;
 use crate::state::rules::check_recorded_ips;
 
 use super::{ip, temporary_store};
 
-/// Pointers to fixed spans; anything else falls back to the root span.
-struct Pointers(HashMap<&'static str, Range<usize>>);
-
-impl Locate for Pointers {
-    fn locate(&self, pointer: &str) -> Located {
-        Located {
-            key: None,
-            value: self.0.get(pointer).cloned().unwrap_or(0..0),
-        }
-    }
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+/// The plan's sources: name, IP as written, and where it is written.
+fn planned(items: &[(&str, &str, Range<usize>)]) -> Vec<PlannedIp> {
     items
         .iter()
-        .map(|(name, ip)| (name.to_string(), ip.to_string()))
+        .map(|(name, ip, span)| PlannedIp {
+            source: name.to_string(),
+            ip: ip.to_string(),
+            span: span.clone(),
+        })
         .collect()
 }
 
@@ -37,21 +29,15 @@ fn a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip() {
     store
         .record_source("db/01", ip("192.0.2.20"), None, None)
         .expect("record");
-    let locator = Pointers(HashMap::from([
-        ("/sources/web-01/ip", 10..20),
-        ("/sources/web-02/ip", 30..40),
-        ("/sources/db~101/ip", 50..60),
-    ]));
     let diagnostics = check_recorded_ips(
         &store,
-        &pairs(&[
-            ("web-01", "192.0.2.11"),
-            ("web-02", "192.0.2.20"),
-            ("db/01", "192.0.2.20"),
-            ("new", "192.0.2.99"),
-            ("broken", "not an ip"),
+        &planned(&[
+            ("web-01", "192.0.2.11", 10..20),
+            ("web-02", "192.0.2.20", 30..40),
+            ("db/01", "192.0.2.20", 50..60),
+            ("new", "192.0.2.99", 70..80),
+            ("broken", "not an ip", 90..100),
         ]),
-        &locator,
     )
     .expect("check");
     assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
@@ -90,8 +76,7 @@ fn the_same_ip_in_another_spelling_is_not_a_change() {
     store
         .record_source("v6", ip("2001:db8::1"), None, None)
         .expect("record");
-    let locator = Pointers(HashMap::new());
     let diagnostics =
-        check_recorded_ips(&store, &pairs(&[("v6", "2001:DB8:0::1")]), &locator).expect("check");
+        check_recorded_ips(&store, &planned(&[("v6", "2001:DB8:0::1", 0..0)])).expect("check");
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
 }

@@ -1,8 +1,8 @@
 //! Records of files not yet durable: trusted during the boot that wrote them, confirmed by a
 //! sync, dropped after a restart, and carried by export and import.
 
-use crate::exec::ledger::{FileRecord, Ledger};
 use crate::state::ImportMode;
+use crate::state::ledger::{FileRecord, Ledger};
 
 use super::store_with_migration;
 

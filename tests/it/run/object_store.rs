@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use ferry::exec::transport::object_store::{ObjectStoreTree, PART_SIZE};
 use ferry::exec::transport::{EntryKind, FileTree, RelativePath};
-use ferry::plan::valid::{AzureBlobKey, AzureBlobSettings, S3Settings, SecretRef, SecretString};
+use ferry::plan::valid::{
+    AzureBlobKey, AzureBlobSettings, S3Settings, SecretRef, SecretString, Spanned,
+};
 use tokio::io::AsyncReadExt;
 
 use super::{Entry, entries};
@@ -72,7 +74,7 @@ fn s3_store(
                 region: "us-east-1".to_string(),
                 endpoint: Some(endpoint.clone()),
                 access_key_id: key_id.clone(),
-                secret_access_key: SecretRef::Env(KEY_VARIABLE.to_string()),
+                secret_access_key: Spanned::unplaced(SecretRef::Env(KEY_VARIABLE.to_string())),
             };
             ObjectStoreTree::connect_s3(&settings, &SecretString::new(key.clone()))
                 .expect("valid S3 settings")
@@ -129,7 +131,9 @@ pub(super) fn stores(test: &str) -> Option<Vec<Store>> {
                     prefix: prefix.to_string(),
                     account: account.clone(),
                     endpoint: Some(endpoint.clone()),
-                    key: AzureBlobKey::AccountKey(SecretRef::Env(KEY_VARIABLE.to_string())),
+                    key: AzureBlobKey::AccountKey(Spanned::unplaced(SecretRef::Env(
+                        KEY_VARIABLE.to_string(),
+                    ))),
                 };
                 ObjectStoreTree::connect_azure_blob(&settings, &SecretString::new(key.clone()))
                     .expect("valid Azure settings")

@@ -12,7 +12,6 @@ use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 use super::support::*;
-use crate::cli::VerifyMode;
 use crate::exec::copy::{
     BandwidthLimiter, CopyError, CopyOptions, CopyOutcome, FileFailure, ProgressEvent,
     ProgressSink, RetryPolicy, copy_migration,
@@ -20,6 +19,7 @@ use crate::exec::copy::{
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
 use crate::exec::transport::FileTree;
+use crate::options::VerifyMode;
 
 const MIB: u64 = 1024 * 1024;
 

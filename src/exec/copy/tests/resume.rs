@@ -8,12 +8,12 @@ use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 use super::support::*;
-use crate::cli::VerifyMode;
 use crate::exec::copy::{
     CopyError, CopyOptions, FileFailure, ProgressEvent, ProgressSink, copy_migration,
 };
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
+use crate::options::VerifyMode;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -4,16 +4,21 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::super::test_support::{check_plan, entries, sample_plan};
+use super::super::test_support::{PointerLocator, check_plan, entries, sample_plan};
 use crate::plan::mount_name::MountName;
 use crate::plan::raw::{Cloud, OsFamily};
-use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, ValidPlan};
+use crate::plan::valid::{AzureBlobKey, Connection, SecretRef, Spanned, ValidPlan};
 
 fn resolved(plan: &serde_json::Value) -> Option<ValidPlan> {
+    resolved_with(plan, &PointerLocator::default())
+}
+
+fn resolved_with(plan: &serde_json::Value, locator: &PointerLocator) -> Option<ValidPlan> {
     super::resolve(
         &entries(plan),
         Path::new("plans/plan.yaml"),
         Path::new("/srv/plans"),
+        locator,
     )
 }
 
@@ -38,7 +43,9 @@ fn resolves_the_sample_plan() {
         web.system_volume().map(|mount| mount.path.as_str()),
         Some("C")
     );
-    assert!(matches!(&web.credentials.password, SecretRef::Env(name) if name == "WEB01_PASSWORD"));
+    assert!(
+        matches!(&web.credentials.password.value, SecretRef::Env(name) if name == "WEB01_PASSWORD")
+    );
     assert!(web.connection.is_none());
 
     let db = &plan.sources["db-01"];
@@ -48,7 +55,7 @@ fn resolves_the_sample_plan() {
     assert_eq!(db.mounts[1].path, "data");
     assert!(db.mounts[0].system);
     assert!(matches!(
-        &db.credentials.password,
+        &db.credentials.password.value,
         SecretRef::File(path) if path == Path::new("/srv/plans/secrets/db-01.txt")
     ));
     assert!(matches!(
@@ -97,7 +104,7 @@ fn explicit_values_win_over_defaults() {
     assert!(!web.mounts[0].system && web.mounts[1].system);
     assert_eq!(web.mounts[1].path, "disks/D");
     assert!(
-        matches!(&web.credentials.password, SecretRef::Plain(secret) if secret.expose() == "plain-secret")
+        matches!(&web.credentials.password.value, SecretRef::Plain(secret) if secret.expose() == "plain-secret")
     );
     let Some(Connection::Sftp(sftp)) = &web.connection else {
         panic!("expected an sftp connection");
@@ -184,7 +191,7 @@ fn object_storage_takes_the_target_credentials() {
         "the credentials' domain is the region"
     );
     assert_eq!(s3.access_key_id, "AKIAEXAMPLE");
-    assert!(matches!(&s3.secret_access_key, SecretRef::Env(name) if name == "AWS_SECRET"));
+    assert!(matches!(&s3.secret_access_key.value, SecretRef::Env(name) if name == "AWS_SECRET"));
     assert_eq!(s3.endpoint, None);
     let Some(Connection::AzureBlob(blob)) = &resolved_plan.targets["azure-1"].vm.connection else {
         panic!("expected an azblob connection");
@@ -198,7 +205,7 @@ fn object_storage_takes_the_target_credentials() {
         Some("http://127.0.0.1:10000/devstoreaccount1")
     );
     assert!(
-        matches!(&blob.key, AzureBlobKey::AccountKey(SecretRef::Env(name)) if name == "AZURE_SECRET")
+        matches!(&blob.key, AzureBlobKey::AccountKey(Spanned { value: SecretRef::Env(name), .. }) if name == "AZURE_SECRET")
     );
 
     plan["targets"]["aws-1"]["vm"]["connection"]["s3"]["region"] = json!("us-west-2");
@@ -216,7 +223,7 @@ fn object_storage_takes_the_target_credentials() {
     assert_eq!(blob.account, "other");
     assert!(matches!(
         &blob.key,
-        AzureBlobKey::SasToken(SecretRef::File(path)) if path == Path::new("/srv/plans/sas.txt")
+        AzureBlobKey::SasToken(Spanned { value: SecretRef::File(path), .. }) if path == Path::new("/srv/plans/sas.txt")
     ));
 }
 
@@ -225,4 +232,47 @@ fn object_storage_on_a_source_does_not_resolve() {
     let mut plan = sample_plan();
     plan["sources"]["web-01"]["connection"] = json!({"s3": {"bucket": "staging"}});
     assert!(resolved(&plan).is_none());
+}
+
+#[test]
+fn the_plan_keeps_where_it_writes_each_ip_and_secret() {
+    let mut plan = sample_plan();
+    plan["targets"]["aws-1"]["vm"]["connection"] = json!({"s3": {"bucket": "staging"}});
+    plan["targets"]["azure-1"]["vm"]["connection"] = json!({"azblob": {
+        "container": "staging",
+        "sas_token": {"env": "SAS"}
+    }});
+    let locator = PointerLocator::default();
+    let resolved_plan = resolved_with(&plan, &locator).expect("resolves");
+    let at = |span: &std::ops::Range<usize>| locator.describe(span);
+    let web = &resolved_plan.sources["web-01"];
+    assert_eq!(at(&web.ip.span), "value /sources/web-01/ip");
+    assert_eq!(
+        at(&web.credentials.password.span),
+        "value /sources/web-01/credentials/password"
+    );
+    let aws = &resolved_plan.targets["aws-1"];
+    assert_eq!(at(&aws.vm.ip.span), "value /targets/aws-1/vm/ip");
+    assert_eq!(
+        at(&aws.vm.credentials.password.span),
+        "value /targets/aws-1/vm/credentials/password"
+    );
+    let Some(Connection::S3(s3)) = &aws.vm.connection else {
+        panic!("expected an s3 connection");
+    };
+    // The store's key is the target's cloud password, labelled where the target writes it.
+    assert_eq!(
+        at(&s3.secret_access_key.span),
+        "value /targets/aws-1/credentials/password"
+    );
+    let Some(Connection::AzureBlob(blob)) = &resolved_plan.targets["azure-1"].vm.connection else {
+        panic!("expected an azblob connection");
+    };
+    let AzureBlobKey::SasToken(token) = &blob.key else {
+        panic!("expected a SAS token");
+    };
+    assert_eq!(
+        at(&token.span),
+        "value /targets/azure-1/vm/connection/azblob/sas_token"
+    );
 }
