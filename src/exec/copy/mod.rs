@@ -33,6 +33,9 @@ mod local_copy;
 mod range_hash;
 mod run;
 mod scan;
+mod steps;
+mod strategy;
+mod stream;
 mod target_root;
 mod transfer;
 mod verify;
@@ -41,7 +44,6 @@ mod verify;
 mod tests;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use bandwidth::BandwidthLimiter;
 pub use claims::ExistingData;
@@ -53,6 +55,7 @@ pub use target_root::{TargetRootCleanup, check_target_root, prepare_target_root}
 
 pub use crate::cli::{Durability, VerifyMode};
 use crate::exec::transport::RelativePath;
+pub use crate::exec::transport::retry::RetryPolicy;
 
 /// Bytes each transfer reads, hashes and writes at once (its buffer size).
 pub const CHUNK_SIZE: usize = 1024 * 1024;
@@ -94,24 +97,6 @@ impl MountJob {
                     .collect(),
             })
             .collect()
-    }
-}
-
-/// How transient failures are retried, per file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first try.
-    pub retries: u32,
-    /// The wait before the first retry; it doubles for each one after.
-    pub first_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            retries: 3,
-            first_backoff: transfer::DEFAULT_FIRST_BACKOFF,
-        }
     }
 }
 
