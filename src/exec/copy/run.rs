@@ -344,7 +344,7 @@ impl MountCopy<'_, '_> {
             // Leave the target as it is: a re-run resumes, then mirrors.
             return Ok(outcome);
         }
-        self.finish(&plan, &mut outcome).await?;
+        outcome.removed = self.finish(&plan).await?;
         Ok(outcome)
     }
 
@@ -410,17 +410,13 @@ impl MountCopy<'_, '_> {
     }
 
     /// Once every file is in place: what the source lacks removed and forgotten, then folder
-    /// times and modes set.
-    async fn finish(
-        &mut self,
-        plan: &MountPlan,
-        outcome: &mut MountOutcome,
-    ) -> Result<(), CopyError> {
-        let context = Arc::clone(self.context);
-        let migration = context.migration.as_str();
+    /// times and modes set. Returns how many target entries were removed.
+    async fn finish(&self, plan: &MountPlan) -> Result<u64, CopyError> {
+        let (context, migration) = (self.context, self.context.migration.as_str());
         let target = &*context.target;
+        let mut removed = 0;
         for (path, kind) in &plan.extraneous {
-            outcome.removed += remove_tree(target, path, *kind)
+            removed += remove_tree(target, path, *kind)
                 .await
                 .in_migration(migration)?;
             context.progress.emit(ProgressEvent::Removed {
@@ -447,7 +443,7 @@ impl MountCopy<'_, '_> {
                 .await
                 .in_migration(migration)?;
         }
-        Ok(())
+        Ok(removed)
     }
 
     /// Runs files and symlinks through at most `concurrency` transfers at once.

@@ -441,3 +441,19 @@ async fn an_interrupted_file_is_abandoned_and_copied_whole_next_time() {
     );
     assert_eq!(tree.renames.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_decorator_takes_the_path_of_the_tree_it_wraps() {
+    let source = TempDir::new().unwrap();
+    write_file(source.path(), "data/a.txt", b"alpha", 0o640, 1_650_000_000);
+    let target = TempDir::new().unwrap();
+    let tree = AtomicTree::new(target.path());
+    let ledger = MemoryLedger::new();
+    let counted = CountingTree::new(tree.clone());
+    run(local(source.path()), counted, &[job("data")], &ledger)
+        .await
+        .expect("copied");
+    // As without the decorator: straight to the final name, nothing renamed.
+    assert_eq!(tree.log().published, ["data/a.txt"]);
+    assert_eq!(tree.renames.load(Ordering::SeqCst), 0);
+}
