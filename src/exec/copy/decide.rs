@@ -281,7 +281,7 @@ impl Decider<'_> {
         }
         let taken = self.names.get(&path.parent());
         // Every copy has a partial record (its claim); only one worth resuming is trusted.
-        let resumable = self.partials.get(ledger_path).filter(|partial| {
+        let resume_from = self.partials.get(ledger_path).filter(|partial| {
             worth_resuming(metadata.size, self.capabilities)
                 && partial.source_size == metadata.size
                 && modified.is_some()
@@ -292,7 +292,7 @@ impl Decider<'_> {
                 })
         });
         let (temporary_path, resume) =
-            match resumable.and_then(|partial| RelativePath::new(&partial.temporary_path)) {
+            match resume_from.and_then(|partial| RelativePath::new(&partial.temporary_path)) {
                 Some(temporary) => {
                     let relative = temporary.strip_prefix(root);
                     let exists = relative
