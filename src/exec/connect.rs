@@ -4,8 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::exec::copy::RetryPolicy;
 use crate::exec::transport::local::LocalTree;
+use crate::exec::transport::retry::RetryPolicy;
 use crate::exec::transport::{ErrorKind, FileTree, TransportError};
 use crate::plan::valid::{
     AzureBlobSettings, Connection, Migration, S3Settings, SecretString, SftpSettings, ValidPlan,
@@ -292,24 +292,25 @@ async fn probe(
     }
 }
 
-/// [`open_tree`], retrying transient failures (a dropped or timed-out connection) with doubling
-/// backoff, at most `retry.retries` times.
+/// [`open_tree`], retrying transient failures (a dropped or timed-out connection) as `retry`
+/// says (`transport::retry`). An object store is opened once: object_store retries its one
+/// request already.
 pub async fn open_tree_retrying(
     endpoint: Endpoint<'_>,
     password: Option<&SecretString>,
     mode: OpenMode,
     retry: RetryPolicy,
 ) -> Result<Arc<dyn FileTree>, ConnectError> {
-    let mut backoff = retry.first_backoff;
-    let mut retries = 0;
+    let retry = match &endpoint.workload.connection {
+        Some(Connection::S3(_) | Connection::AzureBlob(_)) => RetryPolicy::NONE,
+        _ => retry,
+    };
+    let mut backoff = retry.backoff();
     loop {
-        match open_tree(endpoint, password, mode).await {
-            Err(error) if error.is_retryable() && retries < retry.retries => {
-                retries += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2);
-            }
-            opened => return opened,
+        let opened = open_tree(endpoint, password, mode).await;
+        let retryable = matches!(&opened, Err(error) if error.is_retryable());
+        if !(retryable && backoff.wait(None).await == Ok(true)) {
+            return opened;
         }
     }
 }

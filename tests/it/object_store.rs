@@ -192,7 +192,7 @@ async fn files_round_trip_with_implicit_folders() {
     };
     for server in &servers {
         let tree = server.tree("round-trip");
-        assert!(tree.atomic_writes());
+        assert!(tree.capabilities().atomic_writes);
         tree.create_dir_all(&path("C/Users/alice"))
             .await
             .expect("folders are implied");

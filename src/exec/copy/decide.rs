@@ -1,14 +1,15 @@
 //! What a mount's copy must do, decided from the two listings and the ledger without touching either tree:
 //! which files to copy, resume or skip, which temporary names to use, what to remove and forget.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::MountJob;
 use super::claims::{Claims, ExistingData, Ownership};
 use super::scan::SourceListing;
-use super::{MountJob, RESUMABLE_SIZE};
+use super::strategy::worth_resuming;
 use crate::exec::ledger::{FileRecord, PartialRecord};
-use crate::exec::transport::{EntryKind, Metadata, RelativePath};
+use crate::exec::transport::{Capabilities, EntryKind, Metadata, RelativePath};
 
 /// The longest file name most file systems accept, in bytes.
 const NAME_MAX: usize = 255;
@@ -95,16 +96,21 @@ pub(crate) fn nanos_since_epoch(time: SystemTime) -> Option<i64> {
     }
 }
 
+/// The target mount root's listing (paths relative to it).
+type TargetListing = BTreeMap<RelativePath, Metadata>;
+
 /// Decides a mount's copy. `target` lists the target mount root (paths relative to it);
 /// `records` and `partials` are the migration's ledger, keyed by target path; `existing` says
-/// what may happen to target entries the ledger does not claim.
+/// what may happen to target entries the ledger does not claim; `capabilities` are the target
+/// tree's (which files are worth resuming).
 pub(crate) fn decide(
     job: &MountJob,
     source: &SourceListing,
-    target: &std::collections::BTreeMap<RelativePath, Metadata>,
+    target: &TargetListing,
     records: &HashMap<String, FileRecord>,
     partials: &HashMap<String, PartialRecord>,
     existing: ExistingData,
+    capabilities: &Capabilities,
 ) -> MountPlan {
     let root = &job.target_root;
     let mut plan = MountPlan {
@@ -116,71 +122,113 @@ pub(crate) fn decide(
             .collect(),
         ..MountPlan::default()
     };
-    // Every name each source directory holds: temporary names must avoid all of them.
-    let mut names: HashMap<RelativePath, HashSet<&str>> = HashMap::new();
-    let all_source = source.entries.iter().chain(&source.excluded);
-    for (path, _) in all_source.clone() {
-        names
-            .entry(path.parent())
-            .or_default()
-            .insert(path.file_name());
-    }
-    for path in &source.special {
-        names
-            .entry(path.parent())
-            .or_default()
-            .insert(path.file_name());
-    }
-    // Nor may they reuse a target name that is not a file ferry wrote (a planted symlink, someone's file).
     let claims = Claims::of(records, partials);
-    for (path, metadata) in target {
-        if !(metadata.kind == EntryKind::File && claims.owns(&root.concat(path), metadata)) {
-            names
-                .entry(path.parent())
-                .or_default()
-                .insert(path.file_name());
-        }
-    }
-    // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
     // Excluded paths are other mounts' business, whether or not the source has them.
-    let mut keep: HashSet<RelativePath> = job.excluded.iter().cloned().collect();
-    let mount_points: HashSet<&RelativePath> =
-        source.excluded.iter().map(|(path, _)| path).collect();
-    let excluded_targets: Vec<RelativePath> = job
-        .excluded
-        .iter()
-        .chain(&plan.excluded)
-        .map(|path| root.concat(path))
-        .collect();
     let nested_mounts: HashSet<RelativePath> =
         job.excluded.iter().chain(&plan.excluded).cloned().collect();
-    let ownership = Ownership::new(root, target, &claims, &nested_mounts);
+    let decider = Decider {
+        job,
+        target,
+        records,
+        partials,
+        existing,
+        capabilities,
+        names: names_in_use(source, target, &claims, root),
+        ownership: Ownership::new(root, target, &claims, &nested_mounts),
+    };
     plan.foreign = target
         .iter()
         .filter(|(path, metadata)| {
             metadata.kind != EntryKind::Directory
                 && !nested_mounts.contains(*path)
-                && !ownership.owned(path, metadata)
+                && !decider.ownership.owned(path, metadata)
         })
         .map(|(path, _)| root.concat(path))
         .collect();
-
+    // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
+    let mut keep: HashSet<RelativePath> = job.excluded.iter().cloned().collect();
+    let mount_points: HashSet<&RelativePath> =
+        source.excluded.iter().map(|(path, _)| path).collect();
     plan.directories.push((root.clone(), source.root.clone()));
+    let all_source = source.entries.iter().chain(&source.excluded);
     for (path, metadata) in all_source.filter(|(_, metadata)| metadata.kind != EntryKind::Other) {
         keep.insert(path.clone());
-        let target_path = root.concat(path);
-        let on_target = target.get(path);
         if mount_points.contains(path) && metadata.kind != EntryKind::Directory {
             continue;
         }
+        if let Some(temporary) = decider.entry(&mut plan, path, metadata) {
+            keep.insert(temporary);
+        }
+    }
+    // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
+    plan.extraneous = extraneous(&plan, root, target, &keep, &decider.ownership, existing);
+    let excluded_targets: Vec<RelativePath> =
+        nested_mounts.iter().map(|path| root.concat(path)).collect();
+    forget(&mut plan, root, &excluded_targets, records, partials);
+    plan
+}
+
+/// Every name each directory holds that a temporary name must avoid: all source entries', and
+/// on the target every entry but the files ferry wrote (a planted symlink, someone's file).
+fn names_in_use<'listing>(
+    source: &'listing SourceListing,
+    target: &'listing TargetListing,
+    claims: &Claims,
+    root: &RelativePath,
+) -> HashMap<RelativePath, HashSet<&'listing str>> {
+    let mut names: HashMap<RelativePath, HashSet<&str>> = HashMap::new();
+    let source_paths = source
+        .entries
+        .iter()
+        .chain(&source.excluded)
+        .map(|(path, _)| path)
+        .chain(&source.special);
+    let target_paths = target
+        .iter()
+        .filter(|(path, metadata)| {
+            !(metadata.kind == EntryKind::File && claims.owns(&root.concat(path), metadata))
+        })
+        .map(|(path, _)| path);
+    for path in source_paths.chain(target_paths) {
+        names
+            .entry(path.parent())
+            .or_default()
+            .insert(path.file_name());
+    }
+    names
+}
+
+/// What deciding each source entry of a mount reads.
+struct Decider<'mount> {
+    job: &'mount MountJob,
+    target: &'mount TargetListing,
+    records: &'mount HashMap<String, FileRecord>,
+    partials: &'mount HashMap<String, PartialRecord>,
+    existing: ExistingData,
+    capabilities: &'mount Capabilities,
+    names: HashMap<RelativePath, HashSet<&'mount str>>,
+    ownership: Ownership<'mount>,
+}
+
+impl Decider<'_> {
+    /// Plans one source entry (`path`, mount-relative); returns the temporary name a file copy
+    /// will use, mount-relative, which the target must keep.
+    fn entry(
+        &self,
+        plan: &mut MountPlan,
+        path: &RelativePath,
+        metadata: &Metadata,
+    ) -> Option<RelativePath> {
+        let target_path = self.job.target_root.concat(path);
+        let on_target = self.target.get(path);
         if let Some(in_the_way) = on_target
             && in_the_way.kind != metadata.kind
         {
             // Overwriting a file or symlink with one of the source's is what --adopt-existing
             // consents to; deleting one to make way for a source folder, or a folder holding data
             // ferry did not write, is what --mirror alone does.
-            let replaceable = ownership.removable(path, in_the_way, existing)
-                || (existing == ExistingData::Adopt
+            let replaceable = self.ownership.removable(path, in_the_way, self.existing)
+                || (self.existing == ExistingData::Adopt
                     && in_the_way.kind != EntryKind::Directory
                     && metadata.kind != EntryKind::Directory);
             if replaceable {
@@ -189,77 +237,94 @@ pub(crate) fn decide(
                 plan.blocked.push(target_path.clone());
             }
         }
-        let present = on_target.is_some_and(|existing| existing.kind == metadata.kind);
+        let present = on_target.filter(|existing| existing.kind == metadata.kind);
         match metadata.kind {
             EntryKind::Directory => {
-                if !present {
+                if present.is_none() {
                     plan.create_directories.push(target_path.clone());
                 }
                 plan.directories.push((target_path, metadata.clone()));
             }
             EntryKind::Symlink => plan.symlinks.push(SymlinkCopy {
-                source_path: job.source_root.concat(path),
+                source_path: self.job.source_root.concat(path),
                 target_path,
                 metadata: metadata.clone(),
-                target_is_symlink: present,
+                target_is_symlink: present.is_some(),
             }),
-            EntryKind::File => {
-                let ledger_path = target_path.as_str().to_string();
-                let modified = metadata.modified.and_then(nanos_since_epoch);
-                let recorded = records.get(&ledger_path).is_some_and(|record| {
-                    !record.is_symlink()
-                        && record.size == metadata.size
-                        && modified.is_some()
-                        && record.modified_nanos == modified
-                });
-                let target_size_matches =
-                    present && on_target.is_some_and(|existing| existing.size == metadata.size);
-                if recorded && target_size_matches {
-                    plan.unchanged.push((target_path, metadata.size));
-                    continue;
-                }
-                let taken = names.get(&path.parent());
-                // Every copy has a partial record (its claim); only a large one is worth resuming.
-                let resumable = partials.get(&ledger_path).filter(|partial| {
-                    metadata.size > RESUMABLE_SIZE
-                        && partial.source_size == metadata.size
-                        && modified.is_some()
-                        && partial.source_modified_nanos == modified
-                        && RelativePath::new(&partial.temporary_path).is_some_and(|temporary| {
-                            temporary.parent() == target_path.parent()
-                                && !taken.is_some_and(|taken| taken.contains(temporary.file_name()))
-                        })
-                });
-                let (temporary_path, resume) = match resumable
-                    .and_then(|partial| RelativePath::new(&partial.temporary_path))
-                {
-                    Some(temporary) => {
-                        let relative = temporary.strip_prefix(root);
-                        let exists = relative
-                            .and_then(|relative| target.get(&relative))
-                            .is_some_and(|existing| existing.kind == EntryKind::File);
-                        (temporary, exists)
-                    }
-                    None => (temporary_path(&target_path, taken), false),
-                };
-                // Never a target entry other than a file ferry wrote: such names are taken above.
-                if let Some(relative) = temporary_path.strip_prefix(root) {
-                    keep.insert(relative);
-                }
-                plan.copies.push(FileCopy {
-                    source_path: job.source_root.concat(path),
-                    target_path,
-                    temporary_path,
-                    metadata: metadata.clone(),
-                    resume,
-                });
-            }
+            EntryKind::File => return self.file(plan, path, target_path, metadata, present),
             EntryKind::Other => {}
         }
+        None
     }
-    // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
-    plan.extraneous = extraneous(&plan, root, target, &keep, &ownership, existing);
 
+    /// Plans one source file: unchanged, or copied (resumed where worth it).
+    fn file(
+        &self,
+        plan: &mut MountPlan,
+        path: &RelativePath,
+        target_path: RelativePath,
+        metadata: &Metadata,
+        on_target: Option<&Metadata>,
+    ) -> Option<RelativePath> {
+        let root = &self.job.target_root;
+        let ledger_path = target_path.as_str();
+        let modified = metadata.modified.and_then(nanos_since_epoch);
+        let recorded = self.records.get(ledger_path).is_some_and(|record| {
+            !record.is_symlink()
+                && record.size == metadata.size
+                && modified.is_some()
+                && record.modified_nanos == modified
+        });
+        if recorded && on_target.is_some_and(|existing| existing.size == metadata.size) {
+            plan.unchanged.push((target_path, metadata.size));
+            return None;
+        }
+        let taken = self.names.get(&path.parent());
+        // Every copy has a partial record (its claim); only one worth resuming is trusted.
+        let resume_from = self.partials.get(ledger_path).filter(|partial| {
+            worth_resuming(metadata.size, self.capabilities)
+                && partial.source_size == metadata.size
+                && modified.is_some()
+                && partial.source_modified_nanos == modified
+                && RelativePath::new(&partial.temporary_path).is_some_and(|temporary| {
+                    temporary.parent() == target_path.parent()
+                        && !taken.is_some_and(|taken| taken.contains(temporary.file_name()))
+                })
+        });
+        let (temporary_path, resume) =
+            match resume_from.and_then(|partial| RelativePath::new(&partial.temporary_path)) {
+                Some(temporary) => {
+                    let relative = temporary.strip_prefix(root);
+                    let exists = relative
+                        .and_then(|relative| self.target.get(&relative))
+                        .is_some_and(|existing| existing.kind == EntryKind::File);
+                    (temporary, exists)
+                }
+                None => (temporary_path(&target_path, taken), false),
+            };
+        // Never a target entry other than a file ferry wrote: such names are taken above.
+        let keep = temporary_path.strip_prefix(root);
+        plan.copies.push(FileCopy {
+            source_path: self.job.source_root.concat(path),
+            target_path,
+            temporary_path,
+            metadata: metadata.clone(),
+            resume,
+        });
+        keep
+    }
+}
+
+/// The ledger records and partial records of this mount that the copy no longer needs: files
+/// neither copied nor unchanged (nor symlinks the source still has), partial records of files
+/// not copied. Nothing below `excluded_targets` (other mounts) is forgotten.
+fn forget(
+    plan: &mut MountPlan,
+    root: &RelativePath,
+    excluded_targets: &[RelativePath],
+    records: &HashMap<String, FileRecord>,
+    partials: &HashMap<String, PartialRecord>,
+) {
     // Claims the copy keeps: files copied or unchanged (their partial claims are settled as each
     // file is recorded), and symlinks the source still has.
     let copied: HashSet<&RelativePath> = plan.copies.iter().map(|copy| &copy.target_path).collect();
@@ -277,24 +342,27 @@ pub(crate) fn decide(
                     .any(|excluded| path.starts_with(excluded))
         })
     };
+    let mut forget_files = Vec::new();
     for record in records.values() {
         if let Some(path) = in_mount(&record.path)
             && !copied.contains(&path)
             && !unchanged.contains(&path)
         {
-            plan.forget_files.push(record.path.clone());
+            forget_files.push(record.path.clone());
         }
     }
+    let mut forget_partials = Vec::new();
     for partial in partials.values() {
         if let Some(path) = in_mount(&partial.path)
             && !copied.contains(&path)
         {
-            plan.forget_partials.push(partial.path.clone());
+            forget_partials.push(partial.path.clone());
         }
     }
-    plan.forget_files.sort();
-    plan.forget_partials.sort();
-    plan
+    forget_files.sort();
+    forget_partials.sort();
+    plan.forget_files = forget_files;
+    plan.forget_partials = forget_partials;
 }
 
 /// Target entries the source lacks that the policy may remove: only the topmost of each removed
@@ -303,7 +371,7 @@ pub(crate) fn decide(
 fn extraneous(
     plan: &MountPlan,
     root: &RelativePath,
-    target: &std::collections::BTreeMap<RelativePath, Metadata>,
+    target: &TargetListing,
     keep: &HashSet<RelativePath>,
     ownership: &Ownership<'_>,
     existing: ExistingData,

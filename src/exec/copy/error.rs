@@ -2,7 +2,19 @@
 
 use super::claims::ExistingData;
 use crate::exec::ledger::LedgerError;
-use crate::exec::transport::TransportError;
+use crate::exec::transport::{ErrorKind, TransportError};
+
+/// A task that panicked or was aborted (`what` says what it was doing): not something a retry
+/// fixes.
+pub(crate) fn stopped_unexpectedly(
+    what: &str,
+    join_error: &tokio::task::JoinError,
+) -> TransportError {
+    TransportError::new(
+        ErrorKind::Other,
+        format!("{what} stopped unexpectedly: {join_error}"),
+    )
+}
 
 /// How many failed files a migration's error names before summarising the rest.
 const NAMED_FAILURES: usize = 5;

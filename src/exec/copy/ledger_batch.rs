@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 
-use super::error::{CopyError, MigrationContext};
+use super::error::{CopyError, MigrationContext, stopped_unexpectedly};
 use crate::exec::ledger::{FileRecord, Ledger};
-use crate::exec::transport::{ErrorKind, FileTree, RelativePath, TransportError, TransportResult};
+use crate::exec::transport::{FileTree, RelativePath, TransportResult};
 
 /// Records held before a flush.
 const BATCH_FILES: usize = 256;
@@ -121,10 +121,7 @@ impl<'ledger> LedgerBatch<'ledger> {
         };
         let synced = match (&mut syncing.task).await {
             Ok(result) => result,
-            Err(join_error) => Err(TransportError::new(
-                ErrorKind::Other,
-                format!("syncing the target stopped unexpectedly: {join_error}"),
-            )),
+            Err(join_error) => Err(stopped_unexpectedly("syncing the target", &join_error)),
         };
         let Some(syncing) = self.syncing.take() else {
             return Ok(());

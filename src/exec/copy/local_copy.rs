@@ -1,8 +1,9 @@
-//! Copying one file between two local trees on one blocking thread: each chunk is read from the
+//! The `Strategy::LocalBlocking` strategy: one file copied between two local trees on one
+//! blocking thread, where each chunk is read from the
 //! source, hashed, written to the temporary name, and (with full verification) read back at once
 //! and compared with the bytes just written, while they are still in the CPU's cache.
 //!
-//! It keeps every guarantee of the streaming path in `transfer`: the temporary name and the rename
+//! It keeps every guarantee of the streaming strategies in `stream`: the temporary name and the rename
 //! once verified, resuming a large file from its temporary (the prefix re-read from the source,
 //! hashed, and compared with the target's), cancellation between chunks, `--bwlimit`, progress
 //! events, `ChangedDuringCopy` when the source grows, shrinks or is modified while it is read (its
@@ -20,18 +21,18 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::decide::{FileCopy, nanos_since_epoch};
-use super::error::FileFailure;
 use tokio_util::sync::CancellationToken;
 
 use super::CHUNK_SIZE;
 use super::bandwidth::BandwidthLimiter;
+use super::decide::FileCopy;
+use super::error::{FileFailure, stopped_unexpectedly};
 use super::events::{ProgressEvent, ProgressSink};
-use super::transfer::{Copied, TransferContext};
-use super::verify::{resume_offset, source_unchanged, verify_mode_for};
-use crate::exec::ledger::FileRecord;
+use super::steps::{Copied, resume_offset, vanished_when_missing};
+use super::transfer::TransferContext;
+use super::verify::{same_hash, same_size, source_unchanged, verify_mode_for};
+use crate::exec::transport::RelativePath;
 use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, reserve_space, start_writeback};
-use crate::exec::transport::{ErrorKind, RelativePath, TransportError};
 use crate::options::VerifyMode;
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
@@ -42,19 +43,20 @@ const LOCAL_CHUNK_SIZE: usize = 128 * 1024;
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// Copies `copy` from `source` to `target` (both local) on a blocking thread; see the module documentation.
+/// `resume`: continue the temporary an earlier try left.
 pub(crate) async fn copy_local_file(
     context: &TransferContext,
-    source: &LocalTree,
-    target: &LocalTree,
+    source: &Arc<LocalTree>,
+    target: &Arc<LocalTree>,
     copy: &FileCopy,
-    trust_temporary: bool,
+    resume: bool,
 ) -> Result<Copied, FileFailure> {
     let job = LocalCopy {
         buffers: Buffers::for_file(copy.metadata.size, context.verify),
-        source: source.clone(),
-        target: target.clone(),
+        source: Arc::clone(source),
+        target: Arc::clone(target),
         copy: copy.clone(),
-        trust_temporary,
+        resume,
         migration: context.migration.clone(),
         verify: context.verify,
         early_writeback: !context.defer_durability,
@@ -62,25 +64,28 @@ pub(crate) async fn copy_local_file(
         progress: context.progress.clone(),
         cancel: context.cancel.clone(),
     };
-    match tokio::task::spawn_blocking(move || job.run()).await {
+    let what = || format!("copying `{}`", copy.target_path);
+    on_blocking_thread(what, move || job.run()).await
+}
+
+/// Runs `job` on the blocking pool; `what` names it, should it panic.
+async fn on_blocking_thread<T: Send + 'static>(
+    what: impl FnOnce() -> String,
+    job: impl FnOnce() -> Result<T, FileFailure> + Send + 'static,
+) -> Result<T, FileFailure> {
+    match tokio::task::spawn_blocking(job).await {
         Ok(result) => result,
-        Err(join_error) => Err(FileFailure::Transport(TransportError::new(
-            ErrorKind::Other,
-            format!(
-                "copying `{}` stopped unexpectedly: {join_error}",
-                copy.target_path
-            ),
-        ))),
+        Err(join_error) => Err(stopped_unexpectedly(&what(), &join_error).into()),
     }
 }
 
 /// Everything one file's blocking copy needs, owned so it can move to the blocking thread.
 struct LocalCopy {
     buffers: Buffers,
-    source: LocalTree,
-    target: LocalTree,
+    source: Arc<LocalTree>,
+    target: Arc<LocalTree>,
     copy: FileCopy,
-    trust_temporary: bool,
+    resume: bool,
     migration: String,
     verify: VerifyMode,
     /// Start writing every few MiB back to disk as soon as they are written (unless deferring).
@@ -95,12 +100,8 @@ impl LocalCopy {
         let mut buffers = std::mem::take(&mut self.buffers);
         let size = self.copy.metadata.size;
         let temporary = &self.copy.temporary_path;
-        let offset = if self.trust_temporary {
-            resume_offset(
-                true,
-                self.target.metadata_blocking(temporary)?.as_ref(),
-                size,
-            )
+        let offset = if self.resume {
+            resume_offset(self.target.metadata_blocking(temporary)?.as_ref(), size)
         } else {
             0
         };
@@ -122,13 +123,9 @@ impl LocalCopy {
             .metadata_of_open(&source_file, &self.copy.source_path)?;
         drop(source_file);
         source_unchanged(&self.copy.metadata, streamed.length, after.as_ref())?;
-        let expected = streamed.hash.to_hex().to_string();
-        if let Err(failure) = self.check(&target_file, size, &expected, streamed.differs) {
-            // Never resume from, or keep, bytes that failed verification.
-            drop(target_file);
-            let _ = self.target.remove_file_blocking(temporary);
-            return Err(failure.of_copy_resumed_from(offset));
-        }
+        // A copy that fails the check is deleted by the caller (`transfer`).
+        self.check(&target_file, size, &streamed)
+            .map_err(|failure| failure.of_copy_resumed_from(offset))?;
         let metadata = &self.copy.metadata;
         self.target.set_metadata_of_open(
             &target_file,
@@ -139,16 +136,7 @@ impl LocalCopy {
         drop(target_file);
         self.target
             .rename_blocking(temporary, &self.copy.target_path)?;
-        Ok(Copied {
-            record: FileRecord {
-                path: self.copy.ledger_path(),
-                size,
-                modified_nanos: metadata.modified.and_then(nanos_since_epoch),
-                blake3: expected,
-            },
-            transferred: size - offset,
-            resumed_from: offset,
-        })
+        Ok(Copied::new(&self.copy, streamed.hash, offset))
     }
 
     /// Reads the source to its end (or just past its listed size), hashing every byte; writes what
@@ -233,32 +221,16 @@ impl LocalCopy {
 
     /// Verifies the written file: its length, and (verifying fully) that no chunk read back
     /// differed; when one did, the whole copy is hashed to report what it holds.
-    fn check(
-        &self,
-        target_file: &File,
-        size: u64,
-        expected: &str,
-        differs: bool,
-    ) -> Result<(), FileFailure> {
+    fn check(&self, target_file: &File, size: u64, streamed: &Streamed) -> Result<(), FileFailure> {
         let actual_size = target_file
             .metadata()
             .map_err(|error| self.target_error("read metadata of", &error))?
             .len();
-        if actual_size != size {
-            return Err(FileFailure::SizeMismatch {
-                expected: size,
-                actual: actual_size,
-                resumed: false,
-            });
-        }
-        if differs {
+        same_size(size, actual_size)?;
+        if streamed.differs {
             let (_, actual) = hash_file(target_file, &mut vec![0u8; CHUNK_SIZE])
                 .map_err(|error| self.target_error("read back", &error))?;
-            return Err(FileFailure::HashMismatch {
-                expected: expected.to_string(),
-                actual: actual.to_hex().to_string(),
-                resumed: false,
-            });
+            return same_hash(&streamed.hash.to_hex(), actual);
         }
         Ok(())
     }
@@ -359,32 +331,18 @@ fn hash_file(file: &File, buffer: &mut [u8]) -> io::Result<(u64, blake3::Hash)> 
 /// Reads a file on a local tree back on one blocking thread: its length and BLAKE3 (the streaming
 /// path's full verification, when only the target is local).
 pub(crate) async fn hash_local_file(
-    tree: &LocalTree,
+    tree: Arc<LocalTree>,
     path: &RelativePath,
     mut buffer: Vec<u8>,
 ) -> Result<(u64, blake3::Hash), FileFailure> {
-    let (tree, path) = (tree.clone(), path.clone());
-    let hashed = tokio::task::spawn_blocking(move || {
+    let path = path.clone();
+    let what = || "reading back a copy".to_string();
+    on_blocking_thread(what, move || {
         let file = tree.open_read_blocking(&path)?;
-        hash_file(&file, &mut buffer).map_err(|error| tree.io_error("read back", &path, &error))
+        let hashed = hash_file(&file, &mut buffer);
+        Ok(hashed.map_err(|error| tree.io_error("read back", &path, &error))?)
     })
-    .await;
-    match hashed {
-        Ok(result) => Ok(result?),
-        Err(join_error) => Err(FileFailure::Transport(TransportError::new(
-            ErrorKind::Other,
-            format!("reading back a copy stopped unexpectedly: {join_error}"),
-        ))),
-    }
-}
-
-/// A source entry listed by the scan but gone when copied was deleted meanwhile: not an error.
-fn vanished_when_missing(error: TransportError) -> FileFailure {
-    if error.kind == ErrorKind::NotFound {
-        FileFailure::Vanished
-    } else {
-        FileFailure::Transport(error)
-    }
+    .await
 }
 
 /// Tells the kernel the source is read front to back (more read-ahead). Only a hint.

@@ -5,13 +5,15 @@
 //!    anything on another device are not descended; their directories are created empty).
 //! 2. The target mount is listed and compared with the ledger: a file whose record matches the
 //!    source's size and mtime, and whose target has that size, is skipped without reading it.
-//! 3. Files are streamed with `CopyOptions::transfers` concurrent transfers in fixed
-//!    `CHUNK_SIZE` chunks, hashed with BLAKE3 while read, written to a temporary name beside the
-//!    final one, verified (read back and hashed, or size only), time-stamped, then renamed into
-//!    place. Files above `RESUMABLE_SIZE` get a partial record first, so an interrupted copy
-//!    continues from the temporary file's length. Symlinks are copied as links, never followed.
-//!    Between two local trees each file is copied on one blocking thread instead (`local_copy`),
-//!    with the same guarantees. The ledger records copied files in batches, each once a sync of
+//! 3. Every file to copy gets a partial record first (its claim), then files are copied with
+//!    `CopyOptions::transfers` concurrent transfers, each as its `strategy` says (chosen once per
+//!    try from the file and the two trees' `Capabilities`): streamed in fixed `CHUNK_SIZE` chunks,
+//!    hashed with BLAKE3 while read, written to a temporary name beside the final one, verified
+//!    (read back and hashed, or size only), time-stamped, then renamed into place; straight to
+//!    the final name on trees with atomic writes; or, between two local trees, on one blocking
+//!    thread with the same guarantees (`local_copy`). A file `strategy::worth_resuming` continues
+//!    from its temporary file's length after an interruption. Symlinks are copied as links, never
+//!    followed. The ledger records copied files in batches, each once a sync of
 //!    the target that started after they were in place has returned (`ledger_batch`).
 //! 4. When every file succeeded, extraneous target entries are removed (mirror), and directory
 //!    times and modes are set deepest first.
@@ -33,6 +35,9 @@ mod local_copy;
 mod range_hash;
 mod run;
 mod scan;
+mod steps;
+mod strategy;
+mod stream;
 mod target_root;
 mod transfer;
 mod verify;
@@ -41,7 +46,6 @@ mod verify;
 mod tests;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use bandwidth::BandwidthLimiter;
 pub use claims::ExistingData;
@@ -52,11 +56,13 @@ pub use scan::{MountTotals, ScanSummary, scan};
 pub use target_root::{TargetRootCleanup, check_target_root, prepare_target_root};
 
 use crate::exec::transport::RelativePath;
+pub use crate::exec::transport::retry::RetryPolicy;
 pub use crate::options::{Durability, VerifyMode};
 
 /// Bytes each transfer reads, hashes and writes at once (its buffer size).
 pub const CHUNK_SIZE: usize = 1024 * 1024;
-/// Files larger than this get a partial record before copying, so an interruption resumes them.
+/// Files larger than this resume after an interruption, on trees that keep a partial file's
+/// prefix (`strategy::worth_resuming`).
 pub const RESUMABLE_SIZE: u64 = 8 * 1024 * 1024;
 /// Directories listed at once by `scan`.
 const LISTING_CONCURRENCY: usize = 8;
@@ -94,24 +100,6 @@ impl MountJob {
                     .collect(),
             })
             .collect()
-    }
-}
-
-/// How transient failures are retried, per file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first try.
-    pub retries: u32,
-    /// The wait before the first retry; it doubles for each one after.
-    pub first_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            retries: 3,
-            first_backoff: transfer::DEFAULT_FIRST_BACKOFF,
-        }
     }
 }
 

@@ -15,7 +15,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncReadExt;
 
 use super::error::FileFailure;
-use super::transfer::transport_error;
+use super::stream::transport_error;
 use crate::exec::transport::{FileTree, RelativePath};
 
 /// Files at least this long are read in ranges (smaller ones in one stream).

@@ -9,15 +9,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::claims::{Claims, ExistingData};
 use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
-use super::error::{CopyError, FailedFile, FileFailure, MigrationContext, NAMED_FOREIGN};
+use super::error::{
+    CopyError, FailedFile, FileFailure, MigrationContext, NAMED_FOREIGN, stopped_unexpectedly,
+};
 use super::events::{ProgressEvent, ProgressSink};
 use super::ledger_batch::LedgerBatch;
-use super::scan::{SourceListing, list_source, list_target, missing_root};
+use super::scan::{MountTotals, SourceListing, list_source, list_target, missing_root};
+use super::steps::Copied;
 use super::target_root::remove_tree;
-use super::transfer::{Copied, TransferContext, copy_file, copy_symlink};
-use super::{
-    CopyOptions, CopyOutcome, Durability, MountJob, MountOutcome, MountPreview, PlanPreview,
-};
+use super::transfer::{TransferContext, copy_file, copy_symlink};
+use super::{CopyOptions, CopyOutcome, MountJob, MountOutcome, MountPreview, PlanPreview};
 use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
 use crate::exec::transport::{EntryKind, FileTree, RelativePath};
 
@@ -80,6 +81,7 @@ async fn plan_mount(
     let existing = list_target(target, &job.target_root, &excluded, concurrency)
         .await
         .in_migration(migration)?;
+    let capabilities = target.capabilities();
     let mut plan = decide(
         job,
         listing,
@@ -87,6 +89,7 @@ async fn plan_mount(
         &snapshot.files,
         &snapshot.partials,
         options.existing,
+        &capabilities,
     );
     // A mount root that is not a folder is in the way of the whole mount.
     let root = &job.target_root;
@@ -105,7 +108,7 @@ async fn plan_mount(
             plan.blocked.insert(0, root.clone());
         }
     }
-    if target.implied_directories() {
+    if capabilities.implied_directories {
         // Folders there are only parts of files' names: none is ever missing, an empty one
         // cannot be kept (so an empty source folder is not a change to copy on every run), and
         // none has times or modes to set.
@@ -185,19 +188,18 @@ pub async fn copy_migration(
     progress: &ProgressSink,
     cancel: &CancellationToken,
 ) -> Result<CopyOutcome, CopyError> {
+    let interrupted = || CopyError::Interrupted {
+        migration: migration.to_string(),
+    };
     let concurrency = options.transfers.max(1);
     let snapshot = LedgerSnapshot::load(migration, ledger)?;
     let listings = tokio::select! {
         listings = scan_all(migration, &*source, jobs, concurrency) => listings?,
-        () = cancel.cancelled() => {
-            return Err(CopyError::Interrupted { migration: migration.to_string() });
-        }
+        () = cancel.cancelled() => return Err(interrupted()),
     };
     let plans = tokio::select! {
         plans = plan_all(migration, &*target, jobs, &listings, &snapshot, options) => plans?,
-        () = cancel.cancelled() => {
-            return Err(CopyError::Interrupted { migration: migration.to_string() });
-        }
+        () = cancel.cancelled() => return Err(interrupted()),
     };
     let totals: Vec<_> = jobs
         .iter()
@@ -209,34 +211,23 @@ pub async fn copy_migration(
         files: totals.iter().map(|mount| mount.files).sum(),
         bytes: totals.iter().map(|mount| mount.bytes).sum(),
     });
-    // Only a local target's writes sit in this system's cache, which a boot ID can vouch for.
-    let defer_durability = options.durability == Durability::Defer
-        && target.as_local().is_some()
-        && ledger.knows_boot();
-    let context = Arc::new(TransferContext {
-        migration: migration.to_string(),
-        source,
-        target: Arc::clone(&target),
-        verify: options.verify,
-        defer_durability,
-        limiter: options.bandwidth_limiter.clone(),
-        retry: options.retry,
-        progress: progress.clone(),
-        cancel: cancel.clone(),
-    });
-    let mut batch = LedgerBatch::new(migration, ledger, defer_durability);
+    let trees = (source, Arc::clone(&target));
+    let context = TransferContext::new(
+        migration,
+        trees,
+        options,
+        ledger.knows_boot(),
+        progress,
+        cancel,
+    );
+    let context = Arc::new(context);
+    let mut batch = LedgerBatch::new(migration, ledger, context.defer_durability);
     let mut failures = Vec::new();
     let mut outcome = CopyOutcome::default();
     for ((job, plan), mount_totals) in jobs.iter().zip(plans).zip(&totals) {
         if cancel.is_cancelled() {
             break;
         }
-        progress.emit(ProgressEvent::MountStarted {
-            migration: migration.to_string(),
-            mount: job.label.clone(),
-            files: mount_totals.files,
-            bytes: mount_totals.bytes,
-        });
         let mut mount = MountCopy {
             context: &context,
             job,
@@ -245,8 +236,7 @@ pub async fn copy_migration(
             failures: &mut failures,
             concurrency,
         };
-        let result = mount.run(plan).await;
-        match result {
+        match mount.run(plan, mount_totals).await {
             Ok(mount_outcome) => outcome.mounts.push(mount_outcome),
             Err(error) => {
                 // Keep what was copied: record it before reporting the error.
@@ -254,16 +244,10 @@ pub async fn copy_migration(
                 return Err(error);
             }
         }
-        progress.emit(ProgressEvent::MountFinished {
-            migration: migration.to_string(),
-            mount: job.label.clone(),
-        });
     }
     batch.flush(&*target).await?;
     if cancel.is_cancelled() {
-        return Err(CopyError::Interrupted {
-            migration: migration.to_string(),
-        });
+        return Err(interrupted());
     }
     if !failures.is_empty() {
         return Err(CopyError::files_failed(migration, failures));
@@ -275,6 +259,24 @@ pub async fn copy_migration(
 enum Work {
     File(FileCopy),
     Symlink(SymlinkCopy),
+}
+
+impl Work {
+    async fn run(self, context: Arc<TransferContext>) -> Done {
+        match self {
+            Self::File(copy) => {
+                // Its partial record (`MountCopy::prepare`) lets an interruption resume it.
+                let path = copy.ledger_path();
+                let result = copy_file(context, copy).await;
+                Done::File { path, result }
+            }
+            Self::Symlink(link) => {
+                let path = link.target_path.to_string();
+                let result = copy_symlink(context, link).await;
+                Done::Symlink { path, result }
+            }
+        }
+    }
 }
 
 enum Done {
@@ -299,11 +301,28 @@ struct MountCopy<'run, 'ledger> {
 }
 
 impl MountCopy<'_, '_> {
-    async fn run(&mut self, plan: MountPlan) -> Result<MountOutcome, CopyError> {
-        let context = Arc::clone(self.context);
-        let migration = context.migration.as_str();
-        let target = &*context.target;
-        let root = &self.job.target_root;
+    /// Copies the mount as `plan` says, announcing its start and end.
+    async fn run(
+        &mut self,
+        plan: MountPlan,
+        totals: &MountTotals,
+    ) -> Result<MountOutcome, CopyError> {
+        let progress = &self.context.progress;
+        progress.emit(ProgressEvent::MountStarted {
+            migration: self.context.migration.clone(),
+            mount: self.job.label.clone(),
+            files: totals.files,
+            bytes: totals.bytes,
+        });
+        let outcome = self.copy(plan).await?;
+        progress.emit(ProgressEvent::MountFinished {
+            migration: self.context.migration.clone(),
+            mount: self.job.label.clone(),
+        });
+        Ok(outcome)
+    }
+
+    async fn copy(&mut self, plan: MountPlan) -> Result<MountOutcome, CopyError> {
         let mut outcome = MountOutcome {
             mount: self.job.label.clone(),
             special_skipped: plan.special.iter().map(ToString::to_string).collect(),
@@ -311,6 +330,35 @@ impl MountCopy<'_, '_> {
             directories_created: plan.create_directories.len() as u64,
             ..MountOutcome::default()
         };
+        self.prepare(&plan, &mut outcome).await?;
+        let failures_before = self.failures.len();
+        let work = plan
+            .symlinks
+            .iter()
+            .cloned()
+            .map(Work::Symlink)
+            .chain(plan.copies.iter().cloned().map(Work::File))
+            .collect();
+        self.transfer(work, &mut outcome).await?;
+        if self.context.cancel.is_cancelled() || self.failures.len() > failures_before {
+            // Leave the target as it is: a re-run resumes, then mirrors.
+            return Ok(outcome);
+        }
+        outcome.removed = self.finish(&plan).await?;
+        Ok(outcome)
+    }
+
+    /// Before anything is copied: claims in the ledger, what is in the way removed, folders
+    /// created, unchanged files counted.
+    async fn prepare(
+        &mut self,
+        plan: &MountPlan,
+        outcome: &mut MountOutcome,
+    ) -> Result<(), CopyError> {
+        let context = Arc::clone(self.context);
+        let migration = context.migration.as_str();
+        let target = &*context.target;
+        let root = &self.job.target_root;
         for path in &plan.special {
             context.progress.emit(ProgressEvent::SpecialSkipped {
                 migration: migration.to_string(),
@@ -358,21 +406,17 @@ impl MountCopy<'_, '_> {
                 });
             }
         }
-        let failures_before = self.failures.len();
-        let work = plan
-            .symlinks
-            .iter()
-            .cloned()
-            .map(Work::Symlink)
-            .chain(plan.copies.iter().cloned().map(Work::File))
-            .collect();
-        self.transfer(work, &mut outcome).await?;
-        if context.cancel.is_cancelled() || self.failures.len() > failures_before {
-            // Leave the target as it is: a re-run resumes, then mirrors.
-            return Ok(outcome);
-        }
+        Ok(())
+    }
+
+    /// Once every file is in place: what the source lacks removed and forgotten, then folder
+    /// times and modes set. Returns how many target entries were removed.
+    async fn finish(&self, plan: &MountPlan) -> Result<u64, CopyError> {
+        let (context, migration) = (self.context, self.context.migration.as_str());
+        let target = &*context.target;
+        let mut removed = 0;
         for (path, kind) in &plan.extraneous {
-            outcome.removed += remove_tree(target, path, *kind)
+            removed += remove_tree(target, path, *kind)
                 .await
                 .in_migration(migration)?;
             context.progress.emit(ProgressEvent::Removed {
@@ -399,40 +443,21 @@ impl MountCopy<'_, '_> {
                 .await
                 .in_migration(migration)?;
         }
-        Ok(outcome)
+        Ok(removed)
     }
 
     /// Runs files and symlinks through at most `concurrency` transfers at once.
     async fn transfer(
         &mut self,
-        work: VecDeque<Work>,
+        mut work: VecDeque<Work>,
         outcome: &mut MountOutcome,
     ) -> Result<(), CopyError> {
         let context = Arc::clone(self.context);
-        let migration = context.migration.as_str();
-        let mut work = work;
         let mut running = JoinSet::new();
         loop {
             while running.len() < self.concurrency && !context.cancel.is_cancelled() {
                 let Some(item) = work.pop_front() else { break };
-                let task_context = Arc::clone(&context);
-                match item {
-                    Work::File(copy) => {
-                        // Its partial record (`run`) lets an interruption resume it.
-                        let path = copy.ledger_path();
-                        running.spawn(async move {
-                            let result = copy_file(task_context, copy).await;
-                            Done::File { path, result }
-                        });
-                    }
-                    Work::Symlink(link) => {
-                        let path = link.target_path.to_string();
-                        running.spawn(async move {
-                            let result = copy_symlink(task_context, link).await;
-                            Done::Symlink { path, result }
-                        });
-                    }
-                }
+                running.spawn(item.run(Arc::clone(&context)));
             }
             // A background sync that ends records its batch at once, not at the next file's end.
             let joined = tokio::select! {
@@ -442,83 +467,81 @@ impl MountCopy<'_, '_> {
                     continue;
                 }
             };
-            let Some(joined) = joined else {
-                break;
-            };
-            let done = match joined {
-                Ok(done) => done,
-                Err(join_error) => {
-                    self.fail(
-                        "(a transfer task)".to_string(),
-                        FileFailure::Transport(crate::exec::transport::TransportError::new(
-                            crate::exec::transport::ErrorKind::Other,
-                            format!("a transfer stopped unexpectedly: {join_error}"),
-                        )),
-                    );
-                    continue;
+            match joined {
+                None => return Ok(()),
+                Some(Ok(done)) => self.settle(done, outcome).await?,
+                Some(Err(join_error)) => {
+                    let error = stopped_unexpectedly("a transfer", &join_error);
+                    self.fail("(a transfer task)".to_string(), error.into());
                 }
-            };
-            match done {
-                Done::File {
+            }
+        }
+    }
+
+    /// Counts, reports and records one finished transfer.
+    async fn settle(&mut self, done: Done, outcome: &mut MountOutcome) -> Result<(), CopyError> {
+        let context = self.context;
+        let migration = context.migration.as_str();
+        match done {
+            Done::File {
+                path,
+                result: Ok(copied),
+            } => {
+                outcome.files_copied += 1;
+                outcome.bytes_copied += copied.record.size;
+                outcome.bytes_transferred += copied.transferred;
+                if copied.resumed_from > 0 {
+                    outcome.files_resumed += 1;
+                }
+                context.progress.emit(ProgressEvent::FileCopied {
+                    migration: migration.to_string(),
                     path,
-                    result: Ok(copied),
-                } => {
-                    outcome.files_copied += 1;
-                    outcome.bytes_copied += copied.record.size;
-                    outcome.bytes_transferred += copied.transferred;
-                    if copied.resumed_from > 0 {
-                        outcome.files_resumed += 1;
-                    }
-                    context.progress.emit(ProgressEvent::FileCopied {
-                        migration: migration.to_string(),
-                        path,
-                        bytes: copied.record.size,
-                    });
-                    self.batch.push(&context.target, copied.record).await?;
+                    bytes: copied.record.size,
+                });
+                self.batch.push(&context.target, copied.record).await?;
+            }
+            Done::Symlink {
+                result: Ok(changed),
+                ..
+            } => {
+                if changed {
+                    outcome.symlinks_copied += 1;
                 }
-                Done::Symlink {
-                    result: Ok(changed),
-                    ..
-                } => {
-                    if changed {
-                        outcome.symlinks_copied += 1;
-                    }
-                }
-                Done::File {
-                    path,
-                    result: Err(FileFailure::Vanished),
-                    ..
-                }
-                | Done::Symlink {
-                    path,
-                    result: Err(FileFailure::Vanished),
-                } => {
-                    context.progress.emit(ProgressEvent::Vanished {
-                        migration: migration.to_string(),
-                        path: path.clone(),
-                    });
-                    outcome.vanished.push(path);
-                }
-                Done::File {
-                    result: Err(FileFailure::Interrupted),
-                    ..
-                }
-                | Done::Symlink {
-                    result: Err(FileFailure::Interrupted),
-                    ..
-                } => {}
-                Done::File {
-                    path,
-                    result: Err(failure),
-                    ..
-                }
-                | Done::Symlink {
-                    path,
-                    result: Err(failure),
-                } => {
-                    outcome.failed += 1;
-                    self.fail(path, failure);
-                }
+            }
+            Done::File {
+                path,
+                result: Err(FileFailure::Vanished),
+                ..
+            }
+            | Done::Symlink {
+                path,
+                result: Err(FileFailure::Vanished),
+            } => {
+                context.progress.emit(ProgressEvent::Vanished {
+                    migration: migration.to_string(),
+                    path: path.clone(),
+                });
+                outcome.vanished.push(path);
+            }
+            Done::File {
+                result: Err(FileFailure::Interrupted),
+                ..
+            }
+            | Done::Symlink {
+                result: Err(FileFailure::Interrupted),
+                ..
+            } => {}
+            Done::File {
+                path,
+                result: Err(failure),
+                ..
+            }
+            | Done::Symlink {
+                path,
+                result: Err(failure),
+            } => {
+                outcome.failed += 1;
+                self.fail(path, failure);
             }
         }
         Ok(())

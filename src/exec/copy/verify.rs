@@ -2,26 +2,18 @@
 //! and the file just written holds it: read back and hashed (in ranges on trees that serve several
 //! streams faster than one, on one blocking thread for a local disk), or only sized.
 //!
-//! Both copy paths (`transfer` and `local_copy`) take these steps from here, so they agree on
-//! where a copy resumes (`resume_offset`) and on how a resumed copy is verified (`verify_mode_for`).
+//! Every strategy takes these steps from here, so they agree on how a resumed copy is verified
+//! (`verify_mode_for`) and on what a mismatch says (`same_size`, `same_hash`).
+
+use std::sync::Arc;
 
 use super::error::{FileFailure, SourceChange};
 use super::local_copy::hash_local_file;
 use super::range_hash::{RANGED_HASH_THRESHOLD, hash_in_ranges};
-use super::transfer::{TransferContext, hash_stream};
+use super::stream::hash_stream;
+use super::transfer::TransferContext;
 use crate::exec::transport::{EntryKind, Metadata, RelativePath};
 use crate::options::VerifyMode;
-
-/// Where a copy of a `size`-byte source continues: the length of the temporary file an earlier
-/// try left (`temporary`), when it may be trusted, is a file, and is not longer than the source.
-pub(super) fn resume_offset(trust: bool, temporary: Option<&Metadata>, size: u64) -> u64 {
-    match temporary {
-        Some(existing) if trust && existing.kind == EntryKind::File && existing.size <= size => {
-            existing.size
-        }
-        _ => 0,
-    }
-}
 
 /// How a copy that continued from `resumed_from` is verified: as `asked`, except that a resumed
 /// file is always read back in full. Its prefix was written by an earlier run and never read by
@@ -73,71 +65,56 @@ pub(super) async fn verify(
 ) -> Result<(), FileFailure> {
     let target = &context.target;
     match mode {
-        VerifyMode::Full if target.prefers_ranged_reads() && size >= RANGED_HASH_THRESHOLD => {
+        VerifyMode::Full if context.ends.target.ranged_reads && size >= RANGED_HASH_THRESHOLD => {
             // The ranges cover `size` bytes: the file must not be longer either.
-            let actual = target
-                .metadata(written)
-                .await?
-                .map_or(0, |metadata| metadata.size);
-            if actual != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual,
-                    resumed: false,
-                });
-            }
-            let actual = hash_in_ranges(target.as_ref(), written, size)
-                .await?
-                .to_hex()
-                .to_string();
-            if actual != expected {
-                return Err(FileFailure::HashMismatch {
-                    expected: expected.to_string(),
-                    actual,
-                    resumed: false,
-                });
-            }
+            let actual = target.metadata(written).await?;
+            same_size(size, actual.map_or(0, |metadata| metadata.size))?;
+            same_hash(
+                expected,
+                hash_in_ranges(target.as_ref(), written, size).await?,
+            )
         }
         VerifyMode::Full => {
-            let (read, hash) = if let Some(local) = target.as_local() {
+            let (read, hash) = if let Some(local) = &context.local_target {
                 // One blocking thread reads the whole file back, not a task hop per chunk.
-                hash_local_file(local, written, std::mem::take(buffer)).await?
+                hash_local_file(Arc::clone(local), written, std::mem::take(buffer)).await?
             } else {
                 let mut reader = target.open_read(written, 0).await?;
                 let mut hasher = blake3::Hasher::new();
                 let read = hash_stream(&mut reader, &mut hasher, buffer, None).await?;
                 (read, hasher.finalize())
             };
-            if read != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual: read,
-                    resumed: false,
-                });
-            }
-            let actual = hash.to_hex().to_string();
-            if actual != expected {
-                return Err(FileFailure::HashMismatch {
-                    expected: expected.to_string(),
-                    actual,
-                    resumed: false,
-                });
-            }
+            same_size(size, read)?;
+            same_hash(expected, hash)
         }
         VerifyMode::Size => {
-            let actual = target
-                .metadata(written)
-                .await?
-                .map(|metadata| metadata.size)
-                .unwrap_or(0);
-            if actual != size {
-                return Err(FileFailure::SizeMismatch {
-                    expected: size,
-                    actual,
-                    resumed: false,
-                });
-            }
+            let actual = target.metadata(written).await?;
+            same_size(size, actual.map_or(0, |metadata| metadata.size))
         }
     }
-    Ok(())
+}
+
+/// The copy holds the `expected` number of bytes.
+pub(super) fn same_size(expected: u64, actual: u64) -> Result<(), FileFailure> {
+    if actual == expected {
+        return Ok(());
+    }
+    Err(FileFailure::SizeMismatch {
+        expected,
+        actual,
+        resumed: false,
+    })
+}
+
+/// The copy's BLAKE3 (`actual`) is the source's (`expected`, in hex).
+pub(super) fn same_hash(expected: &str, actual: blake3::Hash) -> Result<(), FileFailure> {
+    let actual = actual.to_hex();
+    if actual.as_str() == expected {
+        return Ok(());
+    }
+    Err(FileFailure::HashMismatch {
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+        resumed: false,
+    })
 }

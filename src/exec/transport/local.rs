@@ -22,8 +22,8 @@ use rustix::io::Errno;
 use self::syscalls::{CallError, CallResult};
 pub(crate) use self::writer::{WRITEBACK_STEP, reserve_space, start_writeback};
 use super::{
-    ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath, TransportError,
-    TransportResult, Writer,
+    Capabilities, ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath,
+    TransportError, TransportResult, Writer,
 };
 
 /// The largest read or write handed to the blocking pool at once.
@@ -149,6 +149,14 @@ impl FileTree for LocalTree {
         self.describe_root()
     }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            resumable_writes: true,
+            rereads_cheaply: true,
+            ..Capabilities::default()
+        }
+    }
+
     fn as_local(&self) -> Option<&LocalTree> {
         Some(self)
     }
@@ -266,10 +274,6 @@ impl FileTree for LocalTree {
             syscalls::free_space(root.as_fd()).map(Some)
         })
         .await
-    }
-
-    fn rereads_cheaply(&self) -> bool {
-        true
     }
 
     async fn sync(&self, files: &[RelativePath]) -> TransportResult<()> {

@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 #[cfg(feature = "object-store")]
 pub mod object_store;
+pub mod retry;
 
 /// What kind of entry a path is. Symlinks are never followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,16 +99,61 @@ pub struct FileAttributes {
     pub size: Option<u64>,
 }
 
+/// What a tree can do, as plain data (like OpenDAL's `Capability` or rclone's `Features`): the
+/// copy engine chooses how each file moves (`exec::copy::strategy`) from the two trees'
+/// capabilities, never from what a tree is. [`Capabilities::default`] is a plain file system
+/// that cannot resume: every field off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// A written file appears only once its writer's `shutdown` succeeds, whole or not at all (an
+    /// object store's upload). Then a copy writes straight to the final name: no temporary name,
+    /// no rename. A failed or dropped writer leaves nothing behind.
+    pub atomic_writes: bool,
+    /// `open_write` at an offset keeps the file's first `offset` bytes, so a copy interrupted
+    /// midway can continue from what it wrote (local directories and SFTP servers; not object
+    /// stores, whose uploads restart).
+    pub resumable_writes: bool,
+    /// Folders exist only as parts of files' paths (an object store's key prefixes): then
+    /// `create_dir_all` does nothing, an empty folder cannot be kept, and folders carry no times.
+    pub implied_directories: bool,
+    /// Files larger than this many bytes are best written with their BLAKE3 hash known up front
+    /// (in `FileAttributes::content_hash`), because adding it afterwards is costly (S3 copies a
+    /// multipart object onto itself to change its metadata); `None`: never. The copy engine
+    /// hashes the source first only when the source `rereads_cheaply`. Meaningful with
+    /// `atomic_writes` (the only trees that record the hash with the upload).
+    pub hash_before_writing_above: Option<u64>,
+    /// Reading a file twice costs little (a local disk, usually in the page cache), unlike a
+    /// remote source where every read crosses the network.
+    pub rereads_cheaply: bool,
+    /// Several reads of one file at once are faster than one (an object store serves each
+    /// request at a limited rate): then a large file is read back in ranges to verify it.
+    pub ranged_reads: bool,
+}
+
+impl Capabilities {
+    /// Whether a file of `size` bytes is best written with its hash known up front.
+    pub fn wants_hash_before_writing(&self, size: u64) -> bool {
+        self.hash_before_writing_above
+            .is_some_and(|threshold| size > threshold)
+    }
+}
+
 /// A file being read. Its `io::Error`s may wrap a `TransportError` (`io::Error::other(error)`) to
 /// keep its kind (a dropped connection stays retryable); the copy engine unwraps it.
 pub type Reader = Box<dyn AsyncRead + Send + Unpin>;
 /// A file being written; errors as for `Reader`.
 pub type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
-/// A file tree: a local directory or a directory on an SFTP server. Paths are relative to the
-/// tree's root. Implementations must be safe to call concurrently.
+/// A file tree: a local directory, a directory on an SFTP server, or a bucket or container (under
+/// a prefix) of object storage. Paths are relative to the tree's root. Implementations must be
+/// safe to call concurrently.
 #[async_trait]
 pub trait FileTree: Send + Sync {
+    /// What this tree can do (see [`Capabilities`]): asked once per migration, so it must not
+    /// change over the tree's life. Required, so that a decorator states it: forwarding the inner
+    /// tree's keeps the copy on the path the inner tree would take.
+    fn capabilities(&self) -> Capabilities;
+
     /// Names the tree for messages and reports, e.g. `local:/srv/out` or `sftp://user@10.0.0.5:22/data`.
     /// Never contains a secret.
     fn describe(&self) -> String;
@@ -132,12 +178,6 @@ pub trait FileTree: Send + Sync {
         use tokio::io::AsyncReadExt;
         let reader = self.open_read(path, offset).await?;
         Ok(Box::new(reader.take(length)))
-    }
-
-    /// Whether several reads of one file at once are faster than one (an object store serves each
-    /// request at a limited rate): then a large file is read back in ranges to verify it.
-    fn prefers_ranged_reads(&self) -> bool {
-        false
     }
 
     /// Opens a file for writing at `offset`: 0 creates or truncates it; a larger offset keeps
@@ -183,34 +223,6 @@ pub trait FileTree: Send + Sync {
         Ok(())
     }
 
-    /// Whether a written file appears only once its writer's `shutdown` succeeds, whole or not at
-    /// all (an object store's upload). Then a copy can write straight to the final name: no
-    /// temporary name, no rename. A failed or dropped writer leaves nothing behind.
-    fn atomic_writes(&self) -> bool {
-        false
-    }
-
-    /// Whether folders exist only as parts of files' paths (an object store's key prefixes): then
-    /// `create_dir_all` does nothing, an empty folder cannot be kept, and folders carry no times.
-    fn implied_directories(&self) -> bool {
-        false
-    }
-
-    /// Whether a file of `size` bytes is best written with its BLAKE3 hash known up front (in
-    /// `FileAttributes::content_hash`): true where adding it afterwards is costly (S3 copies a
-    /// multipart object onto itself to change its metadata). The copy engine hashes the source
-    /// first when the source `rereads_cheaply`.
-    fn wants_hash_before_writing(&self, size: u64) -> bool {
-        let _ = size;
-        false
-    }
-
-    /// Whether reading a file twice costs little (a local disk, usually in the page cache),
-    /// unlike a remote source where every read crosses the network.
-    fn rereads_cheaply(&self) -> bool {
-        false
-    }
-
     /// `open_write` for a file that should carry `attributes`. Object stores record them with the
     /// upload (metadata is fixed when an object is written) and add the BLAKE3 hash of the bytes
     /// written when `content_hash` is `None`. The default ignores them: call `set_metadata` after
@@ -232,9 +244,12 @@ pub trait FileTree: Send + Sync {
         Ok(None)
     }
 
-    /// This tree as a local directory, when it is one: between two local trees the copy engine
-    /// copies each file on one blocking thread instead of streaming it through async readers.
-    /// Decorators that change what is read or written must keep the default.
+    /// This tree as a local directory, when it is one. Not a capability but the tree itself: the
+    /// copy engine asks once per migration (not per file), then copies each file between two local
+    /// trees on one blocking thread and reads local copies back there, calling around this trait.
+    /// So a decorator that changes what is read or written must keep the default (`None`), or it
+    /// would be bypassed; one that only watches may forward it. Capabilities, unlike this, are
+    /// always forwarded.
     fn as_local(&self) -> Option<&local::LocalTree> {
         None
     }

@@ -550,3 +550,48 @@ async fn objects_ferry_did_not_write_are_refused_kept_or_mirrored_away() {
         clear(&tree).await;
     }
 }
+
+#[test]
+fn an_object_store_is_opened_with_object_stores_own_retries_only() {
+    // No server: a listener that hangs up on every connection, counting them (one per try).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    let port = listener.local_addr().expect("its address").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    let text = format!(
+        "version: 1
+sources:
+  app:
+    ip: 192.0.2.83
+    credentials: {{ username: root, password: {{ env: FERRY_TEST_UNSET_SOURCE_PASSWORD }} }}
+    mountpoints: [{{ name: /, size: 1 GiB }}]
+    connection: {{ local: {{ path: ./source }} }}
+targets:
+  staged:
+    cloud: aws
+    credentials: {{ username: AKIAEXAMPLE, password: {{ env: {KEY_VARIABLE} }}, domain: us-east-1 }}
+    vm:
+      ip: 198.51.100.83
+      credentials: {{ username: root, password: {{ env: FERRY_TEST_UNSET_VM_PASSWORD }} }}
+      connection: {{ s3: {{ bucket: ferry-staging, endpoint: 'http://127.0.0.1:{port}' }} }}
+migrations:
+  - {{ name: app, source: app, target: staged, mounts: [/] }}
+"
+    );
+    let ferry = Ferry::new()
+        .file("plan.yaml", text)
+        .file("source/etc/hostname", "app\n")
+        .env(KEY_VARIABLE, "not-a-real-key");
+    let outcome = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(outcome.code, 1, "{}", outcome.snapshot());
+    // object_store tries its one listing request at most 4 times (3 retries, `RetryConfig`);
+    // ferry's own retries (`transport::retry`) do not multiply them.
+    let tries = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=4).contains(&tries), "{tries} connections");
+}

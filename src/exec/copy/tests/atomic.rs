@@ -22,8 +22,8 @@ use super::support::*;
 use crate::exec::copy::{CopyError, CopyOptions, ProgressEvent, ProgressSink, copy_migration};
 use crate::exec::memory_ledger::MemoryLedger;
 use crate::exec::transport::{
-    ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath, TransportError,
-    TransportResult, Writer,
+    Capabilities, ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath,
+    TransportError, TransportResult, Writer,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -126,6 +126,13 @@ impl Drop for StagedWriter {
 
 #[async_trait]
 impl FileTree for AtomicTree {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            atomic_writes: true,
+            implied_directories: true,
+            ..Capabilities::default()
+        }
+    }
     fn describe(&self) -> String {
         format!("atomic:{}", self.inner.describe())
     }
@@ -203,12 +210,6 @@ impl FileTree for AtomicTree {
     }
     async fn free_space(&self) -> TransportResult<Option<u64>> {
         Ok(None)
-    }
-    fn atomic_writes(&self) -> bool {
-        true
-    }
-    fn implied_directories(&self) -> bool {
-        true
     }
 }
 
@@ -301,6 +302,9 @@ struct ShrinkingSource {
 
 #[async_trait]
 impl FileTree for ShrinkingSource {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
     fn describe(&self) -> String {
         self.inner.describe()
     }
@@ -435,5 +439,21 @@ async fn an_interrupted_file_is_abandoned_and_copied_whole_next_time() {
         fs::read(target.path().join("data/disk.img")).unwrap(),
         content
     );
+    assert_eq!(tree.renames.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_decorator_takes_the_path_of_the_tree_it_wraps() {
+    let source = TempDir::new().unwrap();
+    write_file(source.path(), "data/a.txt", b"alpha", 0o640, 1_650_000_000);
+    let target = TempDir::new().unwrap();
+    let tree = AtomicTree::new(target.path());
+    let ledger = MemoryLedger::new();
+    let counted = CountingTree::new(tree.clone());
+    run(local(source.path()), counted, &[job("data")], &ledger)
+        .await
+        .expect("copied");
+    // As without the decorator: straight to the final name, nothing renamed.
+    assert_eq!(tree.log().published, ["data/a.txt"]);
     assert_eq!(tree.renames.load(Ordering::SeqCst), 0);
 }

@@ -11,7 +11,9 @@ use tempfile::TempDir;
 use super::support::*;
 use crate::exec::ledger::{FileRecord, Ledger, LedgerError, PartialRecord};
 use crate::exec::memory_ledger::MemoryLedger;
-use crate::exec::transport::{FileTree, Metadata, Reader, RelativePath, TransportResult, Writer};
+use crate::exec::transport::{
+    Capabilities, FileTree, Metadata, Reader, RelativePath, TransportResult, Writer,
+};
 
 /// A local target whose `sync` is slow and remembers which files it covers: those it was given
 /// that were renamed into place before it started. Counts renames made while a sync was running.
@@ -27,6 +29,9 @@ struct WitnessTree {
 
 #[async_trait]
 impl FileTree for WitnessTree {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
     fn describe(&self) -> String {
         self.inner.describe()
     }

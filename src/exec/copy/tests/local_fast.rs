@@ -465,15 +465,15 @@ async fn reading_back_a_local_copy_hashes_all_of_it_and_never_follows_a_symlink(
     let content = pattern(3 * MIB as usize + 17, 17);
     write_file(root.path(), "data/copy", &content, 0o644, 1_650_000_000);
     std::os::unix::fs::symlink(root.path().join("data"), root.path().join("link")).unwrap();
-    let tree = LocalTree::open(root.path()).unwrap();
+    let tree = Arc::new(LocalTree::open(root.path()).unwrap());
     // A buffer smaller than the file: it is read in several chunks.
-    let (length, hash) = hash_local_file(&tree, &path("data/copy"), vec![0; 1 << 20])
+    let (length, hash) = hash_local_file(Arc::clone(&tree), &path("data/copy"), vec![0; 1 << 20])
         .await
         .unwrap();
     assert_eq!(length, content.len() as u64);
     assert_eq!(hash, blake3::hash(&content));
     assert!(
-        hash_local_file(&tree, &path("link/copy"), vec![0; 1 << 20])
+        hash_local_file(tree, &path("link/copy"), vec![0; 1 << 20])
             .await
             .is_err()
     );

@@ -21,7 +21,8 @@ use crate::exec::copy::{
 use crate::exec::ledger::Ledger;
 use crate::exec::transport::local::LocalTree;
 use crate::exec::transport::{
-    ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError, TransportResult, Writer,
+    Capabilities, ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError,
+    TransportResult, Writer,
 };
 
 pub fn path(text: &str) -> RelativePath {
@@ -279,11 +280,13 @@ pub struct FlakyTree {
     pub failures: AtomicUsize,
 }
 
-/// Delegates every `FileTree` method to `self.inner` except `list`, `open_read` and `open_write`, given after it.
+/// Delegates every `FileTree` method (`capabilities` too, so the copy takes the path it would
+/// take on the inner tree) to `self.inner` except `list`, `open_read` and `open_write`, given after it.
 macro_rules! delegate_tree {
     ($type:ty, { $($overrides:item)* }) => {
         #[async_trait]
         impl FileTree for $type {
+            fn capabilities(&self) -> Capabilities { self.inner.capabilities() }
             fn describe(&self) -> String { self.inner.describe() }
             async fn metadata(&self, path: &RelativePath) -> TransportResult<Option<Metadata>> { self.inner.metadata(path).await }
             async fn create_dir_all(&self, path: &RelativePath) -> TransportResult<()> { self.inner.create_dir_all(path).await }

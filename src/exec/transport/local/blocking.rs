@@ -78,13 +78,6 @@ impl LocalTree {
         })
     }
 
-    /// `remove_file`, on the calling thread.
-    pub(crate) fn remove_file_blocking(&self, path: &RelativePath) -> TransportResult<()> {
-        self.call_here("remove", path, |tree| {
-            syscalls::remove(tree.root.as_fd(), path, false)
-        })
-    }
-
     /// Sets the modification time (access time follows it) and permission bits of a file this
     /// tree opened for writing at `path`, through its descriptor.
     pub(crate) fn set_metadata_of_open(

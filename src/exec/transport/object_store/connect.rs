@@ -74,6 +74,15 @@ fn configuration_error(message: impl Into<String>) -> TransportError {
 }
 
 /// A custom endpoint without a trailing `/`, and whether it is plain HTTP (loopback only).
+/// A store's custom endpoint (`None` for the cloud's own), checked, and whether it may be plain
+/// HTTP (loopback only).
+fn custom_endpoint(endpoint: Option<&str>) -> TransportResult<(Option<String>, bool)> {
+    match endpoint.map(check_endpoint).transpose()? {
+        Some((url, http)) => Ok((Some(url), http)),
+        None => Ok((None, false)),
+    }
+}
+
 fn check_endpoint(endpoint: &str) -> TransportResult<(String, bool)> {
     let trimmed = endpoint.trim().trim_end_matches('/');
     let url = Url::parse(trimmed).map_err(|error| {
@@ -114,12 +123,7 @@ pub(super) fn open_s3(
     secret_access_key: &SecretString,
 ) -> TransportResult<Opened> {
     let redactor = Redactor::new([secret_access_key.expose()]);
-    let endpoint = settings
-        .endpoint
-        .as_deref()
-        .map(check_endpoint)
-        .transpose()?;
-    let allow_http = endpoint.as_ref().is_some_and(|(_, http)| *http);
+    let (endpoint, allow_http) = custom_endpoint(settings.endpoint.as_deref())?;
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(&settings.bucket)
         .with_region(&settings.region)
@@ -134,7 +138,7 @@ pub(super) fn open_s3(
         .with_retry(retry_config())
         .with_client_options(client_options(allow_http));
     let bucket_url = match &endpoint {
-        Some((url, _)) => {
+        Some(url) => {
             builder = builder
                 .with_endpoint(url)
                 .with_virtual_hosted_style_request(false);
@@ -151,7 +155,7 @@ pub(super) fn open_s3(
             .map_err(|error| build_error("the S3 bucket", error, &redactor))?,
     );
     let description = match &endpoint {
-        Some((url, _)) => format!("s3://{}/{} at {url}", settings.bucket, settings.prefix),
+        Some(url) => format!("s3://{}/{} at {url}", settings.bucket, settings.prefix),
         None => format!("s3://{}/{}", settings.bucket, settings.prefix),
     };
     Ok(Opened {
@@ -178,14 +182,9 @@ pub(super) fn open_azure(
     settings: &AzureBlobSettings,
     secret: &SecretString,
 ) -> TransportResult<Opened> {
-    let endpoint = settings
-        .endpoint
-        .as_deref()
-        .map(check_endpoint)
-        .transpose()?;
-    let allow_http = endpoint.as_ref().is_some_and(|(_, http)| *http);
+    let (endpoint, allow_http) = custom_endpoint(settings.endpoint.as_deref())?;
     let account_url = match &endpoint {
-        Some((url, _)) => url.clone(),
+        Some(url) => url.clone(),
         None => format!("https://{}.blob.core.windows.net", settings.account),
     };
     let (credential, redactor) = azure_credential(settings, secret)?;

@@ -2,7 +2,7 @@
 //!
 //! Keys are `PREFIX/<relative path>`; folders are implied by the keys (`create_dir_all` does nothing,
 //! `list` derives folders from common prefixes). Writes are uploads that appear whole when the writer
-//! shuts down, so `atomic_writes` is true; a failed or dropped writer aborts its upload. Resuming a
+//! shuts down, so `Capabilities::atomic_writes` is true; a failed or dropped writer aborts its upload. Resuming a
 //! file at an offset is not possible: `open_write` refuses offsets above zero and the copy restarts the
 //! file. ferry's metadata (mtime, mode, BLAKE3 hash) lives in object metadata (see `metadata.rs`);
 //! a symlink is an empty object whose `ferry-symlink-target` metadata holds the link's text.
@@ -29,8 +29,8 @@ use self::metadata::{AZURE_NAMES, FerryMetadata, MetadataNames, S3_NAMES};
 use self::shared::{Head, Shared, directory_metadata, metadata_of};
 use self::upload::UploadWriter;
 use super::{
-    ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath, TransportError,
-    TransportResult, Writer,
+    Capabilities, ErrorKind, FileAttributes, FileTree, Metadata, Reader, RelativePath,
+    TransportError, TransportResult, Writer,
 };
 use crate::plan::valid::{AzureBlobSettings, S3Settings, SecretString};
 
@@ -138,6 +138,20 @@ impl ObjectStoreTree {
 
 #[async_trait]
 impl FileTree for ObjectStoreTree {
+    fn capabilities(&self) -> Capabilities {
+        // S3 fixes an object's metadata when its multipart upload starts; adding the hash later
+        // means copying the whole object onto itself. A file sent in one PUT gets it at the end.
+        let multipart_from_start = matches!(self.shared.service, Service::S3 { .. });
+        Capabilities {
+            atomic_writes: true,
+            resumable_writes: false,
+            implied_directories: true,
+            hash_before_writing_above: multipart_from_start.then_some(PART_SIZE as u64),
+            rereads_cheaply: false,
+            ranged_reads: true,
+        }
+    }
+
     fn describe(&self) -> String {
         self.shared.description.clone()
     }
@@ -240,10 +254,6 @@ impl FileTree for ObjectStoreTree {
                 Some(GetRange::Bounded(offset..offset.saturating_add(length))),
             )
             .await
-    }
-
-    fn prefers_ranged_reads(&self) -> bool {
-        true
     }
 
     async fn open_write(&self, path: &RelativePath, offset: u64) -> TransportResult<Writer> {
@@ -412,20 +422,6 @@ impl FileTree for ObjectStoreTree {
 
     async fn free_space(&self) -> TransportResult<Option<u64>> {
         Ok(None)
-    }
-
-    fn atomic_writes(&self) -> bool {
-        true
-    }
-
-    fn implied_directories(&self) -> bool {
-        true
-    }
-
-    fn wants_hash_before_writing(&self, size: u64) -> bool {
-        // S3 fixes an object's metadata when its multipart upload starts; adding the hash later
-        // means copying the whole object onto itself. A file sent in one PUT gets it at the end.
-        matches!(self.shared.service, Service::S3 { .. }) && size > PART_SIZE as u64
     }
 
     async fn content_hash(&self, path: &RelativePath) -> TransportResult<Option<[u8; 32]>> {

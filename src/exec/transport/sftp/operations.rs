@@ -15,7 +15,7 @@ use super::errors::{sftp_error, sftp_kind};
 use super::paths::is_windows_drive_path;
 use super::stream::{SftpReader, SftpWriter, StreamContext};
 use crate::exec::transport::{
-    EntryKind, ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError,
+    Capabilities, EntryKind, ErrorKind, FileTree, Metadata, Reader, RelativePath, TransportError,
     TransportResult, Writer,
 };
 
@@ -203,6 +203,13 @@ impl SftpTree {
 
 #[async_trait]
 impl FileTree for SftpTree {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            resumable_writes: true,
+            ..Capabilities::default()
+        }
+    }
+
     fn describe(&self) -> String {
         self.description.clone()
     }

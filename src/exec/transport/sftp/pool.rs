@@ -51,14 +51,7 @@ impl Pool {
         if connections.len() < self.size {
             // Dialing while holding the lock keeps the pool within `size`; other requests wait
             // for at most one handshake.
-            let (connection, _, _) = self
-                .dialer
-                .dial(HostKeyPolicy::Pinned {
-                    fingerprint: self.fingerprint.clone(),
-                    revocations: None,
-                })
-                .await?;
-            let connection = Arc::new(connection);
+            let connection = Arc::new(self.dial().await?);
             connections.push(connection.clone());
             return Ok(connection);
         }
@@ -69,17 +62,18 @@ impl Pool {
         match least_busy {
             Some(connection) => Ok(connection),
             // Unreachable with size >= 1 (the branch above dials), kept total for safety.
-            None => {
-                let (connection, _, _) = self
-                    .dialer
-                    .dial(HostKeyPolicy::Pinned {
-                        fingerprint: self.fingerprint.clone(),
-                        revocations: None,
-                    })
-                    .await?;
-                Ok(Arc::new(connection))
-            }
+            None => Ok(Arc::new(self.dial().await?)),
         }
+    }
+
+    /// A new connection to the server the first one reached (same host key).
+    async fn dial(&self) -> TransportResult<Connection> {
+        let policy = HostKeyPolicy::Pinned {
+            fingerprint: self.fingerprint.clone(),
+            revocations: None,
+        };
+        let (connection, _, _) = self.dialer.dial(policy).await?;
+        Ok(connection)
     }
 
     /// How many connections are open now (for tests and reports).
