@@ -19,6 +19,8 @@ domain_only=(
   invalid-mount-name missing-system-volume
   multiple-system-volumes plaintext-password target-ip-conflict target-reused unknown-mount
   unknown-source unknown-target
+  duplicate-wave unknown-wave missing-wave invalid-threshold empty-hook-command invalid-hook-timeout
+  hook-plaintext-secret
 )
 # Examples that are not a YAML document another parser reads the way ferry does (bad bytes,
 # syntax, duplicate keys, size limits, no document at all): no outside validator is asked.

@@ -45,6 +45,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     let Some(plan) = usable_plan(&checked) else {
         return Ok(refuse(args, &checked.report, ExitStatus::Failure));
     };
+    refuse_runbook(plan)?;
     let selected = select_migrations(plan, &options.only).map_err(|unknown| {
         let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
         miette::miette!("{}", lines.join("\n"))
@@ -106,6 +107,25 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
 }
 
 /// The run's options from its flags (`--bwlimit` parsed here).
+/// Waves and hooks are checked but not yet run: running such a plan would skip its cutover
+/// commands and its failure thresholds, so the run refuses it, before anything is touched.
+fn refuse_runbook(plan: &ValidPlan) -> miette::Result<()> {
+    let hooks = plan
+        .migrations
+        .iter()
+        .any(|migration| !migration.hooks.is_empty());
+    if plan.waves.is_empty() && !hooks {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        help = "remove `waves`, `wave` and `hooks` to run the plan without them, or run each \
+                wave's migrations with `--only` and their cutover steps by hand",
+        "this plan has {}: `ferry check` validates them, but this ferry does not run them yet, \
+         and running the plan without them would skip its cutover steps and failure thresholds",
+        if hooks { "hooks" } else { "waves" }
+    ))
+}
+
 fn run_options(args: &RunArgs) -> miette::Result<RunOptions> {
     let bandwidth_limit = args
         .bwlimit

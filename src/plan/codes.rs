@@ -72,6 +72,15 @@ codes! {
     EmptySelection => "empty-selection", Error, "a migration selects no mounts";
     MissingSystemVolume => "missing-system-volume", Error, "a migration does not select its source's system volume";
     DuplicateMigration => "duplicate-migration", Error, "two migrations have the same name";
+    // Waves and hooks.
+    UnknownWave => "unknown-wave", Error, "a migration names a wave the plan does not define";
+    DuplicateWave => "duplicate-wave", Error, "two waves have the same name";
+    MissingWave => "missing-wave", Error, "a migration is in no wave, in a plan that has waves";
+    InvalidThreshold => "invalid-threshold", Error, "a wave's `max_failures` is neither a count of at least 0 nor a percentage up to 100%";
+    UnknownHookPhase => "unknown-hook-phase", Error, "a hook phase other than `before`, `after` and `on_failure` (or the `env` map)";
+    EmptyHookCommand => "empty-hook-command", Error, "a hook command with nothing to run";
+    InvalidHookTimeout => "invalid-hook-timeout", Error, "a hook timeout that is not 1 second to 24 hours";
+    HookPlaintextSecret => "hook-plaintext-secret", Warning, "a hook command line that seems to hold a password in plain text";
     // Recorded state (the state store).
     IpChanged => "ip-changed", Error, "a source's IP differs from the one recorded in state";
     IpRecordedElsewhere => "ip-recorded-elsewhere", Error, "a source's IP is recorded in state for another source";

@@ -8,9 +8,15 @@
 //! so the domain rules still check it and one misspelt key hides no other problem. A plan with
 //! an unknown key has an `unknown-key` error, so it never becomes a `ValidPlan`.
 
+mod runbook;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use runbook::{
+    RawDetailedHook, RawHookCommand, RawHookRun, RawHooks, RawThreshold, RawTimeout, RawWave,
+};
 
 /// A ferry migration plan: the workloads to move (`sources`), where they go (`targets`) and
 /// which mounts move in each migration (`migrations`).
@@ -35,6 +41,12 @@ pub struct RawPlan {
     /// Each migration moves the selected mounts of one source to one target.
     #[schemars(title = "migrations")]
     pub migrations: Vec<RawMigration>,
+    /// The waves migrations run in, in order: a wave starts once every migration of the earlier
+    /// waves has ended with no more failures than their `max_failures`. With `waves`, every
+    /// migration names its `wave`; without, all migrations run as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "waves")]
+    pub waves: Option<Vec<RawWave>>,
 }
 
 /// A server: its address, how to log in, its mount points and how ferry reaches its data.
@@ -238,6 +250,14 @@ pub struct RawMigration {
     /// The source mounts to migrate. The system volume must be among them.
     #[schemars(title = "selected mounts", length(min = 1), example = ["C:\\"])]
     pub mounts: Vec<String>,
+    /// The wave this migration runs in: a `name` from `waves`. Required when the plan has waves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), example = &"pilot")]
+    pub wave: Option<String>,
+    /// Commands run before, after, or on failure of this migration; each phase given here
+    /// replaces its wave's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<RawHooks>,
 }
 
 /// How ferry reaches a workload's data.

@@ -13,8 +13,11 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
+mod runbook;
+
 pub use crate::plan::mount_name::MountName;
 pub use crate::plan::raw::{Cloud, OsFamily};
+pub use runbook::{DEFAULT_HOOK_TIMEOUT, Hook, HookCommand, HookPhase, Hooks, Threshold, Wave};
 
 /// A plan that passed every check.
 #[derive(Debug, Clone)]
@@ -26,6 +29,8 @@ pub struct ValidPlan {
     pub sources: IndexMap<String, Workload>,
     pub targets: IndexMap<String, Target>,
     pub migrations: Vec<Migration>,
+    /// In run order; empty when the plan has no `waves` (then every migration is in none).
+    pub waves: Vec<Wave>,
 }
 
 impl ValidPlan {
@@ -186,6 +191,10 @@ pub struct Migration {
     pub target: String,
     /// Each exists on the source; no repeats; includes the system volume when the source has one.
     pub mounts: Vec<MountName>,
+    /// A name of `ValidPlan::waves`; `None` exactly when the plan has no waves.
+    pub wave: Option<String>,
+    /// Its wave's hooks, each phase replaced by the migration's own when it gives that phase.
+    pub hooks: Hooks,
 }
 
 /// How ferry reaches a workload's data.

@@ -37,7 +37,7 @@ fn an_unknown_key_hides_no_domain_rule() {
     assert_eq!(codes_of(&plan), ["unknown-mount"]);
     let with_unknown_key = plan.replace(
         "    target: aws-web-01\n",
-        "    target: aws-web-01\n    wave: 1\n",
+        "    target: aws-web-01\n    priority: 1\n",
     );
     assert_eq!(
         codes_of(&with_unknown_key),

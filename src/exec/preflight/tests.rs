@@ -49,7 +49,10 @@ fn plan(source: PathBuf, target: PathBuf, size: u64) -> ValidPlan {
             source: "db-01".to_string(),
             target: "vm".to_string(),
             mounts: vec![MountName::new("/"), MountName::new("/srv")],
+            wave: None,
+            hooks: Default::default(),
         }],
+        waves: Vec::new(),
     };
     plan.sources.insert(
         "db-01".to_string(),

@@ -112,6 +112,8 @@ mod tests {
             source: "db-01".to_string(),
             target: "vsphere-db-01".to_string(),
             mounts: mounts.iter().map(|name| MountName::new(name)).collect(),
+            wave: None,
+            hooks: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@ mod addresses;
 mod capacity;
 mod connections;
 mod credentials;
+mod hooks;
 mod migrations;
 mod mounts;
 mod resolve;
@@ -18,6 +19,7 @@ mod spans;
 mod system_volume;
 #[cfg(test)]
 mod test_support;
+mod waves;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,7 +29,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::plan::diagnostic::Diagnostic;
-use crate::plan::raw::{RawMigration, RawTarget, RawWorkload};
+use crate::plan::raw::{RawMigration, RawTarget, RawWave, RawWorkload};
 use crate::plan::valid::{PlannedIp, ValidPlan};
 use crate::plan::yaml::Locate;
 
@@ -43,6 +45,9 @@ pub struct PlanEntries {
     pub targets: Vec<NamedEntry<RawTarget>>,
     /// Index = position in the YAML list.
     pub migrations: Vec<Option<RawMigration>>,
+    /// `None` when the plan has no `waves` (or it is not a list); else each wave, index =
+    /// position, `None` for one that did not deserialise.
+    pub waves: Option<Vec<Option<RawWave>>>,
     /// Name → position of sources and targets, built on first lookup (a large plan's rules look
     /// names up once per migration; a scan each time would be quadratic).
     #[serde(skip)]
@@ -83,6 +88,7 @@ impl PlanEntries {
             sources,
             targets,
             migrations,
+            waves: None,
             names: OnceLock::new(),
         }
     }
@@ -114,12 +120,24 @@ impl PlanEntries {
                     .collect()
             })
             .unwrap_or_default();
-        Self::new(
-            json.get("version").and_then(serde_json::Value::as_u64),
-            named(json.get("sources")),
-            named(json.get("targets")),
-            migrations,
-        )
+        let waves = json
+            .get("waves")
+            .and_then(serde_json::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| RawWave::deserialize(item).ok())
+                    .collect()
+            });
+        Self {
+            waves,
+            ..Self::new(
+                json.get("version").and_then(serde_json::Value::as_u64),
+                named(json.get("sources")),
+                named(json.get("targets")),
+                migrations,
+            )
+        }
     }
 
     fn names(&self) -> &NameIndex {
@@ -187,6 +205,8 @@ pub fn check(entries: &PlanEntries, locator: &dyn Locate) -> Vec<Diagnostic> {
     addresses::check_shared_ips(entries, &spans, &mut diagnostics);
     migrations::check_migrations(entries, &spans, &mut diagnostics);
     selection::check_selections(entries, &spans, &mut diagnostics);
+    waves::check_waves(entries, &spans, &mut diagnostics);
+    hooks::check_hooks(entries, &spans, &mut diagnostics);
     diagnostics
 }
 

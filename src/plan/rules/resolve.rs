@@ -24,6 +24,8 @@ use super::size::parse_size;
 use super::spans::{Pointer, Spans};
 use super::system_volume::{SystemVolume, system_volume};
 
+mod runbook;
+
 /// What resolving needs beside the entries: the folder relative paths resolve against, and the
 /// plan's tree, for the spans the `ValidPlan` keeps.
 struct Resolver<'a> {
@@ -57,9 +59,10 @@ pub(super) fn resolve(
             return None;
         }
     }
+    let waves = runbook::waves(entries.waves.as_deref())?;
     let names = effective_names(&entries.migrations);
     let mut migrations = Vec::new();
-    for (migration, name) in entries.migrations.iter().zip(names) {
+    for (index, (migration, name)) in entries.migrations.iter().zip(names).enumerate() {
         let migration = migration.as_ref()?;
         let source: &Workload = sources.get(&migration.source)?;
         targets.get(&migration.target)?;
@@ -74,11 +77,14 @@ pub(super) fn resolve(
             }
             mounts.push(mount);
         }
+        let pointer = Pointer::root().key("migrations").index(index);
         migrations.push(Migration {
             name: name?,
             source: migration.source.clone(),
             target: migration.target.clone(),
             mounts,
+            wave: migration.wave.clone(),
+            hooks: resolver.hooks(entries.waves.as_deref(), migration, &pointer)?,
         });
     }
     Some(ValidPlan {
@@ -87,6 +93,7 @@ pub(super) fn resolve(
         sources,
         targets,
         migrations,
+        waves,
     })
 }
 

@@ -277,6 +277,15 @@ impl Context<'_> {
         } else {
             format!("`{shown}`")
         };
+        // The keys of a `hooks` mapping are its phases.
+        if parent.ends_with("/hooks") {
+            return Diagnostic::new(
+                Code::UnknownHookPhase,
+                format!("unknown hook phase `{key}` in {place}"),
+            )
+            .with_label(span, "unknown phase")
+            .with_help(hook_phase_help(key, known));
+        }
         Diagnostic::new(Code::UnknownKey, format!("unknown key `{key}` in {place}"))
             .with_label(span, "unknown key")
             .with_help(help)
@@ -391,4 +400,31 @@ fn place(segments: &[String]) -> Place<'_> {
 /// The place of the object a `required` error is reported on (the parent of the missing key).
 fn place_of_parent(segments: &[String]) -> Place<'_> {
     place(segments)
+}
+
+/// Names people give hook phases, and the phase each means.
+const HOOK_PHASE_ALIASES: &[(&str, &str)] = &[
+    ("pre", "before"),
+    ("pre_migration", "before"),
+    ("post", "after"),
+    ("post_migration", "after"),
+    ("failure", "on_failure"),
+    ("on_error", "on_failure"),
+    ("error", "on_failure"),
+    ("onfailure", "on_failure"),
+];
+
+/// "did you mean `before`?" for an unknown hook phase, then what the phases are.
+fn hook_phase_help(key: &str, known: &[String]) -> String {
+    let lowered = key.trim().to_lowercase().replace('-', "_");
+    let suggestion = HOOK_PHASE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == lowered)
+        .map(|(_, phase)| *phase)
+        .or_else(|| suggest::did_you_mean(key, known.iter().map(String::as_str)));
+    let phases = "the phases are `before`, `after` and `on_failure`; `env` holds the secrets the commands get";
+    match suggestion {
+        Some(phase) => format!("did you mean `{phase}`? {phases}"),
+        None => phases.to_string(),
+    }
 }

@@ -176,7 +176,10 @@ fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
             source: "web-01".to_string(),
             target: "aws-web".to_string(),
             mounts: vec![MountName::new("C:\\")],
+            wave: None,
+            hooks: Default::default(),
         }],
+        waves: Vec::new(),
     }
 }
 
