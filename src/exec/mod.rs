@@ -2,6 +2,7 @@
 
 pub mod connect;
 pub mod copy;
+pub mod hooks;
 pub mod ledger;
 pub mod memory_ledger;
 pub mod preflight;
