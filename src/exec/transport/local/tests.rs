@@ -134,7 +134,9 @@ async fn renames_beside_across_and_at_the_root_and_rewrites_from_the_start() {
         .unwrap();
     assert_eq!(fs::read(root.path().join("a/b/file")).unwrap(), b"short");
     tree.rename(&path("a/b/file"), &path("top")).await.unwrap();
-    tree.rename(&path("top"), &path("top-renamed")).await.unwrap();
+    tree.rename(&path("top"), &path("top-renamed"))
+        .await
+        .unwrap();
     tree.rename(&path("top-renamed"), &path("a/b/back"))
         .await
         .unwrap();
