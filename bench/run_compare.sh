@@ -25,12 +25,14 @@ for tool in rclone rsync /usr/bin/time sftp; do command -v "$tool" >/dev/null 2>
 if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone rsync time openssh-client >/dev/null
 fi
-cargo build --release --locked --bin ferry >&2
+cargo build --profile dist --locked --bin ferry >&2
 : >"$RCLONE_CONFIG"
-ferry=$CARGO_TARGET_DIR/release/ferry
+ferry=$CARGO_TARGET_DIR/dist/ferry
 
+cases=${FERRY_BENCH_CASES:-abcde}
 [ -d "$work/small" ] || python3 bench/make_data.py small "$work/small"
-[ -d "$work/large" ] || python3 bench/make_data.py large "$work/large"
+# The large files (2 GiB) only when a case uses them.
+if [[ $cases == *[bde]* ]]; then [ -d "$work/large" ] || python3 bench/make_data.py large "$work/large"; fi
 
 # Each measurement runs FERRY_BENCH_RUNS times (default 3); the median wall time counts.
 runs=${FERRY_BENCH_RUNS:-3}
@@ -131,10 +133,10 @@ set_aside() {
 
 
 echo "ferry benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; wall time and peak RSS"
-# FERRY_BENCH_CASES=e runs only the object-storage case; the default runs them all.
-cases=${FERRY_BENCH_CASES:-abcde}
+# FERRY_BENCH_CASES=e runs only the object-storage case, `ac` only the small files (a) and their
+# no-op re-run (c), `b` only the large files; the default runs them all.
 for case in small large; do
-  [[ $cases == *a* ]] || continue
+  if [ "$case" = small ]; then [[ $cases == *[ac]* ]] || continue; else [[ $cases == *b* ]] || continue; fi
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
   out=$work/out-$case

@@ -69,6 +69,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     *started = true;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(blocking_threads(&options, selected.len()))
         .enable_all()
         .build()
         .into_diagnostic()?;
@@ -104,6 +105,19 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Threads for blocking file system calls: one per transfer of the migrations that run at once (a
+/// local copy holds one for the whole file; listings, metadata calls and the target's sync take
+/// their turn in between). Tokio's default (512) lets every short burst of calls start threads of
+/// its own, each with its own allocator pages: a no-op re-run of 10,000 files peaked at 25 to 35
+/// threads (bench/README.md, "Where the memory goes").
+fn blocking_threads(options: &RunOptions, migrations: usize) -> usize {
+    options
+        .parallel
+        .min(migrations)
+        .max(1)
+        .saturating_mul(options.copy.transfers.max(1))
 }
 
 /// The run's options from its flags (`--bwlimit` parsed here).

@@ -101,6 +101,45 @@ pub(crate) fn insert_files_in(
     Ok(())
 }
 
+/// The claims (`PartialRecord::claim_of`) of a migration's files that cannot be trusted while
+/// `boot` runs (`FileRow::trusted_in`: recorded before they were durable, by another boot), except
+/// symlinks and paths that have a partial record already. Selected by the database, so a ledger
+/// of trusted files costs nothing here.
+fn untrusted_claims_in(
+    connection: &Connection,
+    migration: &str,
+    boot: Option<&str>,
+) -> Result<Vec<PartialRecord>, LedgerError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT path, size, modified_nanos FROM files
+             WHERE migration = ?1 AND unsynced_boot IS NOT NULL AND unsynced_boot IS NOT ?2
+                 AND blake3 IS NOT ?3
+                 AND path NOT IN (SELECT path FROM partials WHERE migration = ?1)
+             ORDER BY path",
+        )
+        .map_err(database)?;
+    let rows = statement
+        .query_map(params![migration, boot, SYMLINK_RECORD], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })
+        .map_err(database)?;
+    rows.map(|row| {
+        let (path, size, modified_nanos) = row.map_err(database)?;
+        Ok(PartialRecord {
+            temporary_path: path.clone(),
+            path,
+            source_size: size_from_sql(size)?,
+            source_modified_nanos: modified_nanos,
+        })
+    })
+    .collect()
+}
+
 pub(crate) fn partials_in(
     connection: &Connection,
     migration: &str,
@@ -208,18 +247,7 @@ impl Ledger for Store {
     fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
         let connection = self.connection();
         let mut partials = partials_in(&connection, migration)?;
-        let boot = self.boot();
-        let untrusted: Vec<PartialRecord> = file_rows_in(&connection, migration)?
-            .into_iter()
-            .filter(|row| !row.trusted_in(boot) && !row.record.is_symlink())
-            .filter(|row| {
-                !partials
-                    .iter()
-                    .any(|partial| partial.path == row.record.path)
-            })
-            .map(|row| PartialRecord::claim_of(&row.record))
-            .collect();
-        partials.extend(untrusted);
+        partials.extend(untrusted_claims_in(&connection, migration, self.boot())?);
         Ok(partials)
     }
 

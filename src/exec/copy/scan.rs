@@ -131,6 +131,7 @@ pub(crate) async fn list_source(
             .await
             .map_err(in_mount)?;
         let mut next_level = Vec::new();
+        listing.entries.reserve(listed.len());
         for (path, metadata) in listed {
             let other_device = matches!((root.device, metadata.device), (Some(root), Some(entry)) if root != entry);
             if excluded_paths.contains(&path) || other_device {
@@ -194,7 +195,7 @@ async fn list_level(
         .buffered(concurrency.max(1))
         .try_collect()
         .await?;
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(listings.iter().map(|(_, names)| names.len()).sum());
     for (directory, names) in listings {
         for (name, metadata) in names {
             let path = directory.join(&name).ok_or_else(|| {

@@ -2,7 +2,7 @@
 //! sync, dropped after a restart, and carried by export and import.
 
 use crate::state::ImportMode;
-use crate::state::ledger::{FileRecord, Ledger};
+use crate::state::ledger::{FileRecord, Ledger, PartialRecord};
 
 use super::store_with_migration;
 
@@ -59,6 +59,33 @@ fn records_not_yet_durable_are_trusted_only_during_the_boot_that_wrote_them() {
     assert_eq!(store.files("web-01").expect("read"), vec![file(0)]);
     assert_eq!(claims(&restarted), expected);
     assert_eq!(claims(&store), expected);
+}
+
+#[test]
+fn untrusted_records_claim_their_paths_once_and_symlinks_never() {
+    let (_folder, store) = store_with_migration();
+    if !store.knows_boot() {
+        return;
+    }
+    let symlink = FileRecord::symlink("C/data/link".to_string());
+    store
+        .record_unsynced_files("web-01", &[file(1), file(2), symlink])
+        .expect("unsynced");
+    let restarted = store.as_if_booted("another-boot");
+    // A copy of file 2 had started: its partial record is the claim, listed once.
+    let started = PartialRecord {
+        path: file(2).path,
+        temporary_path: "C/data/.2.bin.ferry-partial".to_string(),
+        source_size: 2,
+        source_modified_nanos: None,
+    };
+    restarted
+        .record_partial("web-01", &started)
+        .expect("partial");
+    assert_eq!(
+        restarted.partials("web-01").expect("partials"),
+        vec![started, PartialRecord::claim_of(&file(1))]
+    );
 }
 
 #[test]

@@ -52,14 +52,33 @@ impl From<Errno> for CallError {
 
 pub type CallResult<T> = Result<T, CallError>;
 
+/// A directory a walk reached: the root itself, borrowed (never reopened), or one opened below it.
+/// Borrowing the root saves an `openat(root, ".")` and its `close` on every walk.
+pub enum Directory<'root> {
+    Root(BorrowedFd<'root>),
+    Opened(OwnedFd),
+}
+
+impl AsFd for Directory<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Self::Root(root) => *root,
+            Self::Opened(opened) => opened.as_fd(),
+        }
+    }
+}
+
 /// Opens a directory below the root, refusing to pass through symlinks.
-pub fn open_directory(root: BorrowedFd<'_>, path: &RelativePath) -> CallResult<OwnedFd> {
-    let mut current = rustix::fs::openat(root, c".", DIRECTORY_FLAGS, Mode::empty())?;
+pub fn open_directory<'root>(
+    root: BorrowedFd<'root>,
+    path: &RelativePath,
+) -> CallResult<Directory<'root>> {
+    let mut current = Directory::Root(root);
     let mut walked = RelativePath::root();
     for component in path.components() {
         walked = walked.join(component).unwrap_or_else(|| walked.clone());
         current = match rustix::fs::openat(&current, component, DIRECTORY_FLAGS, Mode::empty()) {
-            Ok(next) => next,
+            Ok(next) => Directory::Opened(next),
             Err(Errno::LOOP | Errno::NOTDIR) => {
                 return Err(CallError::NotADirectory(walked.to_string()));
             }
@@ -70,10 +89,10 @@ pub fn open_directory(root: BorrowedFd<'_>, path: &RelativePath) -> CallResult<O
 }
 
 /// Opens the directory holding `path` and returns it with the final name; `path` must not be the root.
-pub fn open_parent<'path>(
-    root: BorrowedFd<'_>,
+pub fn open_parent<'root, 'path>(
+    root: BorrowedFd<'root>,
     path: &'path RelativePath,
-) -> CallResult<(OwnedFd, &'path str)> {
+) -> CallResult<(Directory<'root>, &'path str)> {
     if path.is_root() {
         return Err(Errno::INVAL.into());
     }
@@ -83,7 +102,7 @@ pub fn open_parent<'path>(
 
 /// Creates every missing directory of `path`, never passing through a symlink.
 pub fn create_dir_all(root: BorrowedFd<'_>, path: &RelativePath) -> CallResult<()> {
-    let mut current = rustix::fs::openat(root, c".", DIRECTORY_FLAGS, Mode::empty())?;
+    let mut current = Directory::Root(root);
     let mut walked = RelativePath::root();
     for component in path.components() {
         walked = walked.join(component).unwrap_or_else(|| walked.clone());
@@ -92,7 +111,7 @@ pub fn create_dir_all(root: BorrowedFd<'_>, path: &RelativePath) -> CallResult<(
             Err(errno) => return Err(errno.into()),
         }
         current = match rustix::fs::openat(&current, component, DIRECTORY_FLAGS, Mode::empty()) {
-            Ok(next) => next,
+            Ok(next) => Directory::Opened(next),
             Err(Errno::LOOP | Errno::NOTDIR) => {
                 return Err(CallError::NotADirectory(walked.to_string()));
             }
@@ -159,7 +178,10 @@ pub fn open_read(root: BorrowedFd<'_>, path: &RelativePath, offset: u64) -> Call
     if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile {
         return Err(CallError::NotAFile);
     }
-    rustix::fs::seek(&file, rustix::fs::SeekFrom::Start(offset))?;
+    // A file opens at offset 0: seeking there would be a system call for nothing.
+    if offset > 0 {
+        rustix::fs::seek(&file, rustix::fs::SeekFrom::Start(offset))?;
+    }
     Ok(file)
 }
 
@@ -192,13 +214,23 @@ pub fn open_write(
     if length < offset {
         return Err(CallError::ShortFile { length });
     }
-    rustix::fs::ftruncate(&file, offset)?;
-    rustix::fs::seek(&file, rustix::fs::SeekFrom::Start(offset))?;
+    // Only bytes past `offset` are cut (a new file has none), and a file opens at offset 0.
+    if length > offset {
+        rustix::fs::ftruncate(&file, offset)?;
+    }
+    if offset > 0 {
+        rustix::fs::seek(&file, rustix::fs::SeekFrom::Start(offset))?;
+    }
     Ok(file)
 }
 
 pub fn rename(root: BorrowedFd<'_>, from: &RelativePath, to: &RelativePath) -> CallResult<()> {
     let (from_directory, from_name) = open_parent(root, from)?;
+    // A temporary name lives beside its final name: one walk reaches both.
+    if !to.is_root() && from.parent() == to.parent() {
+        rustix::fs::renameat(&from_directory, from_name, &from_directory, to.file_name())?;
+        return Ok(());
+    }
     let (to_directory, to_name) = open_parent(root, to)?;
     rustix::fs::renameat(&from_directory, from_name, &to_directory, to_name)?;
     Ok(())

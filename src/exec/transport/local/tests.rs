@@ -121,6 +121,40 @@ async fn sync_takes_files_one_by_one_or_the_whole_file_system() {
 }
 
 #[tokio::test]
+async fn renames_beside_across_and_at_the_root_and_rewrites_from_the_start() {
+    let root = TempDir::new().unwrap();
+    let tree = LocalTree::open(root.path()).unwrap();
+    tree.create_dir_all(&path("a/b")).await.unwrap();
+    write_all(&tree, "a/b/.file.partial", 0, b"long content").await;
+    // Writing from the start again keeps nothing of what was there.
+    write_all(&tree, "a/b/.file.partial", 0, b"short").await;
+    // Beside (one walk to the shared folder), across folders, and at the root.
+    tree.rename(&path("a/b/.file.partial"), &path("a/b/file"))
+        .await
+        .unwrap();
+    assert_eq!(fs::read(root.path().join("a/b/file")).unwrap(), b"short");
+    tree.rename(&path("a/b/file"), &path("top")).await.unwrap();
+    tree.rename(&path("top"), &path("top-renamed"))
+        .await
+        .unwrap();
+    tree.rename(&path("top-renamed"), &path("a/b/back"))
+        .await
+        .unwrap();
+    assert_eq!(fs::read(root.path().join("a/b/back")).unwrap(), b"short");
+    assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1);
+    // The root itself is never a rename's destination.
+    assert!(tree.rename(&path("a/b/back"), &path("")).await.is_err());
+    // Within a folder reached through a symlink: refused like any other walk through one.
+    symlink(root.path().join("a"), root.path().join("a-link")).unwrap();
+    assert!(
+        tree.rename(&path("a-link/b/back"), &path("a-link/b/moved"))
+            .await
+            .is_err()
+    );
+    assert!(root.path().join("a/b/back").exists());
+}
+
+#[tokio::test]
 async fn symlinks_inside_the_tree_never_lead_outside() {
     let root = TempDir::new().unwrap();
     let outside = TempDir::new().unwrap();
