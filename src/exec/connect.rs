@@ -165,15 +165,13 @@ pub async fn open_tree_noting(
         Some(Connection::Sftp(settings)) => open_sftp(endpoint, settings, password, mode)
             .await
             .map_err(failed),
-        Some(Connection::S3(settings)) => {
-            let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
-            let tree = open_object_store(StoreSettings::S3(settings), secret).await;
-            Ok((tree.map_err(failed)?, None))
-        }
+        Some(Connection::S3(settings)) => open_store(StoreSettings::S3(settings), password)
+            .await
+            .map_err(failed),
         Some(Connection::AzureBlob(settings)) => {
-            let secret = password.ok_or_else(|| failed(unresolved_store_secret()))?;
-            let tree = open_object_store(StoreSettings::AzureBlob(settings), secret).await;
-            Ok((tree.map_err(failed)?, None))
+            open_store(StoreSettings::AzureBlob(settings), password)
+                .await
+                .map_err(failed)
         }
     }
 }
@@ -216,6 +214,15 @@ async fn open_sftp(
     _mode: OpenMode,
 ) -> Result<(Arc<dyn FileTree>, Option<String>), TransportError> {
     Err(not_built("SFTP", "sftp"))
+}
+
+/// Opens an object store with its secret, which `exec::secrets` resolved before.
+async fn open_store(
+    settings: StoreSettings<'_>,
+    password: Option<&SecretString>,
+) -> Result<(Arc<dyn FileTree>, Option<String>), TransportError> {
+    let secret = password.ok_or_else(unresolved_store_secret)?;
+    Ok((open_object_store(settings, secret).await?, None))
 }
 
 /// The object store a connection names.

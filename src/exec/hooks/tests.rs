@@ -200,10 +200,30 @@ async fn secrets_arrive_in_the_environment_and_are_masked_in_the_output() {
     }
 }
 
-/// Whether a process is alive.
+/// Whether a process is alive: it exists and is not a zombie waiting to be reaped.
 fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only asks whether the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+    let exists = unsafe { libc::kill(pid, 0) == 0 };
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1.trim_start().to_string();
+            after_name.chars().next()
+        })
+        == Some('Z');
+    exists && !zombie
+}
+
+/// Asserts that a process the hook started ends (it was sent SIGTERM or SIGKILL with its group;
+/// the signal takes effect asynchronously, so this waits for it, up to a generous bound).
+async fn assert_ended(pid: i32) {
+    for _ in 0..600 {
+        if !alive(pid) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the hook's background child {pid} survived its group being stopped");
 }
 
 /// A hook that starts a background `sleep` in its group, writes that pid, then waits forever.
@@ -245,18 +265,7 @@ async fn a_hook_past_its_timeout_is_stopped_with_everything_it_started() {
         }
     );
     assert_eq!(outcome.tail, "started\n");
-    let child = child_pid(folder.path());
-    // The group was killed; the zombie is reaped by init, so poll until it is gone.
-    for _ in 0..100 {
-        if !alive(child) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        !alive(child),
-        "the hook's background child {child} survived"
-    );
+    assert_ended(child_pid(folder.path())).await;
 }
 
 #[tokio::test]
@@ -280,17 +289,7 @@ async fn a_stop_ends_the_hook_and_its_group() {
         stopper
     );
     assert_eq!(outcome.status, HookStatus::Stopped);
-    let child = child_pid(folder.path());
-    for _ in 0..100 {
-        if !alive(child) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        !alive(child),
-        "the hook's background child {child} survived"
-    );
+    assert_ended(child_pid(folder.path())).await;
 }
 
 #[test]
