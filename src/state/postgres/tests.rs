@@ -10,7 +10,7 @@ fn url_for(base: &str, database: &str, query: &str) -> String {
 }
 
 /// A new, empty database on the test server and its URL; `None` (after saying so) without a server.
-async fn fresh_database(test: &str) -> Option<String> {
+pub(crate) async fn fresh_database(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("FERRY_POSTGRES_URL") else {
         let required = std::env::var("FERRY_REQUIRE_SERVERS").is_ok_and(|value| value != "0");
         assert!(
@@ -147,8 +147,8 @@ async fn a_migration_has_at_most_one_live_claim() {
         )
         .await
         .unwrap();
-    let claim = "INSERT INTO claims (migration, runner, host, pid, started_at, lease_expires_at)
-                 VALUES ('m', $1, 'h', 1, now(), now() + interval '15 seconds')";
+    let claim = "INSERT INTO claims (migration, runner, host, pid, started_at, heartbeat_at, lease_expires_at)
+                 VALUES ('m', $1, 'h', 1, now(), now(), now() + interval '15 seconds')";
     client.execute(claim, &[&"first"]).await.unwrap();
     assert!(client.execute(claim, &[&"second"]).await.is_err());
     client
