@@ -247,7 +247,7 @@ impl Drop for ClaimGuard {
         }
         let (store, id) = (self.store.clone(), self.id);
         let release = async move {
-            let client = store.client().await;
+            let client = store.blocking_client().await;
             client.execute(RELEASE, &[&id]).await?;
             Ok(())
         };

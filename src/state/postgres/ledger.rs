@@ -1,8 +1,9 @@
 //! The PostgreSQL store as the copy engine's ledger, and its records of files not yet durable.
 //!
 //! The `Ledger` is synchronous (the engine calls it per batch, from tasks and blocking threads);
-//! each call waits on the store's runtime (`PostgresStore::wait`). A batch is one statement over
-//! arrays (`UNNEST`), never one round trip per file, and each call commits before it returns.
+//! each call waits on the store's runtime (`PostgresStore::wait`), on its second connection. A
+//! batch is one statement over arrays (`UNNEST`), never one round trip per file, and each call
+//! commits before it returns.
 
 use tokio_postgres::GenericClient;
 
@@ -163,7 +164,7 @@ async fn delete_paths(
 ) -> Result<(), StateError> {
     let sql = format!("DELETE FROM {table} WHERE migration = $1 AND path = ANY($2)");
     store
-        .client()
+        .blocking_client()
         .await
         .execute(&sql, &[&migration, &paths])
         .await?;
@@ -172,7 +173,7 @@ async fn delete_paths(
 
 impl PostgresStore {
     async fn trusted_files(&self, migration: &str) -> Result<Vec<FileRecord>, StateError> {
-        let rows = file_rows_in(&*self.client().await, migration).await?;
+        let rows = file_rows_in(&*self.blocking_client().await, migration).await?;
         Ok(rows
             .into_iter()
             .filter(|row| row.trusted_in(self.boot()))
@@ -186,12 +187,18 @@ impl PostgresStore {
         files: &[FileRecord],
         unsynced_boot: Option<&str>,
     ) -> Result<(), StateError> {
-        insert_files_in(&*self.client().await, migration, files, unsynced_boot).await
+        insert_files_in(
+            &*self.blocking_client().await,
+            migration,
+            files,
+            unsynced_boot,
+        )
+        .await
     }
 
     /// Recorded partials, with (as claims) the file records this boot cannot trust.
     async fn partials_and_claims(&self, migration: &str) -> Result<Vec<PartialRecord>, StateError> {
-        let client = self.client().await;
+        let client = self.blocking_client().await;
         let mut partials = partials_in(&*client, migration).await?;
         let untrusted: Vec<PartialRecord> = file_rows_in(&*client, migration)
             .await?
@@ -293,14 +300,17 @@ impl PostgresStore {
     }
 }
 
-/// Every write is one statement (autocommit), committed before the call returns.
+/// Every write is one statement (autocommit), committed before the call returns. Each call runs
+/// as a task of the store's runtime ([`PostgresStore::wait`]), so it takes owned arguments.
 impl Ledger for PostgresStore {
     fn files(&self, migration: &str) -> Result<Vec<FileRecord>, LedgerError> {
-        self.wait(self.trusted_files(migration))
+        let (store, migration) = (self.clone(), migration.to_string());
+        self.wait(async move { store.trusted_files(&migration).await })
     }
 
     fn record_files(&self, migration: &str, files: &[FileRecord]) -> Result<(), LedgerError> {
-        self.wait(self.insert_files(migration, files, None))
+        let (store, migration, files) = (self.clone(), migration.to_string(), files.to_vec());
+        self.wait(async move { store.insert_files(&migration, &files, None).await })
     }
 
     fn knows_boot(&self) -> bool {
@@ -312,21 +322,24 @@ impl Ledger for PostgresStore {
         migration: &str,
         files: &[FileRecord],
     ) -> Result<(), LedgerError> {
-        let Some(boot) = self.boot() else {
+        let Some(boot) = self.boot().map(str::to_string) else {
             return Err(LedgerError(
                 "this system's boot ID is unknown, so files must be durable before they are recorded"
                     .to_string(),
             ));
         };
-        self.wait(self.insert_files(migration, files, Some(boot)))
+        let (store, migration, files) = (self.clone(), migration.to_string(), files.to_vec());
+        self.wait(async move { store.insert_files(&migration, &files, Some(&boot)).await })
     }
 
     fn forget_files(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
-        self.wait(delete_paths(self, "files", migration, paths))
+        let (store, migration, paths) = (self.clone(), migration.to_string(), paths.to_vec());
+        self.wait(async move { delete_paths(&store, "files", &migration, &paths).await })
     }
 
     fn partials(&self, migration: &str) -> Result<Vec<PartialRecord>, LedgerError> {
-        self.wait(self.partials_and_claims(migration))
+        let (store, migration) = (self.clone(), migration.to_string());
+        self.wait(async move { store.partials_and_claims(&migration).await })
     }
 
     fn record_partial(&self, migration: &str, partial: &PartialRecord) -> Result<(), LedgerError> {
@@ -342,10 +355,14 @@ impl Ledger for PostgresStore {
         migration: &str,
         partials: &[PartialRecord],
     ) -> Result<(), LedgerError> {
-        self.wait(async { insert_partials_in(&*self.client().await, migration, partials).await })
+        let (store, migration, partials) = (self.clone(), migration.to_string(), partials.to_vec());
+        self.wait(async move {
+            insert_partials_in(&*store.blocking_client().await, &migration, &partials).await
+        })
     }
 
     fn forget_partials(&self, migration: &str, paths: &[String]) -> Result<(), LedgerError> {
-        self.wait(delete_paths(self, "partials", migration, paths))
+        let (store, migration, paths) = (self.clone(), migration.to_string(), paths.to_vec());
+        self.wait(async move { delete_paths(&store, "partials", &migration, &paths).await })
     }
 }

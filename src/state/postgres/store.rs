@@ -1,11 +1,15 @@
 //! `PostgresStore`: the state in a PostgreSQL database, one connection shared by the process's
 //! tasks, and the bridge that lets the synchronous copy ledger wait on it.
 //!
-//! One connection, behind an async mutex, as the SQLite store keeps one connection behind a
-//! mutex: every operation (a transaction where it writes several rows) holds it to the end, so
-//! operations of one process never interleave inside a transaction. Writes that must see a
-//! consistent state across processes (a plan's records, an import, a delete) take the
-//! transaction-scoped advisory lock [`STATE_WRITE_LOCK`], as SQLite's `BEGIN IMMEDIATE` does.
+//! Two connections, each behind an async mutex (as the SQLite store keeps its connection behind
+//! a mutex): every operation holds one to its end, so operations of one process never interleave
+//! inside a transaction. The async operations use the first. The synchronous ones (the copy
+//! ledger, a claim dropped without release) block their thread until done, and use the second:
+//! a future on that same thread may hold the first across an await, and blocking on it would
+//! never end. Nothing holds the second across an await of anything else, so waiting on it
+//! always ends. Writes that must see a consistent state across processes (a plan's records, an
+//! import, a delete) take the transaction-scoped advisory lock [`STATE_WRITE_LOCK`], as SQLite's
+//! `BEGIN IMMEDIATE` does.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +34,8 @@ pub struct PostgresStore {
 
 struct Inner {
     client: Mutex<Client>,
+    /// The connection of the synchronous operations ([`PostgresStore::wait`]).
+    blocking_client: Mutex<Client>,
     /// The URL without its password, for messages.
     redacted: String,
     /// This system's boot ID, when it has one (see `state::unsynced`).
@@ -52,10 +58,12 @@ impl PostgresStore {
     /// on a multi-thread tokio runtime, which then carries the connection until the store is
     /// dropped.
     pub async fn open(url: &PostgresUrl) -> Result<PostgresStore, StateError> {
-        let client = connect(url).await?;
+        let (client, blocking_client) =
+            futures::future::try_join(connect(url), connect(url)).await?;
         Ok(PostgresStore {
             inner: Arc::new(Inner {
                 client: Mutex::new(client),
+                blocking_client: Mutex::new(blocking_client),
                 redacted: url.redacted().to_string(),
                 boot: current_boot_id(),
                 runtime: Handle::current(),
@@ -86,31 +94,46 @@ impl PostgresStore {
         }
     }
 
-    /// The connection, for one operation.
+    /// The connection, for one async operation.
     pub(crate) async fn client(&self) -> MutexGuard<'_, Client> {
         self.inner.client.lock().await
     }
 
-    /// Runs `operation` to its end from synchronous code (the copy ledger), on the runtime the
-    /// connection lives on. On a worker of the multi-thread runtime ferry runs on,
-    /// `block_in_place` hands the worker's other tasks to another thread while this one waits;
-    /// on a blocking thread (`spawn_blocking`) or outside any runtime it simply waits. A
-    /// current-thread runtime cannot wait on itself: that is refused, not deadlocked.
-    pub(super) fn wait<T>(
+    /// The connection of the synchronous operations: only inside [`PostgresStore::wait`].
+    pub(super) async fn blocking_client(&self) -> MutexGuard<'_, Client> {
+        self.inner.blocking_client.lock().await
+    }
+
+    /// Runs `operation` (which may use only [`PostgresStore::blocking_client`]) to its end from
+    /// synchronous code (the copy ledger): it runs as a task of the runtime the connections live
+    /// on, and this thread waits for its answer on a channel. Not `Handle::block_on` on this
+    /// thread: `ferry run` polls its migrations on the thread that called `Runtime::block_on`, and
+    /// a nested `block_on` there takes the wake-ups meant for them, which then never run again.
+    /// On a worker, `block_in_place` first hands the worker's other tasks to another thread. A
+    /// current-thread runtime could never run the task while this thread waits: that is refused.
+    pub(super) fn wait<T: Send + 'static>(
         &self,
-        operation: impl Future<Output = Result<T, StateError>>,
+        operation: impl Future<Output = Result<T, StateError>> + Send + 'static,
     ) -> Result<T, LedgerError> {
-        let runtime = &self.inner.runtime;
-        let result = match Handle::try_current() {
-            Ok(current) if current.runtime_flavor() == RuntimeFlavor::CurrentThread => {
-                return Err(LedgerError(
-                    "the PostgreSQL state needs tokio's multi-thread runtime".to_string(),
-                ));
-            }
-            Ok(_) => tokio::task::block_in_place(|| runtime.block_on(operation)),
-            Err(_) => runtime.block_on(operation),
+        let current = Handle::try_current();
+        if let Ok(current) = &current
+            && current.runtime_flavor() == RuntimeFlavor::CurrentThread
+        {
+            return Err(LedgerError(
+                "the PostgreSQL state needs tokio's multi-thread runtime".to_string(),
+            ));
+        }
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        drop(self.inner.runtime.spawn(async move {
+            // The waiter is gone only if it panicked; nothing is left to tell.
+            let _ = answer.send(operation.await);
+        }));
+        let received = match current {
+            Ok(_) => tokio::task::block_in_place(|| answered.recv()),
+            Err(_) => answered.recv(),
         };
-        result.map_err(LedgerError::from)
+        let stopped = |_| LedgerError("the state database's runtime stopped".to_string());
+        received.map_err(stopped)?.map_err(LedgerError::from)
     }
 }
 

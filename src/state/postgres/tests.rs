@@ -227,3 +227,41 @@ async fn tls_follows_sslmode() {
         .unwrap_err();
     assert!(error.to_string().contains("certificate"), "{error}");
 }
+
+/// The copy engine calls the ledger from a future that the runner polls beside others on the
+/// same thread (`ferry run` polls its migrations on the main thread, in `Runtime::block_on`).
+/// One of them may hold the store's connection across an await, and they are woken while the
+/// ledger waits: the ledger must neither wait for that connection nor take their wake-ups, or
+/// the thread never gets back to them.
+#[test]
+fn the_ledger_neither_waits_on_a_held_connection_nor_takes_its_threads_wake_ups() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let Some(url) = fresh_database("ledger_thread").await else {
+                done.send(()).unwrap();
+                return;
+            };
+            let url = PostgresUrl::parse(&url, None, None).unwrap();
+            let store = PostgresStore::open(&url).await.unwrap();
+            let holder = async {
+                let _held = store.client().await;
+                tokio::task::yield_now().await;
+            };
+            let ledger = async {
+                use crate::state::ledger::Ledger;
+                store.files("none").unwrap()
+            };
+            let ((), files) = tokio::join!(holder, ledger);
+            assert!(files.is_empty());
+            done.send(()).unwrap();
+        });
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the ledger answered while another future held the connection");
+}
