@@ -64,7 +64,7 @@ pub struct CompletionsArgs {
 /// Where the state lives; shared by every command that reads or writes it.
 #[derive(Debug, Clone, Args)]
 pub struct StateLocation {
-    /// The state database file.
+    /// The state: a SQLite file, or a `postgres://` URL for state a team shares.
     #[arg(
         long = "state",
         global = true,

@@ -9,19 +9,22 @@ use miette::IntoDiagnostic;
 
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::commands::ExitStatus;
-use crate::commands::state::state_error;
+use crate::commands::state::OpenedState;
 use crate::exec::preflight::{self, PreflightOptions, Readiness};
 use crate::exec::secrets;
 use crate::plan::diagnostic::FileDiagnostics;
 use crate::plan::load::CheckedPlan;
 use crate::report;
 use crate::report::diagnostics::Summary;
-use crate::state::Store;
+use crate::state::OpenMode;
 
 pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     // The state is read only when it exists: `check` never creates it, and CI runs without it.
-    let store = if arguments.state.path.exists() {
-        Some(Store::open_existing(&arguments.state.path).map_err(state_error)?)
+    let state = if crate::state::exists(&arguments.state.path) {
+        Some(OpenedState::open(
+            &arguments.state.path,
+            OpenMode::Existing,
+        )?)
     } else {
         None
     };
@@ -32,7 +35,7 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
     for (position, input) in inputs.into_iter().enumerate() {
         match input.and_then(|input| input.check()) {
             Ok(mut checked) => {
-                add_state_rules(&mut checked, store.as_ref())?;
+                add_state_rules(&mut checked, state.as_ref())?;
                 checked_plans.push(checked);
             }
             Err(error) => unreadable.push((position, error.report())),
@@ -78,13 +81,14 @@ pub fn run(arguments: &CheckArgs) -> miette::Result<ExitStatus> {
 }
 
 /// Adds the state-aware rules (recorded IPs) to a checked plan's diagnostics.
-pub fn add_state_rules(checked: &mut CheckedPlan, store: Option<&Store>) -> miette::Result<()> {
-    if let (Some(store), Some(tree), Some(entries)) = (store, &checked.tree, &checked.entries) {
+pub(crate) fn add_state_rules(
+    checked: &mut CheckedPlan,
+    state: Option<&OpenedState>,
+) -> miette::Result<()> {
+    if let (Some(state), Some(tree), Some(entries)) = (state, &checked.tree, &checked.entries) {
         let sources = entries.source_ips(tree);
-        checked
-            .report
-            .diagnostics
-            .extend(crate::state::rules::check_recorded_ips(store, &sources).map_err(state_error)?);
+        let rules = crate::state::rules::check_recorded_ips(&*state.store, &sources);
+        checked.report.diagnostics.extend(state.call(rules)?);
         checked.report.normalize();
     }
     Ok(())

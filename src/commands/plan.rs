@@ -7,7 +7,7 @@ use miette::IntoDiagnostic;
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::commands::ExitStatus;
 use crate::commands::run::{existing_data, usable_plan, with_diagnostics};
-use crate::commands::state::state_error;
+use crate::commands::state::{OpenedState, state_error};
 use crate::exec::copy::CopyOptions;
 use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
@@ -17,8 +17,8 @@ use crate::exec::secrets::Secrets;
 use crate::plan::load;
 use crate::plan::valid::ValidPlan;
 use crate::report::{plan_view, run_output};
-use crate::state::Store;
 use crate::state::rules::recorded_ip_diagnostics;
+use crate::state::{OpenMode, StateBackend};
 
 /// Runs `ferry plan`.
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
@@ -35,13 +35,13 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         print_refusal(&checked.report, args.format);
         return Ok(ExitStatus::Failure);
     };
-    let store = if args.state.path.exists() {
-        Some(Store::open_read_only(&args.state.path).map_err(state_error)?)
+    let state = if crate::state::exists(&args.state.path) {
+        Some(OpenedState::open(&args.state.path, OpenMode::ReadOnly)?)
     } else {
         None
     };
-    if let Some(store) = &store {
-        let diagnostics = recorded_ip_diagnostics(plan, store).map_err(state_error)?;
+    if let Some(state) = &state {
+        let diagnostics = state.call(recorded_ip_diagnostics(plan, &*state.store))?;
         if !diagnostics.is_empty() {
             print_refusal(&with_diagnostics(&checked, diagnostics), args.format);
             return Ok(ExitStatus::Failure);
@@ -61,15 +61,13 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         existing: existing_data(args.existing),
         ..CopyOptions::default()
     };
-    let previews = preview_all(plan, store.as_ref(), &secrets, &options)?;
+    let previews = preview_all(plan, state.as_ref(), &secrets, &options)?;
 
     // In JSON, the migrations that need a missing password say so in their `error`.
     if !missing.is_empty() && args.format == OutputFormat::Human {
         run_output::print_plan_diagnostics(&with_diagnostics(&checked, missing));
     }
-    let state_shown = store
-        .as_ref()
-        .map(|store| store.path().display().to_string());
+    let state_shown = state.as_ref().map(|state| state.store.location());
     let text = match args.format {
         OutputFormat::Human => {
             plan_view::render(&checked.report.path, state_shown.as_deref(), &previews)
@@ -93,39 +91,52 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
 /// both ends where its passwords are known.
 fn preview_all(
     plan: &ValidPlan,
-    store: Option<&Store>,
+    state: Option<&OpenedState>,
     secrets: &[Option<Secrets>],
     options: &CopyOptions,
 ) -> miette::Result<Vec<MigrationPreview>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    let previews = runtime.block_on(async {
-        let mut recorded = Vec::with_capacity(plan.migrations.len());
-        for migration in &plan.migrations {
-            recorded.push(match store {
-                Some(store) => RecordedState::read(store, plan, migration)
-                    .await
-                    .map_err(state_error)?,
-                None => RecordedState::default(),
-            });
-        }
-        let memory_ledger = MemoryLedger::new();
-        let ledger: &dyn Ledger = match store {
-            Some(store) => store,
-            None => &memory_ledger,
-        };
-        let mut previews = Vec::with_capacity(plan.migrations.len());
-        for ((migration, recorded), secrets) in plan.migrations.iter().zip(recorded).zip(secrets) {
-            let secrets = secrets.as_ref();
+    let store = state.map(|state| &*state.store);
+    let previews = previews(plan, store, secrets, options);
+    match state {
+        Some(state) => state.runtime().block_on(previews),
+        None => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .into_diagnostic()?;
+            let previews = runtime.block_on(previews);
+            runtime.shutdown_background();
             previews
-                .push(preview_migration(plan, migration, recorded, ledger, secrets, options).await);
         }
-        Ok(previews)
-    });
-    runtime.shutdown_background();
-    previews
+    }
+}
+
+async fn previews(
+    plan: &ValidPlan,
+    store: Option<&dyn StateBackend>,
+    secrets: &[Option<Secrets>],
+    options: &CopyOptions,
+) -> miette::Result<Vec<MigrationPreview>> {
+    let mut recorded = Vec::with_capacity(plan.migrations.len());
+    for migration in &plan.migrations {
+        recorded.push(match store {
+            Some(store) => RecordedState::read(store, plan, migration)
+                .await
+                .map_err(state_error)?,
+            None => RecordedState::default(),
+        });
+    }
+    let memory_ledger = MemoryLedger::new();
+    let ledger: &dyn Ledger = match store {
+        Some(store) => store,
+        None => &memory_ledger,
+    };
+    let mut previews = Vec::with_capacity(plan.migrations.len());
+    for ((migration, recorded), secrets) in plan.migrations.iter().zip(recorded).zip(secrets) {
+        let secrets = secrets.as_ref();
+        previews.push(preview_migration(plan, migration, recorded, ledger, secrets, options).await);
+    }
+    Ok(previews)
 }
 
 /// The diagnostics that refuse the plan: human, or `ferry check`'s JSON document.

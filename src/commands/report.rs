@@ -4,14 +4,14 @@ use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::ReportArgs;
 use crate::commands::ExitStatus;
-use crate::commands::state::state_error;
+use crate::commands::state::OpenedState;
 use crate::report::run_report;
-use crate::state::Store;
+use crate::state::OpenMode;
 
 /// Runs `ferry report`.
 pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
-    let store = Store::open_existing(&args.state.path).map_err(state_error)?;
-    let records = store.migrations().map_err(state_error)?;
+    let state = OpenedState::open(&args.state.path, OpenMode::Existing)?;
+    let records = state.call(state.store.migrations())?;
     let text = run_report::render(&run_report::rows(&records), args.format);
     run_report::write_report(&text, args.output.as_deref())
         .into_diagnostic()

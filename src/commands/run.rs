@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
-use crate::commands::state::state_error;
+use crate::commands::state::OpenedState;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
 use crate::exec::runner::prepare::{migration_secrets, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
@@ -19,7 +19,7 @@ use crate::plan::valid::ValidPlan;
 use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
 use crate::report::run_report::refused::StartError;
-use crate::state::Store;
+use crate::state::OpenMode;
 use crate::state::rules::recorded_ip_diagnostics;
 
 /// Runs `ferry run`. A run that never starts still writes its `--report-output` file, with why.
@@ -59,20 +59,18 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         Ok(secrets) => secrets,
         Err(missing) => return refused(missing),
     };
-    let store = Store::open(&args.state.path).map_err(state_error)?;
-    run_output::print_recovered(&store.recover_stale_running().map_err(state_error)?);
-    let ip_diagnostics = recorded_ip_diagnostics(plan, &store).map_err(state_error)?;
+    let blocking = blocking_threads(&options, selected.len());
+    let state =
+        OpenedState::open_with_blocking_threads(&args.state.path, OpenMode::Create, blocking)?;
+    let store = &*state.store;
+    run_output::print_recovered(&state.call(store.recover_stale_running())?);
+    let ip_diagnostics = state.call(recorded_ip_diagnostics(plan, store))?;
     if !ip_diagnostics.is_empty() {
         return refused(ip_diagnostics);
     }
-    store.record_plan(plan).map_err(state_error)?;
+    state.call(store.record_plan(plan))?;
     *started = true;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .max_blocking_threads(blocking_threads(&options, selected.len()))
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
     let printer = Arc::new(RunPrinter::default());
     let observer: RunObserver = {
         let printer = Arc::clone(&printer);
@@ -80,11 +78,11 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     };
     let cancel = CancellationToken::new();
     let stopped_by = Arc::new(OnceLock::new());
-    let summary = runtime.block_on(async {
+    let summary = state.runtime().block_on(async {
         let signals = tokio::spawn(stop_on_signal(cancel.clone(), Arc::clone(&stopped_by)));
         let context = RunContext {
             plan,
-            backend: &store,
+            backend: store,
             secrets: &secrets,
             options: &options,
             observer,
@@ -94,10 +92,9 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         signals.abort();
         summary
     });
-    runtime.shutdown_background();
     printer.finish();
 
-    print_report(&store, plan, args)?;
+    print_report(&state, plan, args)?;
     Ok(if summary.interrupted {
         stop_status(stopped_by.get().copied().unwrap_or(StopSignal::Interrupt))
     } else if summary.any_failed() {
@@ -120,7 +117,6 @@ fn blocking_threads(options: &RunOptions, migrations: usize) -> usize {
         .saturating_mul(options.copy.transfers.max(1))
 }
 
-/// The run's options from its flags (`--bwlimit` parsed here).
 /// Waves and hooks are checked but not yet run: running such a plan would skip its cutover
 /// commands and its failure thresholds, so the run refuses it, before anything is touched.
 fn refuse_runbook(plan: &ValidPlan) -> miette::Result<()> {
@@ -140,6 +136,7 @@ fn refuse_runbook(plan: &ValidPlan) -> miette::Result<()> {
     ))
 }
 
+/// The run's options from its flags (`--bwlimit` parsed here).
 fn run_options(args: &RunArgs) -> miette::Result<RunOptions> {
     let bandwidth_limit = args
         .bwlimit
@@ -261,8 +258,8 @@ fn stop_status(signal: StopSignal) -> ExitStatus {
 }
 
 /// Prints the report of the plan's migrations, in plan order.
-fn print_report(store: &Store, plan: &ValidPlan, args: &RunArgs) -> miette::Result<()> {
-    let records = store.migrations().map_err(state_error)?;
+fn print_report(state: &OpenedState, plan: &ValidPlan, args: &RunArgs) -> miette::Result<()> {
+    let records = state.call(state.store.migrations())?;
     let rows: Vec<_> = plan
         .migrations
         .iter()

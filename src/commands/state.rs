@@ -1,13 +1,78 @@
 //! `ferry state list|show|rm|export|import`: read, delete, export and import the objects in the state store.
 
+use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::{OutputFormat, StateArgs, StateCommand, StateKind};
 use crate::commands::ExitStatus;
 use crate::report::state_view::{self, MigrationView, StateListing};
-use crate::state::{ImportMode, StateError, StateExport, Store};
+use crate::state::{ImportMode, OpenMode, StateBackend, StateError, StateExport};
+
+/// The state a command opened, and the runtime its calls (and the command's other async work)
+/// run on: a PostgreSQL state's connection lives on it. Dropping it shuts the runtime down
+/// without waiting for tasks left behind (a transfer's blocking reads), as the commands always did.
+pub(crate) struct OpenedState {
+    pub store: Arc<dyn StateBackend>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for OpenedState {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl OpenedState {
+    /// Opens the state `--state` names (a file or a database URL).
+    pub(crate) fn open(location: &Path, mode: OpenMode) -> miette::Result<OpenedState> {
+        Self::open_with_blocking_threads(location, mode, DEFAULT_BLOCKING_THREADS)
+    }
+
+    /// [`OpenedState::open`] on a runtime with at most `blocking` blocking threads (a run sizes
+    /// its pool to its transfers: tokio's default of 512 costs memory and scheduling).
+    pub(crate) fn open_with_blocking_threads(
+        location: &Path,
+        mode: OpenMode,
+        blocking: usize,
+    ) -> miette::Result<OpenedState> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .max_blocking_threads(blocking.max(1))
+            .enable_all()
+            .build()
+            .into_diagnostic()?;
+        let store = runtime
+            .block_on(crate::state::open(location, mode))
+            .map_err(state_error)?;
+        Ok(OpenedState {
+            store,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// The runtime the state's connection runs on.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives until the state is dropped")
+    }
+
+    /// Waits for one call on the state.
+    pub(crate) fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, StateError>>,
+    ) -> miette::Result<T> {
+        self.runtime().block_on(call).map_err(state_error)
+    }
+}
+
+/// The blocking threads of a command's runtime that does not copy: the state's calls and a few
+/// file reads.
+const DEFAULT_BLOCKING_THREADS: usize = 8;
 
 /// A state error as a command error (exit status 2).
 pub(crate) fn state_error(error: StateError) -> miette::Report {
@@ -30,28 +95,28 @@ pub fn run(args: StateArgs) -> miette::Result<ExitStatus> {
     }
 }
 
-fn open(path: &Path) -> miette::Result<Store> {
-    Store::open_existing(path).map_err(state_error)
+fn open(path: &Path) -> miette::Result<OpenedState> {
+    OpenedState::open(path, OpenMode::Existing)
 }
 
 fn list(
-    store: &Store,
+    state: &OpenedState,
     kind: Option<StateKind>,
     format: OutputFormat,
 ) -> miette::Result<ExitStatus> {
     let wants = |wanted: StateKind| kind.is_none_or(|kind| kind == wanted);
     let sources = if wants(StateKind::Source) {
-        Some(store.sources().map_err(state_error)?)
+        Some(state.call(state.store.sources())?)
     } else {
         None
     };
     let targets = if wants(StateKind::Target) {
-        Some(store.targets().map_err(state_error)?)
+        Some(state.call(state.store.targets())?)
     } else {
         None
     };
     let migrations = if wants(StateKind::Migration) {
-        Some(store.migrations().map_err(state_error)?)
+        Some(state.call(state.store.migrations())?)
     } else {
         None
     };
@@ -69,10 +134,9 @@ fn list(
 }
 
 /// The migrations that name a source or target.
-fn used_by(store: &Store, kind: StateKind, name: &str) -> miette::Result<Vec<String>> {
-    Ok(store
-        .migrations()
-        .map_err(state_error)?
+fn used_by(state: &OpenedState, kind: StateKind, name: &str) -> miette::Result<Vec<String>> {
+    Ok(state
+        .call(state.store.migrations())?
         .into_iter()
         .filter(|migration| match kind {
             StateKind::Source => migration.source == name,
@@ -83,22 +147,21 @@ fn used_by(store: &Store, kind: StateKind, name: &str) -> miette::Result<Vec<Str
         .collect())
 }
 
-fn show(store: &Store, kind: StateKind, name: &str) -> miette::Result<ExitStatus> {
+fn show(state: &OpenedState, kind: StateKind, name: &str) -> miette::Result<ExitStatus> {
     let text = match kind {
         StateKind::Source => {
-            let source = store.source(name).map_err(state_error)?;
-            state_view::render_source(&source, &used_by(store, kind, name)?)
+            let source = state.call(state.store.source(name))?;
+            state_view::render_source(&source, &used_by(state, kind, name)?)
         }
         StateKind::Target => {
-            let target = store.target(name).map_err(state_error)?;
-            state_view::render_target(&target, &used_by(store, kind, name)?)
+            let target = state.call(state.store.target(name))?;
+            state_view::render_target(&target, &used_by(state, kind, name)?)
         }
         StateKind::Migration => {
-            let record = store.migration(name).map_err(state_error)?;
-            let storage = store.target_storage(name).map_err(state_error)?;
-            let (recorded_files, partial_copies) =
-                store.ledger_counts(name).map_err(state_error)?;
-            let lock = store.lock(name).map_err(state_error)?;
+            let record = state.call(state.store.migration(name))?;
+            let storage = state.call(state.store.target_storage(name))?;
+            let (recorded_files, partial_copies) = state.call(state.store.ledger_counts(name))?;
+            let lock = state.call(state.store.lock(name))?;
             state_view::render_migration(&MigrationView {
                 record: &record,
                 storage: &storage,
@@ -112,22 +175,27 @@ fn show(store: &Store, kind: StateKind, name: &str) -> miette::Result<ExitStatus
     Ok(ExitStatus::Success)
 }
 
-fn remove(store: &Store, kind: StateKind, name: &str, force: bool) -> miette::Result<ExitStatus> {
+fn remove(
+    state: &OpenedState,
+    kind: StateKind,
+    name: &str,
+    force: bool,
+) -> miette::Result<ExitStatus> {
     let note = match kind {
         StateKind::Source => {
-            let ip = store.source(name).map_err(state_error)?.ip;
-            let removed = store.delete_source(name, force).map_err(state_error)?;
+            let ip = state.call(state.store.source(name))?.ip;
+            let removed = state.call(state.store.delete_source(name, force))?;
             with_cascade(
                 format!("Forgot source `{name}` and its recorded IP {ip}"),
                 &removed,
             )
         }
         StateKind::Target => {
-            let removed = store.delete_target(name, force).map_err(state_error)?;
+            let removed = state.call(state.store.delete_target(name, force))?;
             with_cascade(format!("Forgot target `{name}`"), &removed)
         }
         StateKind::Migration => {
-            if let Some(lock) = store.lock(name).map_err(state_error)?
+            if let Some(lock) = state.call(state.store.lock(name))?
                 && !force
             {
                 return Err(miette::miette!(
@@ -137,7 +205,7 @@ fn remove(store: &Store, kind: StateKind, name: &str, force: bool) -> miette::Re
                     lock.host
                 ));
             }
-            store.delete_migration(name).map_err(state_error)?;
+            state.call(state.store.delete_migration(name))?;
             format!("Forgot migration `{name}` and its copied-file records")
         }
     };
@@ -153,8 +221,8 @@ fn with_cascade(note: String, removed: &[String]) -> String {
     }
 }
 
-fn export(store: &Store, output: Option<&Path>) -> miette::Result<ExitStatus> {
-    let export = store.export().map_err(state_error)?;
+fn export(state: &OpenedState, output: Option<&Path>) -> miette::Result<ExitStatus> {
+    let export = state.call(state.store.export())?;
     let mut text = serde_json::to_string_pretty(&export).into_diagnostic()?;
     text.push('\n');
     match output {
@@ -224,25 +292,25 @@ fn read_export(file: &Path) -> miette::Result<String> {
         .wrap_err_with(|| format!("{} is not a ferry state export", file.display()))
 }
 
-fn import(state: &Path, file: &Path, replace: bool) -> miette::Result<ExitStatus> {
+fn import(location: &Path, file: &Path, replace: bool) -> miette::Result<ExitStatus> {
     let text = read_export(file)?;
     let export: StateExport = serde_json::from_str(&text)
         .into_diagnostic()
         .wrap_err_with(|| format!("{} is not a ferry state export", file.display()))?;
-    let store = Store::open(state).map_err(state_error)?;
+    let state = OpenedState::open(location, OpenMode::Create)?;
     let mode = if replace {
         ImportMode::Replace
     } else {
         ImportMode::Merge
     };
-    let summary = store.import(&export, mode).map_err(state_error)?;
+    let summary = state.call(state.store.import(&export, mode))?;
     state_view::print_note(&format!(
         "Imported {} source(s), {} target(s), {} migration(s) with {} copied-file record(s) into {}.",
         summary.sources,
         summary.targets,
         summary.migrations,
         summary.files,
-        state.display()
+        state.store.location()
     ));
     Ok(ExitStatus::Success)
 }

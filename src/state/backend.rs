@@ -1,18 +1,26 @@
-//! The state backend interface: everything a run needs from state (a migration's recorded state,
-//! its transitions, its lock and heartbeat, files not yet durable, and the copy ledger), as one object-safe trait that the SQLite [`Store`] implements.
+//! The state backend interface: everything the commands and a run need from state (sources,
+//! targets, a plan's records, a migration's state and transitions, its lock and heartbeat, files
+//! not yet durable, export and import, and the copy ledger), as one object-safe trait that the
+//! SQLite [`Store`] (`sqlite_backend`) and the PostgreSQL store (`postgres::PostgresStore`) implement.
 //!
-//! The runner (`exec::runner`) holds a `&dyn StateBackend` and nothing else from `state` but the
-//! plain records the trait speaks, so a second backend (a network database serving a fleet of
-//! runners) plugs in by implementing this trait and [`Ledger`]. The methods are async because a
-//! network backend waits on the network; the SQLite store answers at once, on the calling task,
-//! as it always did. The copy ledger stays synchronous: the engine calls it per batch of files.
+//! The runner (`exec::runner`) and the commands hold a `dyn StateBackend` (opened by
+//! [`crate::state::open`] from the `--state` value) and nothing else from `state` but the plain
+//! records the trait speaks. The methods are async because a network backend waits on the
+//! network; the SQLite store answers at once, on the calling task, as it always did. The copy
+//! ledger stays synchronous: the engine calls it per batch of files.
+
+use std::net::IpAddr;
 
 use async_trait::async_trait;
 
+use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
+#[cfg(doc)]
+use crate::state::Store;
 use crate::state::ledger::Ledger;
 use crate::state::{
-    LockGuard, LockInfo, MigrationFailure, MigrationRecord, MigrationState, MigrationStats,
-    StateError, StorageRecord, Store, TakenOver,
+    ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure, MigrationRecord,
+    MigrationState, MigrationStats, SourceRecord, StateError, StateExport, StorageRecord,
+    TakenOver, TargetRecord,
 };
 
 /// A state backend, as a run uses it. Implementations are shared between the run's tasks.
@@ -53,6 +61,86 @@ pub trait StateBackend: Ledger {
     async fn unsynced_files(&self, migration: &str) -> Result<Vec<String>, StateError>;
     /// Confirms that these files are durable now.
     async fn confirm_synced(&self, migration: &str, paths: &[String]) -> Result<(), StateError>;
+
+    /// Where the state is, for messages: the file's path, or the database URL redacted.
+    fn location(&self) -> String;
+    /// Records a plan's sources (checking every recorded IP), targets and migrations at once:
+    /// either all of it is recorded or nothing is (see [`Store::record_plan`]).
+    async fn record_plan(&self, plan: &ValidPlan) -> Result<Vec<MigrationRecord>, StateError>;
+    /// Records a source, or refreshes its OS and username; its IP never changes.
+    async fn record_source(
+        &self,
+        name: &str,
+        ip: IpAddr,
+        os: Option<OsFamily>,
+        username: Option<&str>,
+    ) -> Result<SourceRecord, StateError>;
+    /// Records or updates a target.
+    async fn record_target(
+        &self,
+        name: &str,
+        cloud: Cloud,
+        vm_ip: IpAddr,
+        vm_os: Option<OsFamily>,
+        vm_username: Option<&str>,
+    ) -> Result<TargetRecord, StateError>;
+    /// Records a migration (as `not_started` when new) or updates its definition, keeping its state.
+    async fn define_migration(
+        &self,
+        definition: &MigrationDefinition,
+    ) -> Result<MigrationRecord, StateError>;
+    /// The migration with this name ([`StateError::NotFound`] otherwise).
+    async fn migration(&self, name: &str) -> Result<MigrationRecord, StateError> {
+        self.find_migration(name)
+            .await?
+            .ok_or_else(|| StateError::NotFound {
+                kind: "migration",
+                name: name.to_string(),
+            })
+    }
+    /// Every migration, in the order they were first recorded.
+    async fn migrations(&self) -> Result<Vec<MigrationRecord>, StateError>;
+    /// The source with this name ([`StateError::NotFound`] otherwise).
+    async fn source(&self, name: &str) -> Result<SourceRecord, StateError> {
+        self.find_source(name)
+            .await?
+            .ok_or_else(|| StateError::NotFound {
+                kind: "source",
+                name: name.to_string(),
+            })
+    }
+    /// The source with this name, if recorded.
+    async fn find_source(&self, name: &str) -> Result<Option<SourceRecord>, StateError>;
+    /// The source recorded with this IP (canonical text), if any.
+    async fn find_source_by_ip(&self, ip: &str) -> Result<Option<SourceRecord>, StateError>;
+    /// Every source, by name.
+    async fn sources(&self) -> Result<Vec<SourceRecord>, StateError>;
+    /// The target with this name ([`StateError::NotFound`] otherwise).
+    async fn target(&self, name: &str) -> Result<TargetRecord, StateError>;
+    /// Every target, by name.
+    async fn targets(&self) -> Result<Vec<TargetRecord>, StateError>;
+    /// Who holds a migration's lock, if anyone (alive or not).
+    async fn lock(&self, migration: &str) -> Result<Option<LockInfo>, StateError>;
+    /// Turns every migration left `running` without a live lock into a retryable `error`;
+    /// returns the migrations recovered.
+    async fn recover_stale_running(&self) -> Result<Vec<String>, StateError>;
+    /// Forgets a migration with its files, partial copies, storage and lock.
+    async fn delete_migration(&self, name: &str) -> Result<(), StateError>;
+    /// Forgets a source and its recorded IP; refused while migrations name it unless `cascade`.
+    /// Returns the migrations deleted.
+    async fn delete_source(&self, name: &str, cascade: bool) -> Result<Vec<String>, StateError>;
+    /// Forgets a target, like [`StateBackend::delete_source`].
+    async fn delete_target(&self, name: &str, cascade: bool) -> Result<Vec<String>, StateError>;
+    /// Every source, target and migration (with storage, files and partial copies).
+    async fn export(&self) -> Result<StateExport, StateError>;
+    /// Imports an export at once: all of it or nothing (see [`Store::import`]).
+    async fn import(
+        &self,
+        export: &StateExport,
+        mode: ImportMode,
+    ) -> Result<ImportSummary, StateError>;
+    /// How many copied files (not symlinks) and partial copies the ledger holds for a migration.
+    async fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError>;
 }
 
 /// A held migration lock. Dropping it releases it too, where the backend can (best effort).
@@ -66,78 +154,4 @@ pub trait MigrationLock: Send + Sync {
     async fn heartbeat(&mut self) -> Result<(), StateError>;
     /// Releases the lock, reporting a failure that dropping would hide.
     async fn release(self: Box<Self>) -> Result<(), StateError>;
-}
-
-#[async_trait]
-impl StateBackend for Store {
-    async fn find_migration(&self, name: &str) -> Result<Option<MigrationRecord>, StateError> {
-        Store::find_migration(self, name)
-    }
-
-    async fn target_storage(&self, migration: &str) -> Result<Vec<StorageRecord>, StateError> {
-        Store::target_storage(self, migration)
-    }
-
-    async fn set_migration_state(
-        &self,
-        name: &str,
-        state: MigrationState,
-        failure: Option<&MigrationFailure>,
-    ) -> Result<(), StateError> {
-        Store::set_migration_state(self, name, state, failure).map(drop)
-    }
-
-    async fn record_progress(&self, name: &str, stats: &MigrationStats) -> Result<(), StateError> {
-        Store::record_progress(self, name, stats)
-    }
-
-    async fn finish_migration(
-        &self,
-        name: &str,
-        stats: &MigrationStats,
-        vanished: &[String],
-        storage: &[StorageRecord],
-    ) -> Result<(), StateError> {
-        Store::finish_migration(self, name, stats, vanished, storage).map(drop)
-    }
-
-    async fn acquire_lock(
-        &self,
-        migration: &str,
-        owner: &str,
-    ) -> Result<Box<dyn MigrationLock>, StateError> {
-        let lock: Box<dyn MigrationLock> = Box::new(Store::acquire_lock(self, migration, owner)?);
-        Ok(lock)
-    }
-
-    async fn drop_unconfirmed(&self, migration: &str) -> Result<u64, StateError> {
-        Store::drop_unconfirmed(self, migration)
-    }
-
-    async fn unsynced_files(&self, migration: &str) -> Result<Vec<String>, StateError> {
-        Store::unsynced_files(self, migration)
-    }
-
-    async fn confirm_synced(&self, migration: &str, paths: &[String]) -> Result<(), StateError> {
-        Store::confirm_synced(self, migration, paths)
-    }
-}
-
-#[async_trait]
-impl MigrationLock for LockGuard {
-    fn info(&self) -> &LockInfo {
-        LockGuard::info(self)
-    }
-
-    fn taken_over(&self) -> Option<&TakenOver> {
-        LockGuard::taken_over(self)
-    }
-
-    async fn heartbeat(&mut self) -> Result<(), StateError> {
-        LockGuard::heartbeat(self)
-    }
-
-    async fn release(self: Box<Self>) -> Result<(), StateError> {
-        LockGuard::release(*self)
-    }
 }

@@ -98,11 +98,26 @@ pub enum StateError {
     #[error("the state export has version {found}; this ferry reads version {supported}")]
     UnsupportedExport { found: u32, supported: u32 },
 
+    #[error("this ferry cannot open {what}")]
+    Unsupported { what: String },
+
     #[error("the state holds an unreadable value: {what}")]
     Corrupt { what: String },
 
     #[error("state database error: {0}")]
     Database(#[from] rusqlite::Error),
+
+    /// The PostgreSQL state: unreachable, refused, too new, or a query failed.
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(#[from] crate::state::postgres::PostgresError),
+}
+
+#[cfg(feature = "postgres")]
+impl From<tokio_postgres::Error> for StateError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        StateError::Postgres(crate::state::postgres::PostgresError::Query(error))
+    }
 }
 
 fn display_changes(changes: &[IpChange]) -> String {

@@ -177,14 +177,14 @@ impl Store {
     }
 }
 
-fn invalid(reason: impl Into<String>) -> StateError {
+pub(crate) fn invalid(reason: impl Into<String>) -> StateError {
     StateError::ImportInvalid {
         reason: reason.into(),
     }
 }
 
 /// Canonical IP text, or a clear refusal.
-fn canonical_ip(source: &SourceRecord) -> Result<String, StateError> {
+pub(crate) fn canonical_ip(source: &SourceRecord) -> Result<String, StateError> {
     source
         .ip
         .parse::<IpAddr>()
@@ -220,7 +220,7 @@ fn check_ips(connection: &Connection, export: &StateExport) -> Result<(), StateE
 
 /// Refuses file records whose paths could lead outside a target: every path a migration's
 /// records name must be a [`RelativePath`] below the target root (no `..`, no leading `/`).
-fn check_paths(export: &StateExport) -> Result<(), StateError> {
+pub(crate) fn check_paths(export: &StateExport) -> Result<(), StateError> {
     for migration in &export.migrations {
         let files = migration.copied_files.iter().map(|file| &file.path);
         let partials = migration

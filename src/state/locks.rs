@@ -102,7 +102,7 @@ impl Drop for LockGuard {
     }
 }
 
-fn this_host() -> String {
+pub(crate) fn this_host() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
@@ -120,7 +120,7 @@ fn process_alive(pid: u32) -> bool {
 }
 
 /// Whether the holder of a lock is still there.
-fn holder_alive(lock: &LockInfo, host: &str, now: Timestamp) -> bool {
+pub(crate) fn holder_alive(lock: &LockInfo, host: &str, now: Timestamp) -> bool {
     if lock.host == host {
         process_alive(lock.pid)
     } else {

@@ -130,7 +130,7 @@ pub(crate) fn to_sql_u64(value: u64, what: &str) -> Result<i64, StateError> {
     })
 }
 
-fn from_sql_u64(value: i64, what: &str) -> Result<u64, StateError> {
+pub(crate) fn from_sql_u64(value: i64, what: &str) -> Result<u64, StateError> {
     u64::try_from(value).map_err(|_| StateError::Corrupt {
         what: format!("negative {what} {value}"),
     })

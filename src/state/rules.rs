@@ -5,21 +5,21 @@ use std::net::IpAddr;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::valid::{PlannedIp, ValidPlan};
+use crate::state::backend::StateBackend;
 use crate::state::error::StateError;
-use crate::state::store::Store;
 
 /// The `ip-changed` and `ip-recorded-elsewhere` diagnostics of a valid plan's sources.
-pub fn recorded_ip_diagnostics(
+pub async fn recorded_ip_diagnostics(
     plan: &ValidPlan,
-    store: &Store,
+    store: &dyn StateBackend,
 ) -> Result<Vec<Diagnostic>, StateError> {
-    check_recorded_ips(store, &plan.source_ips())
+    check_recorded_ips(store, &plan.source_ips()).await
 }
 
 /// Compares each source's IP (as the plan writes it, labelled where it does) with the state. IPs
 /// that do not parse are skipped (the plan rules report them as `invalid-ip`).
-pub fn check_recorded_ips(
-    store: &Store,
+pub async fn check_recorded_ips(
+    store: &dyn StateBackend,
     sources: &[PlannedIp],
 ) -> Result<Vec<Diagnostic>, StateError> {
     let mut diagnostics = Vec::new();
@@ -29,7 +29,7 @@ pub fn check_recorded_ips(
         };
         let ip = ip.to_string();
         let (name, span) = (&planned.source, planned.span.clone());
-        if let Some(recorded) = store.find_source(name)? {
+        if let Some(recorded) = store.find_source(name).await? {
             if recorded.ip != ip {
                 let recorded_at = recorded.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC");
                 diagnostics.push(
@@ -48,7 +48,7 @@ pub fn check_recorded_ips(
             }
             continue;
         }
-        if let Some(other) = store.find_source_by_ip(&ip)? {
+        if let Some(other) = store.find_source_by_ip(&ip).await? {
             diagnostics.push(
                 Diagnostic::new(
                     Code::IpRecordedElsewhere,

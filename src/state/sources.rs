@@ -46,7 +46,7 @@ pub(crate) fn os_text(os: OsFamily) -> &'static str {
     }
 }
 
-fn parse_os(text: Option<String>) -> Result<Option<OsFamily>, StateError> {
+pub(crate) fn parse_os(text: Option<String>) -> Result<Option<OsFamily>, StateError> {
     match text.as_deref() {
         None => Ok(None),
         Some("windows") => Ok(Some(OsFamily::Windows)),

@@ -22,4 +22,6 @@ mod secret_files;
 #[cfg(feature = "sftp")]
 mod sftp;
 mod state;
+#[cfg(feature = "postgres")]
+mod state_postgres;
 mod untrusted;

@@ -1,13 +1,23 @@
-//! Shared state in PostgreSQL: the URL, TLS, the versioned schema and the connection.
+//! Shared state in PostgreSQL: the URL, TLS, the versioned schema, the connection, and
+//! [`PostgresStore`], the state backend on it (the SQLite store's semantics; locks are claims).
 //!
 //! `--state postgres://…` (or `postgresql://`) selects it. The password comes from the URL,
 //! `PGPASSWORD` or the passfile and is never printed: every message names the URL redacted.
 
+mod backend;
+mod claims;
+mod export;
+mod ledger;
+mod records;
 mod schema;
+mod store;
 mod tls;
 mod url;
+mod writes;
 
+pub use claims::ClaimGuard;
 pub use schema::SCHEMA_VERSION;
+pub use store::PostgresStore;
 pub use tls::SslMode;
 pub use url::{PostgresUrl, UrlError, is_postgres_url, redact};
 
@@ -126,4 +136,4 @@ fn connection_reason(error: &tokio_postgres::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

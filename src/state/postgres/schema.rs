@@ -45,6 +45,8 @@ CREATE TABLE targets (
 );
 
 CREATE TABLE migrations (
+    -- The order migrations were first recorded in (SQLite's rowid).
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
     name            TEXT PRIMARY KEY,
     source          TEXT NOT NULL REFERENCES sources (name) ON DELETE RESTRICT,
     target          TEXT NOT NULL REFERENCES targets (name) ON DELETE RESTRICT,
@@ -70,6 +72,7 @@ CREATE INDEX migrations_by_target ON migrations (target);
 
 -- The target VM's resulting storage: exactly the selected mounts.
 CREATE TABLE target_storage (
+    seq       BIGINT GENERATED ALWAYS AS IDENTITY,
     migration TEXT NOT NULL REFERENCES migrations (name) ON DELETE CASCADE,
     mount     TEXT NOT NULL,
     size      BIGINT NOT NULL CHECK (size >= 0),
@@ -105,6 +108,7 @@ CREATE TABLE claims (
     host             TEXT NOT NULL,
     pid              INTEGER NOT NULL,
     started_at       TIMESTAMPTZ NOT NULL,
+    heartbeat_at     TIMESTAMPTZ NOT NULL,
     lease_expires_at TIMESTAMPTZ NOT NULL,
     ended_at         TIMESTAMPTZ,
     outcome          TEXT CHECK (outcome IN ('success', 'error', 'interrupted', 'lost')),

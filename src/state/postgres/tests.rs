@@ -10,7 +10,7 @@ fn url_for(base: &str, database: &str, query: &str) -> String {
 }
 
 /// A new, empty database on the test server and its URL; `None` (after saying so) without a server.
-async fn fresh_database(test: &str) -> Option<String> {
+pub(crate) async fn fresh_database(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("FERRY_POSTGRES_URL") else {
         let required = std::env::var("FERRY_REQUIRE_SERVERS").is_ok_and(|value| value != "0");
         assert!(
@@ -147,8 +147,8 @@ async fn a_migration_has_at_most_one_live_claim() {
         )
         .await
         .unwrap();
-    let claim = "INSERT INTO claims (migration, runner, host, pid, started_at, lease_expires_at)
-                 VALUES ('m', $1, 'h', 1, now(), now() + interval '15 seconds')";
+    let claim = "INSERT INTO claims (migration, runner, host, pid, started_at, heartbeat_at, lease_expires_at)
+                 VALUES ('m', $1, 'h', 1, now(), now(), now() + interval '15 seconds')";
     client.execute(claim, &[&"first"]).await.unwrap();
     assert!(client.execute(claim, &[&"second"]).await.is_err());
     client
@@ -226,4 +226,42 @@ async fn tls_follows_sslmode() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("certificate"), "{error}");
+}
+
+/// The copy engine calls the ledger from a future that the runner polls beside others on the
+/// same thread (`ferry run` polls its migrations on the main thread, in `Runtime::block_on`).
+/// One of them may hold the store's connection across an await, and they are woken while the
+/// ledger waits: the ledger must neither wait for that connection nor take their wake-ups, or
+/// the thread never gets back to them.
+#[test]
+fn the_ledger_neither_waits_on_a_held_connection_nor_takes_its_threads_wake_ups() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let Some(url) = fresh_database("ledger_thread").await else {
+                done.send(()).unwrap();
+                return;
+            };
+            let url = PostgresUrl::parse(&url, None, None).unwrap();
+            let store = PostgresStore::open(&url).await.unwrap();
+            let holder = async {
+                let _held = store.client().await;
+                tokio::task::yield_now().await;
+            };
+            let ledger = async {
+                use crate::state::ledger::Ledger;
+                store.files("none").unwrap()
+            };
+            let ((), files) = tokio::join!(holder, ledger);
+            assert!(files.is_empty());
+            done.send(()).unwrap();
+        });
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the ledger answered while another future held the connection");
 }

@@ -1,13 +1,9 @@
-//! Tests of the state store against real SQLite files in temporary folders.
+//! Tests of the state store: the behaviour suite every backend passes (`behaviour`), and what is
+//! particular to SQLite files in temporary folders (`open`, `sqlite_only`).
 
-mod export;
-mod ledger;
-mod locks;
-mod migrations;
+mod behaviour;
 mod open;
-mod rules;
-mod sources;
-mod unsynced;
+mod sqlite_only;
 
 use std::net::IpAddr;
 

@@ -88,3 +88,58 @@ pub fn sftp(test: &str) -> Option<SftpServers> {
         }
     }
 }
+
+/// A new, empty database of its own for `test` on the PostgreSQL test server
+/// (`scripts/postgres-server.sh`), as a `postgres://` URL with its password, or `None` (after a
+/// skip line) without the server. Panics when `FERRY_REQUIRE_SERVERS=1` and it is missing.
+#[cfg(feature = "postgres")]
+pub fn postgres_database(test: &str) -> Option<String> {
+    let Some(base) = variable("FERRY_POSTGRES_URL") else {
+        if required() {
+            panic!(
+                "{test}: FERRY_REQUIRE_SERVERS=1 but FERRY_POSTGRES_URL is unset; run scripts/test.sh"
+            );
+        }
+        eprintln!(
+            "SKIP {test}: no PostgreSQL test server (FERRY_POSTGRES_URL unset); run scripts/test.sh"
+        );
+        return None;
+    };
+    let database = format!(
+        "it_{}_{}",
+        test.chars().take(40).collect::<String>(),
+        std::process::id()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (admin, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            .await
+            .expect("the PostgreSQL test server");
+        tokio::spawn(connection);
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {database}"),
+            format!("CREATE DATABASE {database}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .expect("create the test database");
+        }
+    });
+    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+    Some(format!("{server}/{database}?sslmode=disable"))
+}
+
+/// The password in a `postgres://user:password@…` URL.
+#[cfg(feature = "postgres")]
+pub fn postgres_password(url: &str) -> String {
+    let (credentials, _) = url
+        .trim_start_matches("postgres://")
+        .split_once('@')
+        .expect("credentials in the URL");
+    let (_, password) = credentials.split_once(':').expect("a password in the URL");
+    password.to_string()
+}

@@ -1,49 +1,33 @@
-//! The migration state machine, statistics, storage and the database's CHECK constraint.
+//! The migration state machine, statistics, storage, and recording a plan.
 
 use crate::state::{
-    MigrationFailure, MigrationRecord, MigrationState, MigrationStats, StateError, StorageRecord,
+    MigrationDefinition, MigrationFailure, MigrationState, MigrationStats, StateError,
+    StorageRecord,
 };
 
-use super::store_with_migration;
+use super::{Factory, behaviour};
 
-#[test]
-fn states_round_trip_as_text() {
-    for state in MigrationState::ALL {
-        assert_eq!(state.as_str().parse::<MigrationState>().ok(), Some(state));
-        let json = serde_json::to_string(&state).expect("json");
-        assert_eq!(json, format!("\"{}\"", state.as_str()));
-    }
-    assert!("done".parse::<MigrationState>().is_err());
-}
+behaviour!(
+    a_migration_goes_through_running_error_running_success,
+    redefining_a_migration_keeps_its_state,
+    unknown_migrations_are_not_found,
+    recording_a_plan_is_all_or_nothing_and_keeps_secrets_out,
+    migrations_are_listed_in_the_order_first_recorded,
+);
 
-#[test]
-fn the_database_refuses_an_unknown_state() {
-    let (_folder, store) = store_with_migration();
-    let error = store
-        .connection()
-        .execute(
-            "UPDATE migrations SET state = 'paused' WHERE name = 'web-01'",
-            [],
-        )
-        .expect_err("CHECK constraint");
-    assert!(error.to_string().contains("CHECK"), "{error}");
-    assert_eq!(
-        store.migration("web-01").expect("read").state,
-        MigrationState::NotStarted
-    );
-}
-
-#[test]
-fn a_migration_goes_through_running_error_running_success() {
-    let (_folder, store) = store_with_migration();
-    let fresh = store.migration("web-01").expect("read");
+async fn a_migration_goes_through_running_error_running_success(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    let fresh = store.migration("web-01").await.expect("read");
     assert_eq!(fresh.state, MigrationState::NotStarted);
     assert_eq!(fresh.attempts, 0);
     assert_eq!(fresh.mounts, vec!["C:\\".to_string(), "D:\\".to_string()]);
 
-    let running = store
+    store
         .set_migration_state("web-01", MigrationState::Running, None)
+        .await
         .expect("running");
+    let running = store.migration("web-01").await.expect("read");
     assert_eq!(running.attempts, 1);
     assert!(running.started_at.is_some() && running.finished_at.is_none());
 
@@ -51,9 +35,11 @@ fn a_migration_goes_through_running_error_running_success() {
         message: "connection reset by peer".to_string(),
         retryable: true,
     };
-    let failed = store
+    store
         .set_migration_state("web-01", MigrationState::Error, Some(&failure))
+        .await
         .expect("error");
+    let failed = store.migration("web-01").await.expect("read");
     assert_eq!(
         failed.last_error.as_deref(),
         Some("connection reset by peer")
@@ -63,6 +49,7 @@ fn a_migration_goes_through_running_error_running_success() {
 
     store
         .set_migration_state("web-01", MigrationState::Running, None)
+        .await
         .expect("again");
     let stats = MigrationStats {
         files: 10,
@@ -72,70 +59,95 @@ fn a_migration_goes_through_running_error_running_success() {
     };
     let storage = vec![
         StorageRecord {
-            mount: "C:\\".to_string(),
-            size: 40 << 30,
-        },
-        StorageRecord {
             mount: "D:\\".to_string(),
             size: 100 << 30,
         },
+        StorageRecord {
+            mount: "C:\\".to_string(),
+            size: 40 << 30,
+        },
     ];
     let vanished = vec!["C/tmp/gone\nsoon".to_string(), "D/a".to_string()];
-    let done: MigrationRecord = store
+    store
         .finish_migration("web-01", &stats, &vanished, &storage)
+        .await
         .expect("success");
+    let done = store.migration("web-01").await.expect("read");
     assert_eq!(done.state, MigrationState::Success);
     assert_eq!(done.attempts, 2);
     assert_eq!(done.stats, stats);
     assert_eq!(done.vanished, vanished);
     assert_eq!(done.last_error, None);
-    assert_eq!(store.target_storage("web-01").expect("storage"), storage);
+    assert_eq!(
+        store.target_storage("web-01").await.expect("storage"),
+        storage,
+        "in the order given"
+    );
     // The next attempt starts with none: they belong to the attempt that saw them go.
-    let again = store
+    store
         .set_migration_state("web-01", MigrationState::Running, None)
+        .await
         .expect("third attempt");
+    let again = store.migration("web-01").await.expect("read");
     assert!(again.vanished.is_empty(), "{again:?}");
 }
 
-#[test]
-fn redefining_a_migration_keeps_its_state() {
-    let (_folder, store) = store_with_migration();
+async fn redefining_a_migration_keeps_its_state(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
     store
         .set_migration_state("web-01", MigrationState::Running, None)
+        .await
         .expect("running");
-    let mut definition = crate::state::MigrationDefinition {
+    let before = store.migration("web-01").await.expect("read");
+    let mut definition = MigrationDefinition {
         name: "web-01".to_string(),
         source: "web-01".to_string(),
         target: "aws-web".to_string(),
         cloud: crate::plan::valid::Cloud::Aws,
-        mounts: vec!["C:\\".to_string()],
+        mounts: vec!["C:\\".to_string(), "D:\\".to_string()],
     };
-    let record = store.define_migration(&definition).expect("redefine");
+    let unchanged = store.define_migration(&definition).await.expect("same");
+    assert_eq!(
+        unchanged.updated_at, before.updated_at,
+        "no change, no update"
+    );
+    definition.mounts = vec!["C:\\".to_string()];
+    let record = store.define_migration(&definition).await.expect("redefine");
     assert_eq!(record.state, MigrationState::Running);
     assert_eq!(record.mounts, vec!["C:\\".to_string()]);
     definition.source = "unknown".to_string();
-    assert!(store.define_migration(&definition).is_err(), "foreign key");
+    assert!(
+        store.define_migration(&definition).await.is_err(),
+        "foreign key"
+    );
 }
 
-#[test]
-fn unknown_migrations_are_not_found() {
-    let (_folder, store) = store_with_migration();
+async fn unknown_migrations_are_not_found(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
     assert!(matches!(
-        store.set_migration_state("nope", MigrationState::Running, None),
+        store
+            .set_migration_state("nope", MigrationState::Running, None)
+            .await,
         Err(StateError::NotFound {
             kind: "migration",
             ..
         })
     ));
     assert!(matches!(
-        store.delete_migration("nope"),
+        store.delete_migration("nope").await,
         Err(StateError::NotFound { .. })
     ));
-    store.delete_migration("web-01").expect("delete");
-    assert!(store.migrations().expect("list").is_empty());
+    assert!(matches!(
+        store.migration("nope").await,
+        Err(StateError::NotFound { .. })
+    ));
+    store.delete_migration("web-01").await.expect("delete");
+    assert!(store.migrations().await.expect("list").is_empty());
 }
 
-fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
+pub(super) fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
     use crate::plan::valid::{
         Cloud, Credentials, Migration, MountName, OsFamily, SecretRef, SecretString, Spanned,
         Target, ValidPlan, Workload,
@@ -183,41 +195,68 @@ fn plan(source_ip: &str) -> crate::plan::valid::ValidPlan {
     }
 }
 
-#[test]
-fn recording_a_plan_is_all_or_nothing_and_keeps_secrets_out() {
-    let (folder, store) = super::temporary_store();
-    let records = store.record_plan(&plan("192.0.2.10")).expect("record");
+async fn recording_a_plan_is_all_or_nothing_and_keeps_secrets_out(factory: &Factory) {
+    let state = factory.open().await;
+    let store = &state.store;
+    let records = store
+        .record_plan(&plan("192.0.2.10"))
+        .await
+        .expect("record");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].mounts, vec!["C:\\".to_string()]);
     assert_eq!(records[0].state, MigrationState::NotStarted);
 
     store
         .set_migration_state("web-01", MigrationState::Success, None)
+        .await
         .expect("success");
-    store.record_plan(&plan("192.0.2.10")).expect("again");
+    store.record_plan(&plan("192.0.2.10")).await.expect("again");
     assert_eq!(
-        store.migration("web-01").expect("read").state,
+        store.migration("web-01").await.expect("read").state,
         MigrationState::Success,
         "re-recording keeps the state"
     );
 
-    let (_other_folder, other) = super::temporary_store();
+    let other_state = factory.open().await;
+    let other = &other_state.store;
     other
         .record_source("web-01", super::ip("192.0.2.99"), None, None)
+        .await
         .expect("source");
     let error = other
         .record_plan(&plan("192.0.2.10"))
+        .await
         .expect_err("IP changed");
     assert!(matches!(error, StateError::IpImmutable { .. }), "{error}");
     assert!(
-        other.targets().expect("read").is_empty(),
+        other.targets().await.expect("read").is_empty(),
         "nothing half-recorded"
     );
+    assert!(!state.stores_text("hunter2").await, "no secret is stored");
+    assert!(state.stores_text("administrator").await, "the search works");
+}
 
-    drop(store);
-    let bytes = std::fs::read(folder.path().join(".ferry/state.db")).expect("read");
-    let wal = std::fs::read(folder.path().join(".ferry/state.db-wal")).unwrap_or_default();
-    for haystack in [bytes, wal] {
-        assert!(!haystack.windows(7).any(|window| window == b"hunter2"));
+async fn migrations_are_listed_in_the_order_first_recorded(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    for name in ["zeta", "alpha", "mid"] {
+        store
+            .define_migration(&MigrationDefinition {
+                name: name.to_string(),
+                source: "web-01".to_string(),
+                target: "aws-web".to_string(),
+                cloud: crate::plan::valid::Cloud::Aws,
+                mounts: Vec::new(),
+            })
+            .await
+            .expect("define");
     }
+    let names: Vec<String> = store
+        .migrations()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|record| record.name)
+        .collect();
+    assert_eq!(names, ["web-01", "zeta", "alpha", "mid"]);
 }

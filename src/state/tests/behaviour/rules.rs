@@ -6,7 +6,12 @@ use crate::plan::codes::Code;
 use crate::plan::valid::PlannedIp;
 use crate::state::rules::check_recorded_ips;
 
-use super::{ip, temporary_store};
+use super::{Factory, behaviour, ip};
+
+behaviour!(
+    a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip,
+    the_same_ip_in_another_spelling_is_not_a_change,
+);
 
 /// The plan's sources: name, IP as written, and where it is written.
 fn planned(items: &[(&str, &str, Range<usize>)]) -> Vec<PlannedIp> {
@@ -20,17 +25,19 @@ fn planned(items: &[(&str, &str, Range<usize>)]) -> Vec<PlannedIp> {
         .collect()
 }
 
-#[test]
-fn a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip() {
-    let (_folder, store) = temporary_store();
+async fn a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip(factory: &Factory) {
+    let state = factory.open().await;
+    let store = &*state.store;
     store
         .record_source("web-01", ip("192.0.2.10"), None, None)
+        .await
         .expect("record");
     store
         .record_source("db/01", ip("192.0.2.20"), None, None)
+        .await
         .expect("record");
     let diagnostics = check_recorded_ips(
-        &store,
+        store,
         &planned(&[
             ("web-01", "192.0.2.11", 10..20),
             ("web-02", "192.0.2.20", 30..40),
@@ -39,6 +46,7 @@ fn a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip() {
             ("broken", "not an ip", 90..100),
         ]),
     )
+    .await
     .expect("check");
     assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
 
@@ -70,13 +78,15 @@ fn a_changed_ip_and_an_ip_recorded_elsewhere_are_reported_at_the_ip() {
     );
 }
 
-#[test]
-fn the_same_ip_in_another_spelling_is_not_a_change() {
-    let (_folder, store) = temporary_store();
+async fn the_same_ip_in_another_spelling_is_not_a_change(factory: &Factory) {
+    let state = factory.open().await;
+    let store = &*state.store;
     store
         .record_source("v6", ip("2001:db8::1"), None, None)
+        .await
         .expect("record");
-    let diagnostics =
-        check_recorded_ips(&store, &planned(&[("v6", "2001:DB8:0::1", 0..0)])).expect("check");
+    let diagnostics = check_recorded_ips(store, &planned(&[("v6", "2001:DB8:0::1", 0..0)]))
+        .await
+        .expect("check");
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
 }
