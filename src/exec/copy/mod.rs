@@ -26,6 +26,7 @@
 //! writing anything.
 
 mod bandwidth;
+mod batch;
 mod claims;
 mod decide;
 mod error;
