@@ -1,7 +1,9 @@
-//! The `Strategy::LocalBlocking` strategy: one file copied between two local trees on one
-//! blocking thread, where each chunk is read from the
-//! source, hashed, written to the temporary name, and (with full verification) read back at once
-//! and compared with the bytes just written, while they are still in the CPU's cache.
+//! The `Strategy::LocalBlocking` strategy: a file copied between two local trees on a blocking
+//! thread, where each chunk is read from the source, hashed, written to the temporary name, and
+//! (with full verification) read back at once and compared with the bytes just written, while
+//! they are still in the CPU's cache. `copy_local_files` copies several files one after another
+//! on one blocking task with one pair of buffers (`batch` decides which): handing a small file
+//! to a blocking thread and its result back cost more than copying it.
 //!
 //! It keeps every guarantee of the streaming strategies in `stream`: the temporary name and the rename
 //! once verified, resuming a large file from its temporary (the prefix re-read from the source,
