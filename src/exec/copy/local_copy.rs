@@ -1,7 +1,9 @@
-//! The `Strategy::LocalBlocking` strategy: one file copied between two local trees on one
-//! blocking thread, where each chunk is read from the
-//! source, hashed, written to the temporary name, and (with full verification) read back at once
-//! and compared with the bytes just written, while they are still in the CPU's cache.
+//! The `Strategy::LocalBlocking` strategy: a file copied between two local trees on a blocking
+//! thread, where each chunk is read from the source, hashed, written to the temporary name, and
+//! (with full verification) read back at once and compared with the bytes just written, while
+//! they are still in the CPU's cache. `copy_local_files` copies several files one after another
+//! on one blocking task with one pair of buffers (`batch` decides which): handing a small file
+//! to a blocking thread and its result back cost more than copying it.
 //!
 //! It keeps every guarantee of the streaming strategies in `stream`: the temporary name and the rename
 //! once verified, resuming a large file from its temporary (the prefix re-read from the source,
@@ -31,32 +33,42 @@ use super::events::{ProgressEvent, ProgressSink};
 use super::steps::{Copied, resume_offset, vanished_when_missing};
 use super::transfer::TransferContext;
 use super::verify::{same_hash, same_size, source_unchanged, verify_mode_for};
-use crate::exec::transport::RelativePath;
 use crate::exec::transport::local::{LocalTree, WRITEBACK_STEP, reserve_space, start_writeback};
+use crate::exec::transport::{RelativePath, TransportError};
 use crate::options::VerifyMode;
 
 /// Bytes read, hashed, written and read back at once: small enough that a chunk and its read-back
 /// stay in the CPU's cache across the four passes (measured: 1 MiB chunks cost twice the system
 /// time on the 8 x 256 MiB benchmark, 128 KiB and 256 KiB about the same).
-const LOCAL_CHUNK_SIZE: usize = 128 * 1024;
+pub(super) const LOCAL_CHUNK_SIZE: usize = 128 * 1024;
 /// The longest a bandwidth wait sleeps before checking for cancellation again.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
-/// Copies `copy` from `source` to `target` (both local) on a blocking thread; see the module documentation.
-/// `resume`: continue the temporary an earlier try left.
+/// Copies `copy` from `source` to `target` (both local) on a blocking thread; see the module
+/// documentation. `resume`: continue the temporary an earlier try left.
 pub(crate) async fn copy_local_file(
     context: &TransferContext,
-    source: &Arc<LocalTree>,
-    target: &Arc<LocalTree>,
+    ends: (&Arc<LocalTree>, &Arc<LocalTree>),
     copy: &FileCopy,
     resume: bool,
 ) -> Result<Copied, FileFailure> {
-    let job = LocalCopy {
-        buffers: Buffers::for_file(copy.metadata.size, context.verify),
+    let mut results = copy_local_files(context, ends, vec![(copy.clone(), resume)]).await;
+    results.pop().unwrap_or(Err(FileFailure::Interrupted))
+}
+
+/// Copies `files` (each with whether to resume it) one after another on one blocking thread,
+/// sharing one pair of buffers: one result per file, in order. Each file is copied as
+/// `copy_local_file` copies it alone; once cancelled, the files not started are `Interrupted`.
+pub(crate) async fn copy_local_files(
+    context: &TransferContext,
+    (source, target): (&Arc<LocalTree>, &Arc<LocalTree>),
+    files: Vec<(FileCopy, bool)>,
+) -> Vec<Result<Copied, FileFailure>> {
+    let largest = files.iter().map(|(copy, _)| copy.metadata.size).max();
+    let count = files.len();
+    let ends = LocalEnds {
         source: Arc::clone(source),
         target: Arc::clone(target),
-        copy: copy.clone(),
-        resume,
         migration: context.migration.clone(),
         verify: context.verify,
         early_writeback: !context.defer_durability,
@@ -64,28 +76,51 @@ pub(crate) async fn copy_local_file(
         progress: context.progress.clone(),
         cancel: context.cancel.clone(),
     };
-    let what = || format!("copying `{}`", copy.target_path);
-    on_blocking_thread(what, move || job.run()).await
+    // Allocated here, on the async side: the allocator keeps freed memory per thread.
+    let mut buffers = Buffers::for_file(largest.unwrap_or(0), context.verify);
+    let what = match &files[..] {
+        [(copy, _)] => format!("copying `{}`", copy.target_path),
+        _ => format!("copying {count} files"),
+    };
+    let job = move || {
+        let mut results = Vec::with_capacity(files.len());
+        for (copy, resume) in &files {
+            if ends.cancel.is_cancelled() {
+                results.push(Err(FileFailure::Interrupted));
+                continue;
+            }
+            let file = LocalCopy {
+                ends: &ends,
+                copy,
+                resume: *resume,
+            };
+            results.push(file.run(&mut buffers));
+        }
+        results
+    };
+    match on_blocking_thread(&what, job).await {
+        Ok(results) => results,
+        Err(error) => (0..count)
+            .map(|_| Err(FileFailure::Transport(error.clone())))
+            .collect(),
+    }
 }
 
 /// Runs `job` on the blocking pool; `what` names it, should it panic.
 async fn on_blocking_thread<T: Send + 'static>(
-    what: impl FnOnce() -> String,
-    job: impl FnOnce() -> Result<T, FileFailure> + Send + 'static,
-) -> Result<T, FileFailure> {
-    match tokio::task::spawn_blocking(job).await {
-        Ok(result) => result,
-        Err(join_error) => Err(stopped_unexpectedly(&what(), &join_error).into()),
-    }
+    what: &str,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, TransportError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|join_error| stopped_unexpectedly(what, &join_error))
 }
 
-/// Everything one file's blocking copy needs, owned so it can move to the blocking thread.
-struct LocalCopy {
-    buffers: Buffers,
+/// What every file copied between the same two local trees shares, owned so it can move to the
+/// blocking thread.
+struct LocalEnds {
     source: Arc<LocalTree>,
     target: Arc<LocalTree>,
-    copy: FileCopy,
-    resume: bool,
     migration: String,
     verify: VerifyMode,
     /// Start writing every few MiB back to disk as soon as they are written (unless deferring).
@@ -95,30 +130,44 @@ struct LocalCopy {
     cancel: CancellationToken,
 }
 
-impl LocalCopy {
-    fn run(mut self) -> Result<Copied, FileFailure> {
-        let mut buffers = std::mem::take(&mut self.buffers);
+/// One file's copy on the blocking thread.
+struct LocalCopy<'a> {
+    ends: &'a LocalEnds,
+    copy: &'a FileCopy,
+    resume: bool,
+}
+
+impl LocalCopy<'_> {
+    fn run(&self, buffers: &mut Buffers) -> Result<Copied, FileFailure> {
         let size = self.copy.metadata.size;
         let temporary = &self.copy.temporary_path;
         let offset = if self.resume {
-            resume_offset(self.target.metadata_blocking(temporary)?.as_ref(), size)
+            resume_offset(
+                self.ends.target.metadata_blocking(temporary)?.as_ref(),
+                size,
+            )
         } else {
             0
         };
         let source_file = self
+            .ends
             .source
             .open_read_blocking(&self.copy.source_path)
             .map_err(vanished_when_missing)?;
-        advise_sequential(&source_file);
-        let target_file = self.target.open_write_blocking(temporary, offset)?;
+        // A file read in one call (smaller than the buffer) gains nothing from the hint.
+        if size >= buffers.chunk.len() as u64 {
+            advise_sequential(&source_file);
+        }
+        let target_file = self.ends.target.open_write_blocking(temporary, offset)?;
         reserve_space(&target_file, offset, size);
-        let verify = verify_mode_for(self.verify, offset);
+        let verify = verify_mode_for(self.ends.verify, offset);
         if verify == VerifyMode::Full && buffers.read_back.len() < buffers.chunk.len() {
             // Resumed under `--verify size`: the prefix is compared too.
             buffers.read_back = vec![0u8; buffers.chunk.len()];
         }
-        let streamed = self.stream(&source_file, &target_file, offset, verify, &mut buffers)?;
+        let streamed = self.stream(&source_file, &target_file, offset, verify, buffers)?;
         let after = self
+            .ends
             .source
             .metadata_of_open(&source_file, &self.copy.source_path)?;
         drop(source_file);
@@ -127,16 +176,17 @@ impl LocalCopy {
         self.check(&target_file, size, &streamed)
             .map_err(|failure| failure.of_copy_resumed_from(offset))?;
         let metadata = &self.copy.metadata;
-        self.target.set_metadata_of_open(
+        self.ends.target.set_metadata_of_open(
             &target_file,
             temporary,
             metadata.modified,
             metadata.mode,
         )?;
         drop(target_file);
-        self.target
+        self.ends
+            .target
             .rename_blocking(temporary, &self.copy.target_path)?;
-        Ok(Copied::new(&self.copy, streamed.hash, offset))
+        Ok(Copied::new(self.copy, streamed.hash, offset))
     }
 
     /// Reads the source to its end (or just past its listed size), hashing every byte; writes what
@@ -161,7 +211,7 @@ impl LocalCopy {
         let mut position = 0u64;
         let mut written_back = offset;
         loop {
-            if self.cancel.is_cancelled() {
+            if self.ends.cancel.is_cancelled() {
                 return Err(FileFailure::Interrupted);
             }
             // The resumed prefix is read in chunks that end where it ends.
@@ -182,13 +232,13 @@ impl LocalCopy {
                     target_file
                         .write_all_at(chunk, position)
                         .map_err(|error| self.target_error("write", &error))?;
-                    self.progress.emit(ProgressEvent::Transferred {
-                        migration: self.migration.clone(),
+                    self.ends.progress.emit(ProgressEvent::Transferred {
+                        migration: self.ends.migration.clone(),
                         bytes: read as u64,
                     });
                 } else if position + (read as u64) == offset {
-                    self.progress.emit(ProgressEvent::Resumed {
-                        migration: self.migration.clone(),
+                    self.ends.progress.emit(ProgressEvent::Resumed {
+                        migration: self.ends.migration.clone(),
                         path: self.copy.target_path.to_string(),
                         bytes: offset,
                     });
@@ -201,7 +251,7 @@ impl LocalCopy {
             }
             position += read as u64;
             // Small files are left to the ledger's sync: starting each one's writeback alone costs more.
-            if self.early_writeback
+            if self.ends.early_writeback
                 && (position >= written_back + WRITEBACK_STEP
                     || (at_end && size >= WRITEBACK_STEP && position > written_back))
             {
@@ -237,12 +287,12 @@ impl LocalCopy {
 
     /// Waits (on this blocking thread) until `bytes` may be sent; stops early when cancelled.
     fn wait_for_bandwidth(&self, bytes: u64) -> Result<(), FileFailure> {
-        let Some(limiter) = &self.limiter else {
+        let Some(limiter) = &self.ends.limiter else {
             return Ok(());
         };
         let deadline = Instant::now() + limiter.reserve(bytes, Instant::now());
         loop {
-            if self.cancel.is_cancelled() {
+            if self.ends.cancel.is_cancelled() {
                 return Err(FileFailure::Interrupted);
             }
             let now = Instant::now();
@@ -255,25 +305,26 @@ impl LocalCopy {
 
     fn source_error(&self, error: &io::Error) -> FileFailure {
         let path = &self.copy.source_path;
-        vanished_when_missing(self.source.io_error("read", path, error))
+        vanished_when_missing(self.ends.source.io_error("read", path, error))
     }
 
     fn target_error(&self, operation: &str, error: &io::Error) -> FileFailure {
         let path: &RelativePath = &self.copy.temporary_path;
-        FileFailure::Transport(self.target.io_error(operation, path, error))
+        FileFailure::Transport(self.ends.target.io_error(operation, path, error))
     }
 }
 
-/// A transfer's chunk buffer and, verifying fully, the buffer chunks are read back into. Allocated
-/// on the async side: the allocator keeps freed memory per thread, and the blocking pool has many.
-#[derive(Default)]
+/// A transfer's chunk buffer and, verifying fully, the buffer chunks are read back into, shared
+/// by the files it copies one after another. Allocated on the async side: the allocator keeps
+/// freed memory per thread, and the blocking pool has several.
 struct Buffers {
     chunk: Vec<u8>,
     read_back: Vec<u8>,
 }
 
 impl Buffers {
-    /// Buffers for a file of `size` bytes: one chunk, or the file and one byte more (to see it grow).
+    /// Buffers for files of at most `size` bytes: one chunk, or the file and one byte more (to see
+    /// it grow).
     fn for_file(size: u64, verify: VerifyMode) -> Self {
         let length = usize::try_from(size.saturating_add(1))
             .unwrap_or(LOCAL_CHUNK_SIZE)
@@ -336,13 +387,13 @@ pub(crate) async fn hash_local_file(
     mut buffer: Vec<u8>,
 ) -> Result<(u64, blake3::Hash), FileFailure> {
     let path = path.clone();
-    let what = || "reading back a copy".to_string();
-    on_blocking_thread(what, move || {
+    let hashed = on_blocking_thread("reading back a copy", move || {
         let file = tree.open_read_blocking(&path)?;
         let hashed = hash_file(&file, &mut buffer);
-        Ok(hashed.map_err(|error| tree.io_error("read back", &path, &error))?)
+        hashed.map_err(|error| tree.io_error("read back", &path, &error))
     })
-    .await
+    .await??;
+    Ok(hashed)
 }
 
 /// Tells the kernel the source is read front to back (more read-ahead). Only a hint.

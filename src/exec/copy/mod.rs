@@ -10,8 +10,8 @@
 //!    try from the file and the two trees' `Capabilities`): streamed in fixed `CHUNK_SIZE` chunks,
 //!    hashed with BLAKE3 while read, written to a temporary name beside the final one, verified
 //!    (read back and hashed, or size only), time-stamped, then renamed into place; straight to
-//!    the final name on trees with atomic writes; or, between two local trees, on one blocking
-//!    thread with the same guarantees (`local_copy`). A file `strategy::worth_resuming` continues
+//!    the final name on trees with atomic writes; or, between two local trees, on a blocking
+//!    thread with the same guarantees (`local_copy`), small files several to a task (`batch`). A file `strategy::worth_resuming` continues
 //!    from its temporary file's length after an interruption. Symlinks are copied as links, never
 //!    followed. The ledger records copied files in batches, each once a sync of
 //!    the target that started after they were in place has returned (`ledger_batch`).
@@ -26,6 +26,7 @@
 //! writing anything.
 
 mod bandwidth;
+mod batch;
 mod claims;
 mod decide;
 mod error;

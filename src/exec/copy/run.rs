@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::batch::{batches, copy_batch};
 use super::claims::{Claims, ExistingData};
 use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
 use super::error::{
@@ -257,23 +258,31 @@ pub async fn copy_migration(
 
 /// One unit of work for the transfer pool.
 enum Work {
-    File(FileCopy),
+    /// One file, or a batch of small ones copied on one blocking task (`batch`).
+    Files(Vec<FileCopy>),
     Symlink(SymlinkCopy),
 }
 
 impl Work {
-    async fn run(self, context: Arc<TransferContext>) -> Done {
+    async fn run(self, context: Arc<TransferContext>) -> Vec<Done> {
         match self {
-            Self::File(copy) => {
-                // Its partial record (`MountCopy::prepare`) lets an interruption resume it.
-                let path = copy.ledger_path();
-                let result = copy_file(context, copy).await;
-                Done::File { path, result }
-            }
+            // Their partial records (`MountCopy::prepare`) let an interruption resume them.
+            Self::Files(copies) => match <[FileCopy; 1]>::try_from(copies) {
+                Ok([copy]) => {
+                    let path = copy.ledger_path();
+                    let result = copy_file(context, copy).await;
+                    vec![Done::File { path, result }]
+                }
+                Err(copies) => copy_batch(context, copies)
+                    .await
+                    .into_iter()
+                    .map(|(path, result)| Done::File { path, result })
+                    .collect(),
+            },
             Self::Symlink(link) => {
                 let path = link.target_path.to_string();
                 let result = copy_symlink(context, link).await;
-                Done::Symlink { path, result }
+                vec![Done::Symlink { path, result }]
             }
         }
     }
@@ -332,12 +341,13 @@ impl MountCopy<'_, '_> {
         };
         self.prepare(&plan, &mut outcome).await?;
         let failures_before = self.failures.len();
+        let files = batches(plan.copies.clone(), &self.context.ends, self.concurrency);
         let work = plan
             .symlinks
             .iter()
             .cloned()
             .map(Work::Symlink)
-            .chain(plan.copies.iter().cloned().map(Work::File))
+            .chain(files.into_iter().map(Work::Files))
             .collect();
         self.transfer(work, &mut outcome).await?;
         if self.context.cancel.is_cancelled() || self.failures.len() > failures_before {
@@ -469,7 +479,11 @@ impl MountCopy<'_, '_> {
             };
             match joined {
                 None => return Ok(()),
-                Some(Ok(done)) => self.settle(done, outcome).await?,
+                Some(Ok(finished)) => {
+                    for done in finished {
+                        self.settle(done, outcome).await?;
+                    }
+                }
                 Some(Err(join_error)) => {
                     let error = stopped_unexpectedly("a transfer", &join_error);
                     self.fail("(a transfer task)".to_string(), error.into());

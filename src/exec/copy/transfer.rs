@@ -89,16 +89,28 @@ impl From<Cancelled> for FileFailure {
 /// read, the retry copies it as it is now.
 pub(crate) async fn copy_file(
     context: Arc<TransferContext>,
-    mut copy: FileCopy,
+    copy: FileCopy,
 ) -> Result<Copied, FileFailure> {
-    let mut resume = copy.resume;
+    let resume = copy.resume;
+    let first = copy_once(&context, &copy, resume).await;
+    retry_file(&context, copy, first).await
+}
+
+/// Retries `copy` as `copy_file` does, after a first try (its strategy run and
+/// `discard_failed_copy` done) that ended with `first`.
+pub(crate) async fn retry_file(
+    context: &TransferContext,
+    mut copy: FileCopy,
+    first: Result<Copied, FileFailure>,
+) -> Result<Copied, FileFailure> {
     let mut backoff = context.retry.backoff();
+    let mut result = first;
     loop {
-        let failure = match copy_once(&context, &copy, resume).await {
+        let failure = match result {
             Ok(copied) => return Ok(copied),
             Err(failure) => failure,
         };
-        resume = if matches!(failure, FileFailure::ChangedDuringCopy(_)) {
+        let resume = if matches!(failure, FileFailure::ChangedDuringCopy(_)) {
             let _ = context.target.remove_file(&copy.temporary_path).await;
             match context.source.metadata(&copy.source_path).await {
                 Ok(Some(metadata)) if metadata.kind == EntryKind::File => copy.metadata = metadata,
@@ -113,11 +125,11 @@ pub(crate) async fn copy_file(
         if !failure.is_retryable() || !backoff.wait(Some(&context.cancel)).await? {
             return Err(failure);
         }
+        result = copy_once(context, &copy, resume).await;
     }
 }
 
-/// One try: the strategy chosen for the file as it is now, run; a copy that failed verification
-/// is deleted, so that nothing resumes from, or keeps, bytes that failed it.
+/// One try: the strategy chosen for the file as it is now, run, then `discard_failed_copy`.
 async fn copy_once(
     context: &TransferContext,
     copy: &FileCopy,
@@ -126,14 +138,25 @@ async fn copy_once(
     let strategy = Strategy::choose(copy.metadata.size, resume, &context.ends);
     let result = match (strategy, &context.local_source, &context.local_target) {
         (Strategy::LocalBlocking { resume }, Some(source), Some(target)) => {
-            copy_local_file(context, source, target, copy, resume).await
+            copy_local_file(context, (source, target), copy, resume).await
         }
         _ => stream_file(context, copy, strategy).await,
     };
-    if let Err(FileFailure::HashMismatch { .. } | FileFailure::SizeMismatch { .. }) = &result {
+    discard_failed_copy(context, copy, strategy, &result).await;
+    result
+}
+
+/// Deletes a copy that failed verification, so that nothing resumes from, or keeps, bytes that
+/// failed it.
+pub(crate) async fn discard_failed_copy(
+    context: &TransferContext,
+    copy: &FileCopy,
+    strategy: Strategy,
+    result: &Result<Copied, FileFailure>,
+) {
+    if let Err(FileFailure::HashMismatch { .. } | FileFailure::SizeMismatch { .. }) = result {
         let _ = context.target.remove_file(strategy.destination(copy)).await;
     }
-    result
 }
 
 /// Recreates one symlink on the target (its text copied verbatim, never followed); `false` when

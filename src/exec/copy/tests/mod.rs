@@ -1,6 +1,7 @@
 //! Tests of the copy engine against real directories on disk (`tempfile`), local tree to local tree.
 
 mod atomic;
+mod batch;
 mod changing;
 mod durability;
 mod foreign;
