@@ -113,30 +113,9 @@ pub fn check_bytes(
             plan: None,
         }
     };
-    if bytes.len() > limits.max_bytes {
-        let message = format!(
-            "the plan file is larger than {} MiB",
-            limits.max_bytes / (1024 * 1024)
-        );
-        let diagnostic = Diagnostic::new(Code::YamlLimit, message)
-            .with_help("a plan is a few megabytes at most; is this the right file?");
-        return finish(String::new(), vec![diagnostic]);
-    }
-    let text = match std::str::from_utf8(bytes) {
+    let text = match plan_text(bytes, limits) {
         Ok(text) => text,
-        Err(error) => {
-            let at = error.valid_up_to();
-            let diagnostic = Diagnostic::new(
-                Code::InvalidEncoding,
-                format!("the plan file is not UTF-8 text (byte {at} is invalid)"),
-            )
-            .with_label(at..at + error.error_len().unwrap_or(1), "not UTF-8")
-            .with_help("save the plan as UTF-8");
-            return finish(
-                String::from_utf8_lossy(bytes).into_owned(),
-                vec![diagnostic],
-            );
-        }
+        Err((source, diagnostic)) => return finish(source, vec![diagnostic]),
     };
 
     let parsed = yaml::parse(text, limits);
@@ -184,4 +163,28 @@ pub fn check_bytes(
         entries: Some(entries),
         plan,
     }
+}
+
+/// The plan's text: refused when it is larger than the limit or not UTF-8, with the text the
+/// diagnostic's snippet is cut from.
+fn plan_text<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, (String, Diagnostic)> {
+    if bytes.len() > limits.max_bytes {
+        let message = format!(
+            "the plan file is larger than {} MiB",
+            limits.max_bytes / (1024 * 1024)
+        );
+        let diagnostic = Diagnostic::new(Code::YamlLimit, message)
+            .with_help("a plan is a few megabytes at most; is this the right file?");
+        return Err((String::new(), diagnostic));
+    }
+    std::str::from_utf8(bytes).map_err(|error| {
+        let at = error.valid_up_to();
+        let diagnostic = Diagnostic::new(
+            Code::InvalidEncoding,
+            format!("the plan file is not UTF-8 text (byte {at} is invalid)"),
+        )
+        .with_label(at..at + error.error_len().unwrap_or(1), "not UTF-8")
+        .with_help("save the plan as UTF-8");
+        (String::from_utf8_lossy(bytes).into_owned(), diagnostic)
+    })
 }

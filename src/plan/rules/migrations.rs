@@ -81,24 +81,12 @@ pub(super) fn check_migrations(
             ));
         } else if let Some(&first) = first_into_target.get(migration.target.as_str()) {
             let first_name = names[first].as_deref().unwrap_or_default();
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::TargetReused,
-                    format!(
-                        "target `{}` receives two migrations: `{first_name}` and `{name}`",
-                        migration.target
-                    ),
-                )
-                .with_label(
-                    spans.value(&pointer.key("target")),
-                    format!("migration `{name}` also moves into `{}`", migration.target),
-                )
-                .with_label(
-                    spans.value(&migration_pointer(first).key("target")),
-                    format!("migration `{first_name}` moves into `{}` first", migration.target),
-                )
-                .with_help("each target VM receives one migration: define a separate target for the other source"),
-            );
+            diagnostics.push(target_reused(
+                &migration.target,
+                (name, index),
+                (first_name, first),
+                spans,
+            ));
         } else {
             first_into_target.insert(&migration.target, index);
         }
@@ -108,30 +96,67 @@ pub(super) fn check_migrations(
             }
             Some(&first) => {
                 let first_migration = entries.migrations[first].as_ref();
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::DuplicateMigration,
-                        format!("two migrations are named `{name}`"),
-                    )
-                    .with_label(
-                        name_span(migration, index, spans),
-                        name_label(migration, name),
-                    )
-                    .with_label(
-                        first_migration.map_or_else(
-                            || spans.value(&migration_pointer(first)),
-                            |first_migration| name_span(first_migration, first, spans),
-                        ),
-                        first_migration.map_or_else(
-                            || format!("`{name}` is first used here"),
-                            |first_migration| name_label(first_migration, name),
-                        ),
-                    )
-                    .with_help("give one of them a different `name`"),
-                );
+                diagnostics.push(duplicate_migration(
+                    name,
+                    (migration, index),
+                    (first_migration, first),
+                    spans,
+                ));
             }
         }
     }
+}
+
+/// `duplicate-migration`: `name` is taken by the migration at `first` already.
+fn duplicate_migration(
+    name: &str,
+    (migration, index): (&RawMigration, usize),
+    (first_migration, first): (Option<&RawMigration>, usize),
+    spans: &Spans<'_>,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateMigration,
+        format!("two migrations are named `{name}`"),
+    )
+    .with_label(
+        name_span(migration, index, spans),
+        name_label(migration, name),
+    )
+    .with_label(
+        first_migration.map_or_else(
+            || spans.value(&migration_pointer(first)),
+            |first_migration| name_span(first_migration, first, spans),
+        ),
+        first_migration.map_or_else(
+            || format!("`{name}` is first used here"),
+            |first_migration| name_label(first_migration, name),
+        ),
+    )
+    .with_help("give one of them a different `name`")
+}
+
+/// `target-reused`: the migration at `index` moves into the target the one at `first` does.
+fn target_reused(
+    target: &str,
+    (name, index): (&str, usize),
+    (first_name, first): (&str, usize),
+    spans: &Spans<'_>,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::TargetReused,
+        format!("target `{target}` receives two migrations: `{first_name}` and `{name}`"),
+    )
+    .with_label(
+        spans.value(&migration_pointer(index).key("target")),
+        format!("migration `{name}` also moves into `{target}`"),
+    )
+    .with_label(
+        spans.value(&migration_pointer(first).key("target")),
+        format!("migration `{first_name}` moves into `{target}` first"),
+    )
+    .with_help(
+        "each target VM receives one migration: define a separate target for the other source",
+    )
 }
 
 /// Where a migration's name comes from: its `name`, or its `source` when the name is a default.

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::mount_name::{MountName, unsafe_name_problem};
+use crate::plan::raw::RawMount;
 
 use super::WorkloadEntry;
 use super::size::parse_size;
-use super::spans::Spans;
+use super::spans::{Pointer, Spans};
 use super::system_volume::{SystemVolume, system_volume};
 
 pub(super) fn check_mountpoints(
@@ -23,60 +24,8 @@ pub(super) fn check_mountpoints(
     let mut first_by_name: HashMap<MountName, usize> = HashMap::new();
     for (index, mount) in workload.value.mountpoints.iter().enumerate() {
         let pointer = list.index(index);
-        if let Err(error) = parse_size(&mount.size) {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidSize,
-                    format!(
-                        "invalid size for mount `{}` of {owner}: {error}",
-                        mount.name
-                    ),
-                )
-                .with_label(spans.value(&pointer.key("size")), error.to_string())
-                .with_help(
-                    "write integer bytes or a number with a unit: `512 MiB`, `40 GiB`, `1.5 TB`",
-                ),
-            );
-        }
-        if let Some(path) = &mount.path
-            && let Some(problem) = path_problem(path)
-        {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    format!(
-                        "the data path `{path}` of mount `{}` of {owner} {problem}",
-                        mount.name
-                    ),
-                )
-                .with_label(spans.value(&pointer.key("path")), problem)
-                .with_help(
-                    "write a path relative to the connection's root, such as `C` or `volumes/data`",
-                ),
-            );
-        }
-        if mount.name.trim().is_empty() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    format!("a mount of {owner} has a blank name"),
-                )
-                .with_label(spans.value(&pointer.key("name")), "blank mount name")
-                .with_help("write the mount's name as the OS shows it, such as `C:\\` or `/data`"),
-            );
+        if !check_mount(mount, &owner, &pointer, spans, diagnostics) {
             continue;
-        }
-        if let Some(problem) = unsafe_name_problem(&mount.name) {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidMountName,
-                    format!("the mount name `{}` of {owner} {problem}", mount.name),
-                )
-                .with_label(spans.value(&pointer.key("name")), problem)
-                .with_help(
-                    "write the name as the OS shows it, such as `C:\\` or `/data`, with no `..` or `.` steps",
-                ),
-            );
         }
         let name = MountName::new(&mount.name);
         match first_by_name.get(&name) {
@@ -100,31 +49,108 @@ pub(super) fn check_mountpoints(
             }
         }
     }
-    if let SystemVolume::Ambiguous(indexes) = system_volume(&workload.value.mountpoints) {
-        let names: Vec<&str> = indexes
-            .iter()
-            .map(|&index| workload.value.mountpoints[index].name.as_str())
-            .collect();
-        let mut diagnostic = Diagnostic::new(
-            Code::MultipleSystemVolumes,
-            format!(
-                "{owner} has {} mounts marked as the system volume: {}",
-                indexes.len(),
-                names.join(", ")
+    check_system_volumes(workload, &owner, &list, spans, diagnostics);
+}
+
+/// One mount's size, data path and name; `false` when its name is blank (nothing more to check).
+fn check_mount(
+    mount: &RawMount,
+    owner: &str,
+    pointer: &Pointer,
+    spans: &Spans<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    if let Err(error) = parse_size(&mount.size) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidSize,
+                format!(
+                    "invalid size for mount `{}` of {owner}: {error}",
+                    mount.name
+                ),
+            )
+            .with_label(spans.value(&pointer.key("size")), error.to_string())
+            .with_help(
+                "write integer bytes or a number with a unit: `512 MiB`, `40 GiB`, `1.5 TB`",
             ),
-        )
-        .with_help("mark only the volume the operating system boots from with `system: true`");
-        for (position, &index) in indexes.iter().enumerate() {
-            let message = if position == 0 {
-                "marked as the system volume"
-            } else {
-                "also marked as the system volume"
-            };
-            diagnostic =
-                diagnostic.with_label(spans.value(&list.index(index).key("system")), message);
-        }
-        diagnostics.push(diagnostic);
+        );
     }
+    if let Some(path) = &mount.path
+        && let Some(problem) = path_problem(path)
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "the data path `{path}` of mount `{}` of {owner} {problem}",
+                    mount.name
+                ),
+            )
+            .with_label(spans.value(&pointer.key("path")), problem)
+            .with_help(
+                "write a path relative to the connection's root, such as `C` or `volumes/data`",
+            ),
+        );
+    }
+    if mount.name.trim().is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("a mount of {owner} has a blank name"),
+            )
+            .with_label(spans.value(&pointer.key("name")), "blank mount name")
+            .with_help("write the mount's name as the OS shows it, such as `C:\\` or `/data`"),
+        );
+        return false;
+    }
+    if let Some(problem) = unsafe_name_problem(&mount.name) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidMountName,
+                format!("the mount name `{}` of {owner} {problem}", mount.name),
+            )
+            .with_label(spans.value(&pointer.key("name")), problem)
+            .with_help(
+                "write the name as the OS shows it, such as `C:\\` or `/data`, with no `..` or `.` steps",
+            ),
+        );
+    }
+    true
+}
+
+/// `multiple-system-volumes`: more than one mount marked `system: true`.
+fn check_system_volumes(
+    workload: &WorkloadEntry<'_>,
+    owner: &str,
+    list: &Pointer,
+    spans: &Spans<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let SystemVolume::Ambiguous(indexes) = system_volume(&workload.value.mountpoints) else {
+        return;
+    };
+    let names: Vec<&str> = indexes
+        .iter()
+        .map(|&index| workload.value.mountpoints[index].name.as_str())
+        .collect();
+    let mut diagnostic = Diagnostic::new(
+        Code::MultipleSystemVolumes,
+        format!(
+            "{owner} has {} mounts marked as the system volume: {}",
+            indexes.len(),
+            names.join(", ")
+        ),
+    )
+    .with_help("mark only the volume the operating system boots from with `system: true`");
+    for (position, &index) in indexes.iter().enumerate() {
+        let message = if position == 0 {
+            "marked as the system volume"
+        } else {
+            "also marked as the system volume"
+        };
+        diagnostic = diagnostic.with_label(spans.value(&list.index(index).key("system")), message);
+    }
+    diagnostics.push(diagnostic);
 }
 
 /// Explains that two spellings name one mount, when they differ.
