@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::valid::{Cloud, ValidPlan};
+use crate::plan::valid::{Cloud, Migration, ValidPlan};
 use crate::state::error::StateError;
 use crate::state::sources::{parse_cloud, record_source_in, record_target_in};
 use crate::state::store::Store;
@@ -69,6 +69,23 @@ pub struct MigrationDefinition {
     pub cloud: Cloud,
     /// The selected mounts, as written in the plan.
     pub mounts: Vec<String>,
+}
+
+impl MigrationDefinition {
+    /// What the plan says about one of its migrations.
+    pub fn of(plan: &ValidPlan, migration: &Migration) -> Self {
+        Self {
+            name: migration.name.clone(),
+            source: migration.source.clone(),
+            target: migration.target.clone(),
+            cloud: plan.target_of(migration).cloud,
+            mounts: migration
+                .mounts
+                .iter()
+                .map(|mount| mount.as_written().to_string())
+                .collect(),
+        }
+    }
 }
 
 /// Why a migration ended in `error`.
@@ -311,17 +328,7 @@ impl Store {
         }
         let mut records = Vec::with_capacity(plan.migrations.len());
         for migration in &plan.migrations {
-            let definition = MigrationDefinition {
-                name: migration.name.clone(),
-                source: migration.source.clone(),
-                target: migration.target.clone(),
-                cloud: plan.target_of(migration).cloud,
-                mounts: migration
-                    .mounts
-                    .iter()
-                    .map(|mount| mount.as_written().to_string())
-                    .collect(),
-            };
+            let definition = MigrationDefinition::of(plan, migration);
             define_migration_in(&transaction, &definition)?;
             records.push(get_migration_in(&transaction, &migration.name)?);
         }

@@ -252,17 +252,7 @@ impl PostgresStore {
         }
         let mut records = Vec::with_capacity(plan.migrations.len());
         for migration in &plan.migrations {
-            let definition = MigrationDefinition {
-                name: migration.name.clone(),
-                source: migration.source.clone(),
-                target: migration.target.clone(),
-                cloud: plan.target_of(migration).cloud,
-                mounts: migration
-                    .mounts
-                    .iter()
-                    .map(|mount| mount.as_written().to_string())
-                    .collect(),
-            };
+            let definition = MigrationDefinition::of(plan, migration);
             define_migration_in(&transaction, &definition).await?;
             records.push(get_migration_in(&transaction, &migration.name).await?);
         }
