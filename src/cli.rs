@@ -135,6 +135,9 @@ pub struct RunArgs {
     /// Run only the named migrations (repeatable).
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
+    /// Run only this wave; refused while an earlier wave has not finished within its threshold.
+    #[arg(long, value_name = "NAME")]
+    pub wave: Option<String>,
     /// How many migrations run at once.
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
@@ -183,6 +186,9 @@ pub struct PlanArgs {
 pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Group the report by this plan's waves, with each wave's state.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
     /// Write the report to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,

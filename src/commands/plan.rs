@@ -13,12 +13,13 @@ use crate::exec::ledger::Ledger;
 use crate::exec::memory_ledger::MemoryLedger;
 use crate::exec::runner::prepare::migration_secrets;
 use crate::exec::runner::preview::{MigrationPreview, RecordedState, preview_migration};
+use crate::exec::runner::waves::{blocking, wave_members};
 use crate::exec::secrets::Secrets;
 use crate::plan::load;
 use crate::plan::valid::ValidPlan;
 use crate::report::{plan_view, run_output};
 use crate::state::rules::recorded_ip_diagnostics;
-use crate::state::{OpenMode, StateBackend};
+use crate::state::{OpenMode, StateBackend, WaveCounts};
 
 /// Runs `ferry plan`.
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
@@ -68,13 +69,11 @@ pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
         run_output::print_plan_diagnostics(&with_diagnostics(&checked, missing));
     }
     let state_shown = state.as_ref().map(|state| state.store.location());
+    let waves = plan_waves(plan, state.as_ref())?;
+    let (path, shown) = (&checked.report.path, state_shown.as_deref());
     let text = match args.format {
-        OutputFormat::Human => {
-            plan_view::render(&checked.report.path, state_shown.as_deref(), &previews)
-        }
-        OutputFormat::Json => {
-            plan_view::render_json(&checked.report.path, state_shown.as_deref(), &previews)
-        }
+        OutputFormat::Human => plan_view::render(path, shown, &previews, &waves),
+        OutputFormat::Json => plan_view::render_json(path, shown, &previews, &waves),
     };
     plan_view::print(&text).into_diagnostic()?;
     let errors = previews.iter().any(|preview| preview.scan.is_err());
@@ -137,6 +136,34 @@ async fn previews(
         previews.push(preview_migration(plan, migration, recorded, ledger, secrets, options).await);
     }
     Ok(previews)
+}
+
+/// The plan's waves, each with the first earlier wave it waits for (counted by the state; with
+/// no state yet, every earlier wave has migrations that have not ended).
+fn plan_waves(
+    plan: &ValidPlan,
+    state: Option<&OpenedState>,
+) -> miette::Result<Vec<plan_view::PlanWave>> {
+    let mut waves = Vec::with_capacity(plan.waves.len());
+    let mut blocked_by: Option<String> = None;
+    for wave in &plan.waves {
+        let members = wave_members(plan, wave);
+        let counts = match state {
+            Some(state) => state.call(state.store.wave_counts(&members, None))?,
+            None => WaveCounts::tally(members.len(), [], None),
+        };
+        waves.push(plan_view::PlanWave {
+            name: wave.name.clone(),
+            threshold: wave.max_failures.to_string(),
+            allowed: wave.max_failures.allowed(members.len()),
+            migrations: members.clone(),
+            blocked_by: blocked_by.clone(),
+        });
+        if blocked_by.is_none() {
+            blocked_by = blocking(wave, members.len(), &counts).map(|block| block.to_string());
+        }
+    }
+    Ok(waves)
 }
 
 /// The diagnostics that refuse the plan: human, or `ferry check`'s JSON document.

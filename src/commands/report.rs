@@ -1,18 +1,37 @@
-//! `ferry report`: the migrations recorded in state as a table, JSON, JUnit XML or Markdown. Exit 0 even when migrations failed.
+//! `ferry report`: the migrations recorded in state as a table, JSON, JUnit XML or Markdown,
+//! grouped by wave when `--plan` names a plan with waves. Exit 0 even when migrations failed.
 
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::ReportArgs;
 use crate::commands::ExitStatus;
+use crate::commands::run::usable_plan;
 use crate::commands::state::OpenedState;
-use crate::report::run_report;
+use crate::exec::runner::waves::{blocking, wave_members};
+use crate::plan::load;
+use crate::plan::valid::ValidPlan;
+use crate::report::run_report::{self, WaveRow};
 use crate::state::OpenMode;
 
 /// Runs `ferry report`.
 pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
     let state = OpenedState::open(&args.state.path, OpenMode::Existing)?;
     let records = state.call(state.store.migrations())?;
-    let text = run_report::render(&run_report::rows(&records), args.format);
+    let rows = run_report::rows(&records);
+    let waves = match &args.plan {
+        Some(path) => {
+            let checked = load::check_file(path).map_err(miette::Report::new)?;
+            let Some(plan) = usable_plan(&checked) else {
+                return Err(miette::miette!(
+                    "the plan {} has errors (see `ferry check`); cannot group the report by its waves",
+                    path.display()
+                ));
+            };
+            wave_rows(&state, plan)?
+        }
+        None => Vec::new(),
+    };
+    let text = run_report::render_with_waves(&rows, &waves, args.format);
     run_report::write_report(&text, args.output.as_deref())
         .into_diagnostic()
         .wrap_err_with(|| match &args.output {
@@ -20,4 +39,17 @@ pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
             None => "cannot write the report".to_string(),
         })?;
     Ok(ExitStatus::Success)
+}
+
+/// Each wave of the plan as the state counts it, in plan order (none without waves).
+pub(crate) fn wave_rows(state: &OpenedState, plan: &ValidPlan) -> miette::Result<Vec<WaveRow>> {
+    plan.waves
+        .iter()
+        .map(|wave| {
+            let members = wave_members(plan, wave);
+            let counts = state.call(state.store.wave_counts(&members, None))?;
+            let block = blocking(wave, members.len(), &counts);
+            Ok(WaveRow::new(wave, members, counts, block.as_ref()))
+        })
+        .collect()
 }

@@ -12,10 +12,12 @@ use crate::commands::ExitStatus;
 use crate::commands::state::OpenedState;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
 use crate::exec::runner::prepare::{migration_secrets, select_migrations};
+use crate::exec::runner::waves::{WavesSummary, find_wave, run_waves, unfinished_before};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
+use crate::exec::secrets::Secrets;
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::plan::load::{self, CheckedPlan};
-use crate::plan::valid::ValidPlan;
+use crate::plan::valid::{Migration, ValidPlan, Wave};
 use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
 use crate::report::run_report::refused::StartError;
@@ -45,11 +47,13 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     let Some(plan) = usable_plan(&checked) else {
         return Ok(refuse(args, &checked.report, ExitStatus::Failure));
     };
-    refuse_runbook(plan)?;
+    refuse_hooks(plan)?;
+    let wave = chosen_wave(plan, args.wave.as_deref())?;
     let selected = select_migrations(plan, &options.only).map_err(|unknown| {
         let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
         miette::miette!("{}", lines.join("\n"))
     })?;
+    let selected = in_chosen_wave(selected, wave, &options.only)?;
     let refused = |diagnostics: Vec<Diagnostic>| {
         let file = with_diagnostics(&checked, diagnostics);
         Ok(refuse(args, &file, ExitStatus::Failure))
@@ -69,8 +73,46 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         return refused(ip_diagnostics);
     }
     state.call(store.record_plan(plan))?;
+    if let Some(wave) = wave {
+        refuse_unfinished_earlier(&state, plan, wave)?;
+    }
     *started = true;
 
+    let run = Run {
+        plan,
+        selected: &selected,
+        wave,
+        secrets: &secrets,
+        options: &options,
+    };
+    let (outcome, stopped_by) = execute(&state, &run);
+    if let Some(stop) = &outcome.stopped {
+        run_output::print_wave_stop(stop);
+    }
+    print_report(&state, plan, args)?;
+    let summary = &outcome.summary;
+    Ok(if summary.interrupted {
+        stop_status(stopped_by.unwrap_or(StopSignal::Interrupt))
+    } else if summary.any_failed() || outcome.stopped.is_some() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// What a run works on, once every refusal is past.
+struct Run<'run> {
+    plan: &'run ValidPlan,
+    selected: &'run [&'run Migration],
+    /// `--wave`: the one wave to run.
+    wave: Option<&'run Wave>,
+    secrets: &'run Secrets,
+    options: &'run RunOptions,
+}
+
+/// Runs the selected migrations (wave by wave when the plan has waves) with the signal handlers
+/// and the printer; returns how they ended and the signal that stopped them, if one did.
+fn execute(state: &OpenedState, run: &Run<'_>) -> (WavesSummary, Option<StopSignal>) {
     let printer = Arc::new(RunPrinter::default());
     let observer: RunObserver = {
         let printer = Arc::clone(&printer);
@@ -78,30 +120,92 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     };
     let cancel = CancellationToken::new();
     let stopped_by = Arc::new(OnceLock::new());
-    let summary = state.runtime().block_on(async {
+    let outcome = state.runtime().block_on(async {
         let signals = tokio::spawn(stop_on_signal(cancel.clone(), Arc::clone(&stopped_by)));
         let context = RunContext {
-            plan,
-            backend: store,
-            secrets: &secrets,
-            options: &options,
+            plan: run.plan,
+            backend: &*state.store,
+            secrets: run.secrets,
+            options: run.options,
             observer,
             cancel: &cancel,
+            start_gate: None,
         };
-        let summary = run_migrations(&context, &selected).await;
+        let outcome = if run.plan.waves.is_empty() {
+            WavesSummary {
+                summary: run_migrations(&context, run.selected).await,
+                stopped: None,
+            }
+        } else {
+            run_waves(&context, run.selected, run.wave).await
+        };
         signals.abort();
-        summary
+        outcome
     });
     printer.finish();
+    (outcome, stopped_by.get().copied())
+}
 
-    print_report(&state, plan, args)?;
-    Ok(if summary.interrupted {
-        stop_status(stopped_by.get().copied().unwrap_or(StopSignal::Interrupt))
-    } else if summary.any_failed() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+/// The wave `--wave` names, if given.
+fn chosen_wave<'plan>(
+    plan: &'plan ValidPlan,
+    name: Option<&str>,
+) -> miette::Result<Option<&'plan Wave>> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    if plan.waves.is_empty() {
+        return Err(miette::miette!(
+            "`--wave {name}`: the plan has no `waves`; run it without `--wave`"
+        ));
+    }
+    find_wave(plan, name)
+        .map(Some)
+        .map_err(|unknown| miette::miette!("{unknown}"))
+}
+
+/// With `--wave`, the selected migrations of that wave; an `--only` name of another wave is
+/// refused, naming its wave.
+fn in_chosen_wave<'plan>(
+    selected: Vec<&'plan Migration>,
+    wave: Option<&Wave>,
+    only: &[String],
+) -> miette::Result<Vec<&'plan Migration>> {
+    let Some(wave) = wave else {
+        return Ok(selected);
+    };
+    let in_wave = |migration: &&Migration| migration.wave.as_deref() == Some(wave.name.as_str());
+    if let Some(other) = selected
+        .iter()
+        .find(|migration| !only.is_empty() && !in_wave(migration))
+    {
+        return Err(miette::miette!(
+            "`--only {}` names a migration of wave `{}`, not of `--wave {}`",
+            other.name,
+            other.wave.as_deref().unwrap_or_default(),
+            wave.name
+        ));
+    }
+    Ok(selected.into_iter().filter(in_wave).collect())
+}
+
+/// `--wave` refuses to run while an earlier wave has not finished within its threshold.
+fn refuse_unfinished_earlier(
+    state: &OpenedState,
+    plan: &ValidPlan,
+    wave: &Wave,
+) -> miette::Result<()> {
+    let Some(block) = state.call(unfinished_before(&*state.store, plan, wave))? else {
+        return Ok(());
+    };
+    Err(miette::miette!(
+        help = format!(
+            "run `ferry run --wave {}` first (fix its failures, then run it again)",
+            block.wave
+        ),
+        "cannot run wave `{}`: an earlier wave has not finished: {block}",
+        wave.name
+    ))
 }
 
 /// Threads for blocking file system calls: one per transfer of the migrations that run at once (a
@@ -117,22 +221,20 @@ fn blocking_threads(options: &RunOptions, migrations: usize) -> usize {
         .saturating_mul(options.copy.transfers.max(1))
 }
 
-/// Waves and hooks are checked but not yet run: running such a plan would skip its cutover
-/// commands and its failure thresholds, so the run refuses it, before anything is touched.
-fn refuse_runbook(plan: &ValidPlan) -> miette::Result<()> {
+/// Hooks are checked but not yet run: running such a plan would skip its cutover commands, so
+/// the run refuses it, before anything is touched.
+fn refuse_hooks(plan: &ValidPlan) -> miette::Result<()> {
     let hooks = plan
         .migrations
         .iter()
         .any(|migration| !migration.hooks.is_empty());
-    if plan.waves.is_empty() && !hooks {
+    if !hooks {
         return Ok(());
     }
     Err(miette::miette!(
-        help = "remove `waves`, `wave` and `hooks` to run the plan without them, or run each \
-                wave's migrations with `--only` and their cutover steps by hand",
-        "this plan has {}: `ferry check` validates them, but this ferry does not run them yet, \
-         and running the plan without them would skip its cutover steps and failure thresholds",
-        if hooks { "hooks" } else { "waves" }
+        help = "remove `hooks` to run the plan without them, and run its cutover steps by hand",
+        "this plan has hooks: `ferry check` validates them, but this ferry does not run them yet, \
+         and running the plan without them would skip its cutover steps"
     ))
 }
 
@@ -266,7 +368,8 @@ fn print_report(state: &OpenedState, plan: &ValidPlan, args: &RunArgs) -> miette
         .filter_map(|migration| records.iter().find(|record| record.name == migration.name))
         .map(run_report::MigrationRow::from_record)
         .collect();
-    let text = run_report::render(&rows, args.report_format);
+    let waves = crate::commands::report::wave_rows(state, plan)?;
+    let text = run_report::render_with_waves(&rows, &waves, args.report_format);
     run_report::write_report(&text, args.report_output.as_deref())
         .into_diagnostic()
         .wrap_err_with(|| match &args.report_output {

@@ -51,8 +51,39 @@ fn mount_line(mount: &MountPreview, width: usize) -> String {
     line
 }
 
-/// Renders the previews and a summary line. `plan` and `state` name the files read.
-pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
+/// A wave as `ferry plan` shows it: its migrations and what keeps it from starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanWave {
+    pub name: String,
+    /// `max_failures` as written (`0`, `10%`).
+    pub threshold: String,
+    pub allowed: u64,
+    pub migrations: Vec<String>,
+    /// The earlier wave it waits for, and why (`wave `pilot`: 1 failure, threshold 0`).
+    pub blocked_by: Option<String>,
+}
+
+impl PlanWave {
+    fn heading(&self) -> String {
+        let mut line = format!(
+            "Wave {} (threshold {}, {} allowed)",
+            self.name, self.threshold, self.allowed
+        );
+        if let Some(block) = &self.blocked_by {
+            line.push_str(&format!(": blocked until {block}"));
+        }
+        line
+    }
+}
+
+/// Renders the previews and a summary line, grouped by wave when the plan has waves. `plan` and
+/// `state` name the files read.
+pub fn render(
+    plan: &str,
+    state: Option<&str>,
+    previews: &[MigrationPreview],
+    waves: &[PlanWave],
+) -> String {
     let mut text = match state {
         Some(state) => format!("Plan {}, state {}\n\n", printable(plan), printable(state)),
         None => format!(
@@ -60,32 +91,20 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
             printable(plan)
         ),
     };
-    for preview in previews {
-        let state = preview.state.map_or("not in state", state_word);
-        text.push_str(&format!(
-            "{}: {} ({} -> {}, {state})\n",
-            printable(&preview.name),
-            preview.action.as_str(),
-            printable(&preview.source),
-            printable(&preview.target)
-        ));
-        match &preview.scan {
-            Ok(scan) => {
-                let width = scan
-                    .mounts
-                    .iter()
-                    .map(|mount| printable(&mount.mount).chars().count())
-                    .max()
-                    .unwrap_or(0);
-                for mount in &scan.mounts {
-                    text.push_str(&mount_line(mount, width));
-                    text.push('\n');
-                }
-            }
-            Err(reason) => {
-                text.push_str(&format!("    not scanned: {}\n", printable(reason)));
-            }
+    if waves.is_empty() {
+        previews
+            .iter()
+            .for_each(|preview| text.push_str(&preview_lines(preview)));
+    }
+    for (index, wave) in waves.iter().enumerate() {
+        if index > 0 {
+            text.push('\n');
         }
+        text.push_str(&format!("{}\n", printable(&wave.heading())));
+        previews
+            .iter()
+            .filter(|preview| wave.migrations.contains(&preview.name))
+            .for_each(|preview| text.push_str(&preview_lines(preview)));
     }
     let count = |action: Action| {
         previews
@@ -103,13 +122,50 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
     text
 }
 
+/// One migration's line and its mounts' lines.
+fn preview_lines(preview: &MigrationPreview) -> String {
+    let state = preview.state.map_or("not in state", state_word);
+    let mut text = format!(
+        "{}: {} ({} -> {}, {state})\n",
+        printable(&preview.name),
+        preview.action.as_str(),
+        printable(&preview.source),
+        printable(&preview.target)
+    );
+    match &preview.scan {
+        Ok(scan) => {
+            let width = scan
+                .mounts
+                .iter()
+                .map(|mount| printable(&mount.mount).chars().count())
+                .max()
+                .unwrap_or(0);
+            for mount in &scan.mounts {
+                text.push_str(&mount_line(mount, width));
+                text.push('\n');
+            }
+        }
+        Err(reason) => {
+            text.push_str(&format!("    not scanned: {}\n", printable(reason)));
+        }
+    }
+    text
+}
+
 /// The `ferry plan --format json` document, one line (fields in README, "JSON output"):
 /// `{"version":1,"plan","state","migrations":[{"name","source","target","state","action",
 /// "pending","error","mounts":[…]}],"summary":{"start","resume","sync","nothing_to_do"}}`.
 /// `state` is the state file read (`null` when there is none yet); a migration's `state` is its
 /// recorded state (`null` when not in state), `action` one of `start`, `resume`, `sync`,
 /// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty).
-pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
+/// With waves, each migration has its `wave` and a `waves` array lists `name`, `max_failures`,
+/// `allowed_failures`, `migrations` and `blocked_by`.
+pub fn render_json(
+    plan: &str,
+    state: Option<&str>,
+    previews: &[MigrationPreview],
+    waves: &[PlanWave],
+) -> String {
     use serde_json::json;
     let action_name = |action: Action| match action {
         Action::Start => "start",
@@ -142,7 +198,7 @@ pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview
             .filter(|preview| preview.action == action)
             .count()
     };
-    let document = json!({
+    let mut document = json!({
         "version": 1,
         "plan": plan,
         "state": state,
@@ -154,9 +210,39 @@ pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview
             "nothing_to_do": count(Action::NothingToDo),
         },
     });
+    if !waves.is_empty() {
+        add_waves(&mut document, waves);
+    }
     let mut text = document.to_string();
     text.push('\n');
     text
+}
+
+/// Each migration's `wave`, and the `waves` array.
+fn add_waves(document: &mut serde_json::Value, waves: &[PlanWave]) {
+    use serde_json::json;
+    if let Some(migrations) = document["migrations"].as_array_mut() {
+        for migration in migrations {
+            let name = migration["name"].as_str().unwrap_or_default().to_string();
+            let wave = waves
+                .iter()
+                .find(|wave| wave.migrations.contains(&name))
+                .map(|wave| wave.name.clone());
+            migration["wave"] = json!(wave);
+        }
+    }
+    document["waves"] = waves
+        .iter()
+        .map(|wave| {
+            json!({
+                "name": wave.name,
+                "max_failures": wave.threshold,
+                "allowed_failures": wave.allowed,
+                "migrations": wave.migrations,
+                "blocked_by": wave.blocked_by,
+            })
+        })
+        .collect();
 }
 
 fn mount_json(mount: &MountPreview) -> serde_json::Value {

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use crate::exec::copy::{ProgressEvent, ProgressSink};
 use crate::exec::runner::preview::Action;
+use crate::exec::runner::waves::WaveStop;
 use crate::exec::runner::{MigrationResult, RunEvent};
 use crate::options::CheckFormat;
 use crate::plan::diagnostic::FileDiagnostics;
@@ -43,6 +44,19 @@ pub fn print_recovered(migrations: &[String]) {
             "migration {migration}: an earlier run stopped while it was running (the process is gone); it resumes now"
         ));
     }
+}
+
+/// The wave that stopped the run, why, and the migrations that did not start.
+pub fn print_wave_stop(stop: &WaveStop) {
+    say(&wave_stop_line(stop));
+}
+
+fn wave_stop_line(stop: &WaveStop) -> String {
+    let mut line = format!("the run stopped at {}", stop.block);
+    if !stop.not_started.is_empty() {
+        line.push_str(&format!("; not started: {}", stop.not_started.join(", ")));
+    }
+    line
 }
 
 /// The first Ctrl-C.
@@ -197,6 +211,7 @@ fn finished_line(migration: &str, result: &MigrationResult) -> String {
             format!("migration {migration}: interrupted; run again to resume")
         }
         MigrationResult::NotStarted => format!("migration {migration}: not started (interrupted)"),
+        MigrationResult::Held { reason } => format!("migration {migration}: not started: {reason}"),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::state::ledger::Ledger;
 use crate::state::{
     ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure, MigrationRecord,
     MigrationState, MigrationStats, SourceRecord, StateError, StateExport, StorageRecord,
-    TakenOver, TargetRecord,
+    TakenOver, TargetRecord, WaveCounts,
 };
 
 /// A state backend, as a run uses it. Implementations are shared between the run's tasks.
@@ -141,6 +141,14 @@ pub trait StateBackend: Ledger {
     ) -> Result<ImportSummary, StateError>;
     /// How many copied files (not symlinks) and partial copies the ledger holds for a migration.
     async fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError>;
+    /// How many of these migrations (a wave's) are in each state, and how many failed in an
+    /// attempt started at or after `since` (every failure when `None`). Names the state does not
+    /// know count as not started. A wave's threshold is counted here and nowhere else.
+    async fn wave_counts(
+        &self,
+        migrations: &[String],
+        since: Option<jiff::Timestamp>,
+    ) -> Result<WaveCounts, StateError>;
 }
 
 /// A held migration lock. Dropping it releases it too, where the backend can (best effort).

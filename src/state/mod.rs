@@ -32,6 +32,7 @@ mod store;
 mod time;
 mod transitions;
 mod unsynced;
+mod waves;
 
 pub use backend::{MigrationLock, StateBackend};
 pub use error::{IpChange, StateError};
@@ -48,6 +49,7 @@ pub use open::{OpenMode, exists, is_database_url, open};
 pub use schema::SCHEMA_VERSION;
 pub use sources::{SourceRecord, TargetRecord};
 pub use store::Store;
+pub use waves::WaveCounts;
 
 #[cfg(test)]
 mod tests;

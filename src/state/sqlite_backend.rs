@@ -9,7 +9,7 @@ use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::{
     ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition, MigrationFailure,
     MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend,
-    StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord,
+    StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord, WaveCounts,
 };
 
 #[async_trait]
@@ -160,6 +160,14 @@ impl StateBackend for Store {
 
     async fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
         Store::ledger_counts(self, migration)
+    }
+
+    async fn wave_counts(
+        &self,
+        migrations: &[String],
+        since: Option<jiff::Timestamp>,
+    ) -> Result<WaveCounts, StateError> {
+        Store::wave_counts(self, migrations, since)
     }
 }
 

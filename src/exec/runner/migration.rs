@@ -29,6 +29,9 @@ pub enum MigrationResult {
     Interrupted,
     /// Ctrl-C came before it started; its state is untouched.
     NotStarted,
+    /// Its wave stopped, or an earlier one did, before it started (`reason` says which and
+    /// why); its state is untouched.
+    Held { reason: String },
 }
 
 impl MigrationResult {

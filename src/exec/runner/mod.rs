@@ -18,6 +18,7 @@ pub mod preview;
 mod tests;
 mod transitions;
 mod unsynced;
+pub mod waves;
 
 use std::sync::Arc;
 
@@ -60,6 +61,13 @@ pub enum RunEvent {
 /// Receives the run's events, from any task.
 pub type RunObserver = Arc<dyn Fn(RunEvent) + Send + Sync>;
 
+/// Asked before each migration starts: `Some(reason)` holds it (a wave that stopped, see
+/// [`waves`]). The migrations already running finish.
+#[async_trait::async_trait]
+pub trait StartGate: Send + Sync {
+    async fn hold(&self, migration: &Migration) -> Option<String>;
+}
+
 /// What every migration of a run shares.
 pub struct RunContext<'run> {
     pub plan: &'run ValidPlan,
@@ -70,6 +78,8 @@ pub struct RunContext<'run> {
     pub observer: RunObserver,
     /// Cancelled by the first Ctrl-C or SIGTERM.
     pub cancel: &'run CancellationToken,
+    /// Asked before each migration starts; `None` starts them all.
+    pub start_gate: Option<&'run dyn StartGate>,
 }
 
 impl RunContext<'_> {
@@ -79,7 +89,7 @@ impl RunContext<'_> {
 }
 
 /// How each migration of a run ended, in plan order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunSummary {
     pub results: Vec<(String, MigrationResult)>,
     /// Ctrl-C or SIGTERM stopped the run.
@@ -101,7 +111,14 @@ pub async fn run_migrations(context: &RunContext<'_>, migrations: &[&Migration])
     let mut finished: Vec<(usize, String, MigrationResult)> =
         stream::iter(migrations.iter().enumerate())
             .map(|(index, migration)| async move {
-                let result = migration::run_migration(context, migration).await;
+                let held = match context.start_gate {
+                    Some(gate) => gate.hold(migration).await,
+                    None => None,
+                };
+                let result = match held {
+                    Some(reason) => MigrationResult::Held { reason },
+                    None => migration::run_migration(context, migration).await,
+                };
                 context.emit(RunEvent::MigrationFinished {
                     migration: migration.name.clone(),
                     result: result.clone(),

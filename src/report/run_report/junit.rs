@@ -39,6 +39,13 @@ fn seconds(row: &MigrationRow) -> f64 {
 }
 
 pub(super) fn render(rows: &[MigrationRow]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&suite("ferry", rows));
+    out
+}
+
+/// One `<testsuite>` named `name` (XML-escaped already) of these migrations.
+pub(super) fn suite(name: &str, rows: &[MigrationRow]) -> String {
     let failures = rows
         .iter()
         .filter(|row| row.state == MigrationState::Error)
@@ -53,10 +60,10 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
         })
         .count();
     let total_time: f64 = rows.iter().map(seconds).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut out = String::new();
     let _ = writeln!(
         out,
-        "<testsuite name=\"ferry\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total_time:.3}\">",
+        "<testsuite name=\"{name}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total_time:.3}\">",
         rows.len()
     );
     for row in rows {

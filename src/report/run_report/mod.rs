@@ -9,6 +9,7 @@ mod junit;
 mod markdown;
 pub mod refused;
 mod table;
+mod waves;
 
 use std::io::Write;
 use std::path::Path;
@@ -19,6 +20,7 @@ use crate::options::ReportFormat;
 use crate::state::{MigrationRecord, MigrationState};
 
 pub use json::REPORT_VERSION;
+pub use waves::{WaveRow, render_with_waves};
 
 /// One migration as reported.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use crate::state::migrations::not_found;
 use crate::state::{
     ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure, MigrationLock,
     MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend, StateError,
-    StateExport, StorageRecord, TargetRecord,
+    StateExport, StorageRecord, TargetRecord, WaveCounts,
 };
 
 #[async_trait]
@@ -191,5 +191,27 @@ impl StateBackend for PostgresStore {
 
     async fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
         PostgresStore::ledger_counts(self, migration).await
+    }
+
+    async fn wave_counts(
+        &self,
+        migrations: &[String],
+        since: Option<jiff::Timestamp>,
+    ) -> Result<WaveCounts, StateError> {
+        let rows = self
+            .client()
+            .await
+            .query(
+                "SELECT state, started_at FROM migrations WHERE name = ANY($1)",
+                &[&migrations],
+            )
+            .await?;
+        let mut recorded = Vec::with_capacity(rows.len());
+        for row in rows {
+            let state: String = row.try_get(0)?;
+            let started_at: Option<jiff::Timestamp> = row.try_get(1)?;
+            recorded.push((state.parse()?, started_at));
+        }
+        Ok(WaveCounts::tally(migrations.len(), recorded, since))
     }
 }

@@ -19,6 +19,7 @@ mod refusals;
 #[cfg(feature = "sftp")]
 mod sftp;
 mod vanished;
+mod waves;
 
 use std::collections::BTreeMap;
 use std::io::Write;

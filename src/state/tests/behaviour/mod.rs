@@ -11,6 +11,7 @@ mod migrations;
 mod rules;
 mod sources;
 mod unsynced;
+mod waves;
 
 use std::net::IpAddr;
 use std::sync::Arc;
