@@ -70,7 +70,7 @@ impl PlanWave {
             self.name, self.threshold, self.allowed
         );
         if let Some(block) = &self.blocked_by {
-            line.push_str(&format!(": blocked until {block}"));
+            line.push_str(&format!(": blocked by {block}"));
         }
         line
     }

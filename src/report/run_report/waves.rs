@@ -1,8 +1,6 @@
 //! The report of a plan with waves: its migrations grouped by wave, each wave's state, and the
 //! wave that stops the later ones, with why. A plan without waves gets the plain report.
 
-use std::fmt::Write;
-
 use serde_json::{Value, json};
 
 use crate::exec::runner::waves::{WaveBlock, WaveState};
@@ -71,15 +69,27 @@ pub fn render_with_waves(rows: &[MigrationRow], waves: &[WaveRow], format: Repor
     }
     let groups = groups(rows, waves);
     match format {
-        ReportFormat::Table => sections(&groups, waves, table::render, |wave| {
-            format!("{}\n\n", printable(&wave.heading()))
+        ReportFormat::Table => sections(&groups, waves, table::render, |line| {
+            format!("{}\n\n", printable(line))
         }),
-        ReportFormat::Markdown => sections(&groups, waves, markdown::render, |wave| {
-            format!("## {}\n\n", cell(&wave.heading()))
-        }),
+        ReportFormat::Markdown => {
+            let body = sections(&groups, waves, markdown_section, |line| {
+                format!("#### {}\n\n", cell(line))
+            });
+            format!("{MARKDOWN_TITLE}{body}")
+        }
         ReportFormat::Json => json_report(rows, waves),
         ReportFormat::Junit => junit_report(&groups),
     }
+}
+
+const MARKDOWN_TITLE: &str = "### ferry migrations\n\n";
+
+/// One wave's Markdown table, under the report's one title.
+fn markdown_section(rows: &[MigrationRow]) -> String {
+    let text = markdown::render(rows);
+    text.strip_prefix(MARKDOWN_TITLE)
+        .map_or_else(|| text.clone(), str::to_string)
 }
 
 /// Each wave's rows (a wave no row names is empty), then the rows of no wave, if any.
@@ -110,28 +120,26 @@ fn groups<'rows>(
 }
 
 /// One section per wave (its heading, then its migrations as `section` renders them), and the
-/// wave that stopped, with why.
+/// wave that stopped, with why. `line` escapes and shapes a line of text for the format.
 fn sections(
     groups: &[(Option<&WaveRow>, Vec<MigrationRow>)],
     waves: &[WaveRow],
     section: fn(&[MigrationRow]) -> String,
-    heading: impl Fn(&WaveRow) -> String,
+    line: impl Fn(&str) -> String,
 ) -> String {
     let mut out = String::new();
     for (wave, rows) in groups {
         match wave {
-            Some(wave) => out.push_str(&heading(wave)),
-            None => out.push_str("In no wave of this plan\n\n"),
+            Some(wave) => out.push_str(&line(&wave.heading())),
+            None => out.push_str(&line("In no wave of this plan")),
         }
         out.push_str(&section(rows));
         out.push('\n');
     }
     if let Some(reason) = waves.iter().find_map(|wave| wave.reason.as_deref()) {
-        let _ = writeln!(
-            out,
-            "The later waves do not start: {}",
-            printable(reason).replace('\n', " ")
-        );
+        let stop = line(&format!("The later waves do not start: {reason}"));
+        out.push_str(stop.trim_start_matches("#### ").trim_end());
+        out.push('\n');
     }
     out
 }
@@ -184,4 +192,60 @@ fn junit_report(groups: &[(Option<&WaveRow>, Vec<MigrationRow>)]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::valid::Wave;
+    use crate::report::run_report::tests::sample_rows;
+
+    /// The sample rows in two waves: the pilot stopped by its error, the main wave not started.
+    fn sample_waves(rows: &[MigrationRow]) -> Vec<WaveRow> {
+        let names: Vec<String> = rows.iter().map(|row| row.name.clone()).collect();
+        let (pilot, main) = names.split_at(2);
+        let pilot_wave = Wave {
+            name: "pilot <1>".to_string(),
+            max_failures: Threshold::default(),
+        };
+        let main_wave = Wave {
+            name: "main".to_string(),
+            max_failures: Threshold::Percent(50.0),
+        };
+        let stopped = WaveCounts {
+            error: 1,
+            success: 1,
+            failed_since: 1,
+            ..WaveCounts::default()
+        };
+        let block = crate::exec::runner::waves::blocking(&pilot_wave, pilot.len(), &stopped);
+        let waiting = WaveCounts::tally(main.len(), [], None);
+        vec![
+            WaveRow::new(&pilot_wave, pilot.to_vec(), stopped, block.as_ref()),
+            WaveRow::new(&main_wave, main.to_vec(), waiting, None),
+        ]
+    }
+
+    #[test]
+    fn each_format_groups_by_wave_and_names_the_wave_that_stopped() {
+        let rows = sample_rows();
+        let waves = sample_waves(&rows);
+        for format in [
+            ReportFormat::Table,
+            ReportFormat::Markdown,
+            ReportFormat::Junit,
+            ReportFormat::Json,
+        ] {
+            let name = format!("waves_{format:?}").to_lowercase();
+            insta::assert_snapshot!(name, render_with_waves(&rows, &waves, format));
+        }
+    }
+
+    #[test]
+    fn without_waves_the_report_is_the_plain_one() {
+        let rows = sample_rows();
+        for format in [ReportFormat::Table, ReportFormat::Json] {
+            assert_eq!(render_with_waves(&rows, &[], format), render(&rows, format));
+        }
+    }
 }

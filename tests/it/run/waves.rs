@@ -1,5 +1,5 @@
-//! Waves through the binary: a failed pilot stops the later waves (exit 1, the report names the
-//! wave and why), a percentage threshold rounds down and holds a wave's next migrations, `--wave`
+//! Waves through the binary: a failed pilot stops the later waves (exit 1, the report and
+//! `ferry plan` name the wave and why), a percentage threshold rounds down and holds a wave's next migrations, `--wave`
 //! refuses while an earlier wave has not finished, and a re-run after a fix goes on where the
 //! run stopped. A migration fails deterministically: its source folder does not exist.
 
@@ -166,6 +166,22 @@ fn a_failed_pilot_stops_the_next_wave_and_a_rerun_after_the_fix_goes_on() {
     assert!(junit.stdout.contains(
         "<testsuite name=\"wave main\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"2\""
     ));
+
+    let preview = ferry.run_with(&["plan", "plan.yaml"]);
+    assert!(
+        preview.stdout.contains(
+            "Wave main (threshold 1, 1 allowed): blocked by wave `pilot`: 1 failure, threshold 0\nmain-01: start"
+        ),
+        "{}",
+        preview.snapshot()
+    );
+    let preview = ferry.run_with(&["plan", "plan.yaml", "--format", "json"]);
+    let preview: serde_json::Value = serde_json::from_str(&preview.stdout).expect("JSON plan");
+    assert_eq!(
+        preview["waves"][1]["blocked_by"],
+        "wave `pilot`: 1 failure, threshold 0"
+    );
+    assert_eq!(preview["migrations"][2]["wave"], "main");
 
     fix(&ferry, "pilot-01");
     let fixed = ferry.run_with(&["run", "plan.yaml"]);
