@@ -415,6 +415,75 @@ mod tests {
         );
     }
 
+    /// Two runners on one state: what one records counts toward the threshold the other's gate
+    /// checks; a failure recorded before the run began does not (it is run again).
+    #[tokio::test]
+    async fn runners_sharing_a_state_respect_one_threshold() {
+        use crate::plan::valid::Cloud;
+        use crate::state::{MigrationDefinition, MigrationFailure, MigrationState, Store};
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("state.db");
+        let store = Store::open(&path).expect("open");
+        let ip = |text: &str| text.parse().expect("an IP");
+        store
+            .record_source("s", ip("192.0.2.1"), None, None)
+            .expect("source");
+        store
+            .record_target("t", Cloud::Aws, ip("198.51.100.1"), None, None)
+            .expect("target");
+        for name in ["a", "b", "c"] {
+            let definition = MigrationDefinition {
+                name: name.to_string(),
+                source: "s".to_string(),
+                target: "t".to_string(),
+                cloud: Cloud::Aws,
+                mounts: vec!["/".to_string()],
+            };
+            store.define_migration(&definition).expect("migration");
+        }
+        let fail = |store: &Store, name: &str| {
+            let failure = MigrationFailure {
+                message: "no such folder".to_string(),
+                retryable: false,
+            };
+            store
+                .set_migration_state(name, MigrationState::Running, None)
+                .expect("running");
+            store
+                .set_migration_state(name, MigrationState::Error, Some(&failure))
+                .expect("error");
+        };
+        fail(&store, "a");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let pilot = wave(Threshold::default());
+        let gate = WaveGate {
+            backend: &store,
+            wave: &pilot,
+            members: ["a", "b", "c"].map(String::from).to_vec(),
+            since: Timestamp::now(),
+        };
+        let migration = Migration {
+            name: "c".to_string(),
+            source: "s".to_string(),
+            target: "t".to_string(),
+            mounts: Vec::new(),
+            wave: Some("pilot".to_string()),
+            hooks: Default::default(),
+        };
+        assert_eq!(
+            gate.hold(&migration).await,
+            None,
+            "an earlier run's failure"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let other_runner = Store::open_existing(&path).expect("a second connection");
+        fail(&other_runner, "b");
+        assert_eq!(
+            gate.hold(&migration).await.as_deref(),
+            Some("wave `pilot`: 1 failure, threshold 0")
+        );
+    }
+
     #[test]
     fn a_wave_state_comes_from_its_counts() {
         assert_eq!(WaveState::of(&counts(3, 0, 0, 0), 0), WaveState::NotStarted);
