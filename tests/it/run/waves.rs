@@ -318,3 +318,48 @@ fn the_bundled_wave_plan_runs_with_the_demo_data() {
     }
     assert!(Path::new(&out.join("vsphere-shop-db-01/etc/hostname")).exists());
 }
+
+/// The same through a PostgreSQL state: the database counts the wave's failures.
+#[test]
+fn waves_count_their_failures_in_a_postgres_state_too() {
+    let Some(url) = crate::support::servers::postgres_database("waves") else {
+        return;
+    };
+    let ferry = wave_plan(
+        &[
+            planned("pilot-01", "pilot", false),
+            planned("main-01", "main", true),
+        ],
+        &[("pilot", "0"), ("main", "0")],
+    );
+    let failed = ferry.run_with(&["run", "plan.yaml", "--state", &url]);
+    assert_eq!(failed.code, 1, "{}", failed.snapshot());
+    assert!(
+        failed.stderr.contains(
+            "the run stopped at wave `pilot`: 1 failure, threshold 0; not started: main-01"
+        ),
+        "{}",
+        failed.snapshot()
+    );
+    let refused = ferry.run_with(&["run", "plan.yaml", "--wave", "main", "--state", &url]);
+    assert_eq!(refused.code, 2, "{}", refused.snapshot());
+    assert!(!copied(&ferry, "main-01"));
+
+    fix(&ferry, "pilot-01");
+    let fixed = ferry.run_with(&["run", "plan.yaml", "--state", &url]);
+    assert_eq!(fixed.code, 0, "{}", fixed.snapshot());
+    let report = ferry.run_with(&[
+        "report",
+        "--plan",
+        "plan.yaml",
+        "--format",
+        "json",
+        "--state",
+        &url,
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).expect("JSON report");
+    assert_eq!(
+        wave_states(&report),
+        states(&[("pilot", "success"), ("main", "success")])
+    );
+}
