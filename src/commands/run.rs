@@ -1,5 +1,5 @@
-//! `ferry run`: check the plan, resolve its secrets, record it, run its migrations with resume
-//! and Ctrl-C/SIGTERM handling, and print the report (or, for a run that never started, why).
+//! `ferry run`: check the plan, resolve its secrets, record it, run its migrations (wave by wave,
+//! or the one `--wave` names) with resume and Ctrl-C/SIGTERM handling, and print the report (or, for a run that never started, why).
 //! Exit statuses: README "Exit status".
 
 use std::sync::{Arc, OnceLock};

@@ -1,5 +1,6 @@
 //! `ferry plan`'s output: per migration, what `ferry run` would do and how many files and bytes
-//! it would copy, skip and delete. A pure renderer plus a print.
+//! it would copy, skip and delete, grouped by wave (with what blocks each) when the plan has
+//! waves. A pure renderer plus a print.
 
 use std::io::Write;
 

@@ -1,6 +1,7 @@
 //! What `ferry run` says while it works, on stderr: recovered migrations, lock takeovers, each
-//! migration's start and end, failed files, a plain progress line every few seconds, and the
-//! plan's diagnostics when it is refused.
+//! migration's start and end, failed files, a plain progress line every few seconds, the wave
+//! that stopped the run (with why, and what did not start), and the plan's diagnostics when it is
+//! refused.
 
 use std::io::Write;
 
