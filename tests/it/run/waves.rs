@@ -268,6 +268,15 @@ fn wave_runs_one_wave_and_refuses_while_an_earlier_one_has_not_finished() {
         "{}",
         unknown.snapshot()
     );
+    let waiting = ferry.run_with(&["run", "plan.yaml", "--only", "main-01"]);
+    assert_eq!(waiting.code, 1, "{}", waiting.snapshot());
+    assert!(
+        waiting.stderr.contains(
+            "the run stopped at wave `pilot`: 1 migration has not ended; not started: main-01"
+        ),
+        "{}",
+        waiting.snapshot()
+    );
     let early = ferry.run_with(&["run", "plan.yaml", "--wave", "main"]);
     assert_eq!(early.code, 2, "{}", early.snapshot());
     assert!(
