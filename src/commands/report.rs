@@ -5,14 +5,14 @@ use miette::{IntoDiagnostic, WrapErr};
 use crate::cli::ReportArgs;
 use crate::commands::ExitStatus;
 use crate::commands::state::OpenedState;
-use crate::report::run_report;
-use crate::state::OpenMode;
+use crate::report::run_report::{self, MigrationRow};
+use crate::state::{MigrationRecord, OpenMode};
 
 /// Runs `ferry report`.
 pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
     let state = OpenedState::open(&args.state.path, OpenMode::Existing)?;
     let records = state.call(state.store.migrations())?;
-    let text = run_report::render(&run_report::rows(&records), args.format);
+    let text = run_report::render(&rows_with_claims(&state, &records)?, args.format);
     run_report::write_report(&text, args.output.as_deref())
         .into_diagnostic()
         .wrap_err_with(|| match &args.output {
@@ -20,4 +20,17 @@ pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
             None => "cannot write the report".to_string(),
         })?;
     Ok(ExitStatus::Success)
+}
+
+/// The report's rows, each with who ran it and who holds it now (its claims).
+pub(crate) fn rows_with_claims(
+    state: &OpenedState,
+    records: &[MigrationRecord],
+) -> miette::Result<Vec<MigrationRow>> {
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        let claims = state.call(state.store.claims(&record.name))?;
+        rows.push(MigrationRow::from_record(record).with_claims(&claims));
+    }
+    Ok(rows)
 }
