@@ -12,6 +12,8 @@
 # Each case gets a new database on the server of FERRY_POSTGRES_URL and an empty output folder.
 # Data lives in $FERRY_BENCH_DIR/fleet (default /tmp/ferry-bench/fleet), reused between runs.
 set -euo pipefail
+# psql says nothing but errors.
+export PGOPTIONS="-c client_min_messages=warning"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=${FERRY_BENCH_DIR:-/tmp/ferry-bench}/fleet
 migrations=${FLEET_MIGRATIONS:-200}

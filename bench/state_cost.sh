@@ -10,6 +10,8 @@
 #
 # STATE_COST_DATA names another source folder (default: case (a)'s, made by bench/make_data.py).
 set -euo pipefail
+# psql says nothing but errors.
+export PGOPTIONS="-c client_min_messages=warning"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=${FERRY_BENCH_DIR:-/tmp/ferry-bench}
 runs=${FERRY_BENCH_RUNS:-3}

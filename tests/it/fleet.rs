@@ -319,3 +319,48 @@ fn kill_9_of_a_random_runner_again_and_again_moves_its_migrations_to_the_others(
         "each killed runner's claims were taken over: {taken_over} for {kills} kills"
     );
 }
+
+#[test]
+fn while_a_runner_holds_a_migration_plan_report_and_state_show_name_it() {
+    let ferry = fleet_plan_of(1, 256 * 1024);
+    let started = Instant::now();
+    let runner = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "128KiB"]);
+    let holder = loop {
+        assert!(
+            started.elapsed() < HANG_GUARD,
+            "the runner never claimed m00"
+        );
+        let show = ferry.run_with(&["state", "show", "migration", "m00", "--format", "json"]);
+        let json: Option<serde_json::Value> = serde_json::from_str(&show.stdout).ok();
+        if let Some(runner) = json
+            .as_ref()
+            .and_then(|json| json["holder"]["runner"].as_str())
+        {
+            break runner.to_string();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        holder.ends_with(&format!(":{}", runner.id())),
+        "the holder names the runner's process: {holder}"
+    );
+    let plan = ferry.run_with(&["plan", "plan.yaml"]);
+    assert!(
+        plan.stdout.contains(&format!("held by {holder}")),
+        "{}",
+        plan.snapshot()
+    );
+    let report = ferry.run_with(&["report"]);
+    assert!(
+        report
+            .stdout
+            .contains(&format!("\nRunners:\n  m00: held by {holder}\n")),
+        "{}",
+        report.snapshot()
+    );
+    let show = ferry.run_with(&["state", "show", "migration", "m00"]);
+    assert!(show.stdout.contains("claims (1):"), "{}", show.snapshot());
+    assert!(show.stdout.contains("held"), "{}", show.snapshot());
+    signal(&runner, libc::SIGINT);
+    assert_eq!(ferry.wait(runner).code, 130);
+}

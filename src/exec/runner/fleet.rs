@@ -142,9 +142,11 @@ fn emit_finished(context: &RunContext<'_>, migration: &Migration, result: Migrat
     });
 }
 
-/// How often a runner looks again at migrations other runners hold: as often as they renew them.
+/// How often a runner looks again at migrations other runners hold: every second (a migration
+/// another runner ends is noticed soon; a dead holder's lease runs out at its own pace), or as
+/// often as claims are renewed when that is more often.
 fn poll_interval() -> Duration {
-    heartbeat_interval().max(Duration::from_millis(500))
+    heartbeat_interval().clamp(Duration::from_millis(200), Duration::from_secs(1))
 }
 
 #[cfg(test)]
