@@ -187,4 +187,10 @@ fn the_dockerfile_builds_locked_and_ships_ferry_as_the_entrypoint_of_a_slim_stag
     );
     // The container's default arguments parse too.
     assert!(instructions.contains(&r#"CMD ["--help"]"#));
+    // The build context leaves out build output and local state.
+    let ignored = std::fs::read_to_string(repository_root().join(".dockerignore"))
+        .expect("a .dockerignore beside the Dockerfile's context");
+    for entry in ["target", ".ferry"] {
+        assert!(ignored.lines().any(|line| line == entry), "{entry} is not ignored");
+    }
 }
