@@ -191,6 +191,9 @@ fn the_dockerfile_builds_locked_and_ships_ferry_as_the_entrypoint_of_a_slim_stag
     let ignored = std::fs::read_to_string(repository_root().join(".dockerignore"))
         .expect("a .dockerignore beside the Dockerfile's context");
     for entry in ["target", ".ferry"] {
-        assert!(ignored.lines().any(|line| line == entry), "{entry} is not ignored");
+        assert!(
+            ignored.lines().any(|line| line == entry),
+            "{entry} is not ignored"
+        );
     }
 }
