@@ -222,11 +222,14 @@ pub enum StateCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
-    /// Show one object, with its history.
+    /// Show one object, with its history (a migration's claims: which runner ran it, when).
     Show {
         #[arg(value_enum)]
         kind: StateKind,
         name: String,
+        /// How to print it.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
     },
     /// Forget an object (a source forgets its recorded IP; a migration its copied files).
     Rm {

@@ -19,7 +19,7 @@ use crate::plan::load;
 use crate::plan::valid::ValidPlan;
 use crate::report::{plan_view, run_output};
 use crate::state::rules::recorded_ip_diagnostics;
-use crate::state::{OpenMode, StateBackend, WaveCounts};
+use crate::state::{MigrationState, OpenMode, StateBackend, WaveCounts};
 
 /// Runs `ferry plan`.
 pub fn run(args: PlanArgs) -> miette::Result<ExitStatus> {
@@ -133,7 +133,13 @@ async fn previews(
     let mut previews = Vec::with_capacity(plan.migrations.len());
     for ((migration, recorded), secrets) in plan.migrations.iter().zip(recorded).zip(secrets) {
         let secrets = secrets.as_ref();
-        previews.push(preview_migration(plan, migration, recorded, ledger, secrets, options).await);
+        let mut preview =
+            preview_migration(plan, migration, recorded, ledger, secrets, options).await;
+        if let (Some(store), Some(MigrationState::Running)) = (store, preview.state) {
+            let holder = store.lock(&migration.name).await.map_err(state_error)?;
+            preview.held_by = holder.map(|lock| lock.owner);
+        }
+        previews.push(preview);
     }
     Ok(previews)
 }

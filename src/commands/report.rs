@@ -10,14 +10,14 @@ use crate::commands::state::OpenedState;
 use crate::exec::runner::waves::{blocking, wave_members};
 use crate::plan::load;
 use crate::plan::valid::ValidPlan;
-use crate::report::run_report::{self, WaveRow};
-use crate::state::OpenMode;
+use crate::report::run_report::{self, MigrationRow, WaveRow};
+use crate::state::{MigrationRecord, OpenMode};
 
 /// Runs `ferry report`.
 pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
     let state = OpenedState::open(&args.state.path, OpenMode::Existing)?;
     let records = state.call(state.store.migrations())?;
-    let rows = run_report::rows(&records);
+    let rows = rows_with_claims(&state, &records)?;
     let waves = match &args.plan {
         Some(path) => {
             let checked = load::check_file(path).map_err(miette::Report::new)?;
@@ -52,4 +52,17 @@ pub(crate) fn wave_rows(state: &OpenedState, plan: &ValidPlan) -> miette::Result
             Ok(WaveRow::new(wave, members, counts, block.as_ref()))
         })
         .collect()
+}
+
+/// The report's rows, each with who ran it and who holds it now (its claims).
+pub(crate) fn rows_with_claims(
+    state: &OpenedState,
+    records: &[MigrationRecord],
+) -> miette::Result<Vec<MigrationRow>> {
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        let claims = state.call(state.store.claims(&record.name))?;
+        rows.push(MigrationRow::from_record(record).with_claims(&claims));
+    }
+    Ok(rows)
 }

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
+use crate::commands::report::rows_with_claims;
 use crate::commands::state::OpenedState;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
 use crate::exec::runner::prepare::{migration_secrets, select_migrations};
@@ -21,8 +22,8 @@ use crate::plan::valid::{Migration, ValidPlan, Wave};
 use crate::report::run_output::{self, RunPrinter};
 use crate::report::run_report;
 use crate::report::run_report::refused::StartError;
-use crate::state::OpenMode;
 use crate::state::rules::recorded_ip_diagnostics;
+use crate::state::{MigrationState, OpenMode};
 
 /// Runs `ferry run`. A run that never starts still writes its `--report-output` file, with why.
 pub fn run(args: RunArgs) -> miette::Result<ExitStatus> {
@@ -93,7 +94,10 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     let summary = &outcome.summary;
     Ok(if summary.interrupted {
         stop_status(stopped_by.unwrap_or(StopSignal::Interrupt))
-    } else if summary.any_failed() || outcome.stopped.is_some() {
+    } else if summary.any_failed()
+        || outcome.stopped.is_some()
+        || any_recorded_error(&state, &selected)?
+    {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
@@ -206,6 +210,18 @@ fn refuse_unfinished_earlier(
         "cannot run wave `{}`: an earlier wave has not finished: {block}",
         wave.name
     ))
+}
+
+/// Whether a selected migration ended in `error`: the plan's outcome is the state's, which also
+/// holds what the other runners of a fleet did.
+fn any_recorded_error(state: &OpenedState, selected: &[&Migration]) -> miette::Result<bool> {
+    let records = state.call(state.store.migrations())?;
+    Ok(records.iter().any(|record| {
+        record.state == MigrationState::Error
+            && selected
+                .iter()
+                .any(|migration| migration.name == record.name)
+    }))
 }
 
 /// Threads for blocking file system calls: one per transfer of the migrations that run at once (a
@@ -362,13 +378,14 @@ fn stop_status(signal: StopSignal) -> ExitStatus {
 /// Prints the report of the plan's migrations, in plan order.
 fn print_report(state: &OpenedState, plan: &ValidPlan, args: &RunArgs) -> miette::Result<()> {
     let records = state.call(state.store.migrations())?;
-    let rows: Vec<_> = plan
+    let in_plan: Vec<_> = plan
         .migrations
         .iter()
         .filter_map(|migration| records.iter().find(|record| record.name == migration.name))
-        .map(run_report::MigrationRow::from_record)
+        .cloned()
         .collect();
     let waves = crate::commands::report::wave_rows(state, plan)?;
+    let rows = rows_with_claims(state, &in_plan)?;
     let text = run_report::render_with_waves(&rows, &waves, args.report_format);
     run_report::write_report(&text, args.report_output.as_deref())
         .into_diagnostic()

@@ -133,6 +133,9 @@ fn preview_lines(preview: &MigrationPreview) -> String {
         printable(&preview.source),
         printable(&preview.target)
     );
+    if let Some(holder) = &preview.held_by {
+        text.push_str(&format!("    held by {}\n", printable(holder)));
+    }
     match &preview.scan {
         Ok(scan) => {
             let width = scan
@@ -181,7 +184,7 @@ pub fn render_json(
                 Ok(scan) => scan.mounts.iter().map(mount_json).collect(),
                 Err(_) => Vec::new(),
             };
-            json!({
+            let mut migration = json!({
                 "name": preview.name,
                 "source": preview.source,
                 "target": preview.target,
@@ -190,7 +193,12 @@ pub fn render_json(
                 "pending": preview.is_pending(),
                 "error": preview.scan.as_ref().err(),
                 "mounts": mounts,
-            })
+            });
+            // Only while a runner holds it: `held_by` names that runner.
+            if let Some(holder) = &preview.held_by {
+                migration["held_by"] = json!(holder);
+            }
+            migration
         })
         .collect();
     let count = |action: Action| {

@@ -213,6 +213,12 @@ fn finished_line(migration: &str, result: &MigrationResult) -> String {
         }
         MigrationResult::NotStarted => format!("migration {migration}: not started (interrupted)"),
         MigrationResult::Held { reason } => format!("migration {migration}: not started: {reason}"),
+        MigrationResult::HeldElsewhere { owner, host, pid } => format!(
+            "migration {migration}: held by `{owner}` (pid {pid} on {host}); this run takes it over if that one stops"
+        ),
+        MigrationResult::ClaimLost => format!(
+            "migration {migration}: stopped copying: another runner holds it now (this run's claim was taken over or not renewed in time)"
+        ),
     }
 }
 

@@ -4,7 +4,12 @@ use std::io::Write;
 
 use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, human_duration, human_time, state_word};
-use crate::state::{LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord};
+use crate::state::{
+    ClaimRecord, LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord,
+};
+
+mod show;
+pub use show::{render_migration_json, render_record_json};
 
 /// A migration with what `ferry state show migration` adds to its record.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +19,8 @@ pub struct MigrationView<'a> {
     pub recorded_files: u64,
     pub partial_copies: u64,
     pub lock: Option<&'a LockInfo>,
+    /// Every claim on it, oldest first.
+    pub claims: &'a [ClaimRecord],
 }
 
 /// What `ferry state list` shows; `None` sections are left out (`--kind`).
@@ -25,7 +32,7 @@ pub struct StateListing<'a> {
 }
 
 /// Aligns cells in columns two spaces apart; control characters are shown escaped.
-fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
@@ -345,7 +352,9 @@ pub fn render_migration(view: &MigrationView<'_>) -> String {
     pairs.push(("lock", lock));
     pairs.push(("created", human_time(record.created_at)));
     pairs.push(("updated", human_time(record.updated_at)));
-    fields(format!("migration {}", record.name), &pairs)
+    let mut out = fields(format!("migration {}", record.name), &pairs);
+    out.push_str(&show::render_claims(view.claims));
+    out
 }
 
 /// Prints a command's result text on stdout.

@@ -18,9 +18,9 @@ use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::Store;
 use crate::state::ledger::Ledger;
 use crate::state::{
-    ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure, MigrationRecord,
-    MigrationState, MigrationStats, SourceRecord, StateError, StateExport, StorageRecord,
-    TakenOver, TargetRecord, WaveCounts,
+    ClaimRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure,
+    MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateError, StateExport,
+    StorageRecord, TakenOver, TargetRecord, WaveCounts,
 };
 
 /// A state backend, as a run uses it. Implementations are shared between the run's tasks.
@@ -121,6 +121,8 @@ pub trait StateBackend: Ledger {
     async fn targets(&self) -> Result<Vec<TargetRecord>, StateError>;
     /// Who holds a migration's lock, if anyone (alive or not).
     async fn lock(&self, migration: &str) -> Result<Option<LockInfo>, StateError>;
+    /// Every claim on a migration (who ran it, when, and how each ended), oldest first.
+    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError>;
     /// Turns every migration left `running` without a live lock into a retryable `error`;
     /// returns the migrations recovered.
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError>;

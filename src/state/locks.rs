@@ -1,16 +1,41 @@
-//! Per-migration run locks (owner, host, pid, heartbeat), dead-owner takeover, and recovery of migrations a killed run left `running`.
+//! Per-migration run locks (owner, host, pid, heartbeat), each recorded as a claim (`claims`),
+//! dead-owner takeover, the claims' lease and heartbeat, and recovery of migrations a killed run
+//! left `running`.
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::state::claims::{RELEASE, end_live_claims_in, insert_claim_in};
 use crate::state::error::StateError;
 use crate::state::migrations::{MigrationFailure, MigrationState};
 use crate::state::store::Store;
 use crate::state::time;
 use crate::state::transitions::set_state_in;
 
-/// A lock on another host whose heartbeat is older than this is considered abandoned.
-pub const STALE_HEARTBEAT: SignedDuration = SignedDuration::from_secs(120);
+/// A claim's lease by default: a holder on another host whose last heartbeat is older than this
+/// is gone, and its migration may be taken over. Heartbeats come every third of it
+/// ([`heartbeat_interval`]), so two may be missed before the lease runs out.
+pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(15);
+
+/// The environment variable that shortens (or lengthens) the lease, in whole seconds: a test
+/// knob, not documented as a flag. Values below 2 s are raised to 2 s.
+pub const LEASE_VARIABLE: &str = "FERRY_CLAIM_LEASE_SECONDS";
+
+/// The lease of a claim: [`DEFAULT_LEASE`], or `FERRY_CLAIM_LEASE_SECONDS` when set.
+pub fn claim_lease() -> SignedDuration {
+    std::env::var(LEASE_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+        .map_or(DEFAULT_LEASE, |seconds| {
+            SignedDuration::from_secs(i64::from(seconds.max(2)))
+        })
+}
+
+/// How often a held claim is renewed: a third of the lease.
+pub fn heartbeat_interval() -> std::time::Duration {
+    let lease = claim_lease().unsigned_abs();
+    lease / 3
+}
 
 /// The error a migration gets when the run that was executing it disappeared.
 pub const INTERRUPTED_MESSAGE: &str = "interrupted: ferry was stopped while this migration ran";
@@ -36,6 +61,8 @@ pub struct TakenOver {
 #[derive(Debug)]
 pub struct LockGuard {
     store: Store,
+    /// This lock's row in the claims history.
+    claim: i64,
     info: LockInfo,
     taken_over: Option<TakenOver>,
     released: bool,
@@ -79,8 +106,11 @@ impl LockGuard {
         self.delete_row()
     }
 
+    /// Deletes the lock and ends its claim, at once.
     fn delete_row(&self) -> Result<(), StateError> {
-        self.store.connection().execute(
+        let mut connection = self.store.connection();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        transaction.execute(
             "DELETE FROM locks WHERE migration = ?1 AND host = ?2 AND pid = ?3 AND acquired_at = ?4",
             params![
                 self.info.migration,
@@ -89,6 +119,8 @@ impl LockGuard {
                 self.info.acquired_at.to_string()
             ],
         )?;
+        transaction.execute(RELEASE, params![self.claim, time::now().to_string()])?;
+        transaction.commit()?;
         Ok(())
     }
 }
@@ -102,7 +134,8 @@ impl Drop for LockGuard {
     }
 }
 
-pub(crate) fn this_host() -> String {
+/// This machine's host name, as claims record it.
+pub fn this_host() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
@@ -124,7 +157,7 @@ pub(crate) fn holder_alive(lock: &LockInfo, host: &str, now: Timestamp) -> bool 
     if lock.host == host {
         process_alive(lock.pid)
     } else {
-        now.duration_since(lock.heartbeat_at) < STALE_HEARTBEAT
+        now.duration_since(lock.heartbeat_at) < claim_lease()
     }
 }
 
@@ -180,6 +213,7 @@ impl Store {
                 });
             }
             transaction.execute("DELETE FROM locks WHERE migration = ?1", [migration])?;
+            end_live_claims_in(&transaction, migration, "lost")?;
             taken_over = Some(TakenOver { previous });
         }
         transaction.execute(
@@ -187,10 +221,12 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
             params![migration, owner, host, pid, now.to_string()],
         )?;
+        let claim = insert_claim_in(&transaction, migration, owner, &host, pid, now)?;
         transaction.commit()?;
         drop(connection);
         Ok(LockGuard {
             store: self.clone(),
+            claim,
             info: LockInfo {
                 migration: migration.to_string(),
                 owner: owner.to_string(),
@@ -234,6 +270,7 @@ impl Store {
                 }
                 transaction.execute("DELETE FROM locks WHERE migration = ?1", [&name])?;
             }
+            end_live_claims_in(&transaction, &name, "interrupted")?;
             set_state_in(&transaction, &name, MigrationState::Error, Some(&failure))?;
             recovered.push(name);
         }

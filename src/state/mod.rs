@@ -15,6 +15,7 @@
 //!   (`unsynced`): trusted during that boot, confirmed by a later sync, dropped after a restart.
 
 mod backend;
+mod claims;
 mod error;
 mod export;
 pub mod ledger;
@@ -35,12 +36,16 @@ mod unsynced;
 mod waves;
 
 pub use backend::{MigrationLock, StateBackend};
+pub use claims::ClaimRecord;
 pub use error::{IpChange, StateError};
 pub use export::{
     ExportedFile, ExportedPartial, ImportMode, ImportSummary, MigrationExport,
     STATE_EXPORT_VERSION, StateExport,
 };
-pub use locks::{INTERRUPTED_MESSAGE, LockGuard, LockInfo, STALE_HEARTBEAT, TakenOver};
+pub use locks::{
+    DEFAULT_LEASE, INTERRUPTED_MESSAGE, LEASE_VARIABLE, LockGuard, LockInfo, TakenOver,
+    claim_lease, heartbeat_interval, this_host,
+};
 pub use migrations::{
     MigrationDefinition, MigrationFailure, MigrationRecord, MigrationState, MigrationStats,
     StorageRecord,

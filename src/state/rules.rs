@@ -48,7 +48,10 @@ pub async fn check_recorded_ips(
             }
             continue;
         }
-        if let Some(other) = store.find_source_by_ip(&ip).await? {
+        // The source itself, when another runner recorded the plan between the two reads.
+        if let Some(other) = store.find_source_by_ip(&ip).await?
+            && other.name != *name
+        {
             diagnostics.push(
                 Diagnostic::new(
                     Code::IpRecordedElsewhere,

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::state::error::StateError;
 
 /// The schema version this ferry writes. Files with a higher version are refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id`: "FERY" in ASCII, so a ferry file is recognisable.
 pub(crate) const APPLICATION_ID: i64 = 0x4645_5259;
@@ -108,6 +108,22 @@ ALTER TABLE files ADD COLUMN unsynced_boot TEXT CHECK (unsynced_boot IS NULL OR 
     r#"
 ALTER TABLE migrations ADD COLUMN vanished TEXT NOT NULL DEFAULT '[]'
     CHECK (json_valid(vanished) AND json_type(vanished) = 'array');
+"#,
+    // 4: every claim a run took on a migration, kept after it ends (append only: a claim is
+    // inserted when its lock is taken and only ever ended). `locks` stays the live lock.
+    r#"
+CREATE TABLE claims (
+    id         INTEGER PRIMARY KEY,
+    migration  TEXT NOT NULL REFERENCES migrations (name) ON DELETE CASCADE,
+    runner     TEXT NOT NULL,
+    host       TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    outcome    TEXT CHECK (outcome IN ('success', 'error', 'interrupted', 'lost')),
+    CHECK ((ended_at IS NULL) = (outcome IS NULL))
+) STRICT;
+CREATE INDEX claims_by_migration ON claims (migration, id);
 "#,
 ];
 

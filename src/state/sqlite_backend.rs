@@ -7,9 +7,10 @@ use async_trait::async_trait;
 
 use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::{
-    ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition, MigrationFailure,
-    MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend,
-    StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord, WaveCounts,
+    ClaimRecord, ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition,
+    MigrationFailure, MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord,
+    StateBackend, StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord,
+    WaveCounts,
 };
 
 #[async_trait]
@@ -128,6 +129,10 @@ impl StateBackend for Store {
 
     async fn lock(&self, migration: &str) -> Result<Option<LockInfo>, StateError> {
         Store::lock(self, migration)
+    }
+
+    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
+        Store::claims(self, migration)
     }
 
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError> {

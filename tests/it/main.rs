@@ -6,9 +6,12 @@ mod support;
 
 mod check;
 mod cli;
+mod deploy;
 mod every_problem;
 mod exit_status;
 mod explain;
+#[cfg(feature = "postgres")]
+mod fleet;
 mod hermetic;
 #[cfg(feature = "sftp")]
 mod host_keys;

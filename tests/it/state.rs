@@ -218,3 +218,27 @@ fn state_list_as_json_has_a_version_and_the_export_fields() {
     let keys: Vec<&String> = document.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["version", "targets"]);
 }
+
+#[test]
+fn state_show_as_json_has_the_record_its_claims_and_the_migrations_using_a_source() {
+    let folder = imported();
+    let output = ferry(
+        folder.path(),
+        &["state", "show", "migration", "web-01", "--format", "json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["state"], "error");
+    assert_eq!(document["recorded_files"], 1);
+    // An imported migration was never claimed here: its history is empty, and nobody holds it.
+    assert_eq!(document["claims"], serde_json::json!([]));
+    assert_eq!(document["holder"], serde_json::Value::Null);
+    let source = ferry(
+        folder.path(),
+        &["state", "show", "source", "web-01", "--format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_slice(&source.stdout).expect("JSON");
+    assert_eq!(document["ip"], "192.0.2.10");
+    assert_eq!(document["migrations"], serde_json::json!(["web-01"]));
+}

@@ -1,15 +1,20 @@
 //! Running one migration, from its recorded state to its end: settle files not yet durable,
-//! decide the action (scanning a completed one for changes), claim it, mark it `running`, copy
-//! with a heartbeat, and record how it ended. The steps live beside it: `claim` (lock and
+//! claim it, settle files not yet durable, decide the action (scanning a completed one for
+//! changes), mark it `running`, copy while renewing the claim, and record how it ended (unless
+//! the claim was lost meanwhile). The steps live beside it: `claim` (lock and
 //! heartbeat), `copying` (the copy) and `transitions` (what is recorded).
 
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
 use crate::exec::copy::CopyOutcome;
-use crate::exec::runner::claim::{self, HEARTBEAT_INTERVAL};
+use crate::exec::runner::claim;
 use crate::exec::runner::live::LiveStats;
 use crate::exec::runner::preview::{Action, RecordedState, has_changes, scan_migration};
 use crate::exec::runner::{RunContext, RunEvent, copying, transitions, unsynced};
 use crate::plan::valid::Migration;
-use crate::state::{MigrationState, StateError};
+use crate::state::{MigrationLock, MigrationState, StateError, claim_lease, heartbeat_interval};
 
 /// How one migration ended in this run.
 #[derive(Debug, Clone)]
@@ -27,6 +32,16 @@ pub enum MigrationResult {
     },
     /// Stopped by Ctrl-C; recorded as a retryable `error`.
     Interrupted,
+    /// Another live runner holds its claim: not run here, its state untouched (a fleet's runner
+    /// comes back to it, and takes it over if that runner stops).
+    HeldElsewhere {
+        owner: String,
+        host: String,
+        pid: u32,
+    },
+    /// This run lost its claim while copying (taken over, or not renewed within the lease): the
+    /// copy stopped and nothing was recorded over the new holder.
+    ClaimLost,
     /// Ctrl-C came before it started; its state is untouched.
     NotStarted,
     /// Its wave stopped, or an earlier one did, before it started (`reason` says which and
@@ -44,11 +59,44 @@ impl MigrationResult {
     }
 }
 
-/// Runs one migration to its end, recording it in state.
+/// Runs one migration to its end, recording it in state: claimed first, so that everything
+/// below (settling files not yet durable, scanning, copying, recording) is this run's alone.
 pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> MigrationResult {
     if context.cancel.is_cancelled() {
         return MigrationResult::NotStarted;
     }
+    let mut lock = match claim::claim(context, &migration.name, &claim::owner()).await {
+        Ok(lock) => lock,
+        Err(StateError::Locked {
+            owner, host, pid, ..
+        }) => return MigrationResult::HeldElsewhere { owner, host, pid },
+        Err(error) => return MigrationResult::failed(error.to_string(), true, false),
+    };
+    let lost = CancellationToken::new();
+    let stop = context.cancel.child_token();
+    let claimed = RunContext {
+        plan: context.plan,
+        backend: context.backend,
+        secrets: context.secrets,
+        options: context.options,
+        observer: Arc::clone(&context.observer),
+        cancel: &stop,
+        start_gate: context.start_gate,
+    };
+    let result = run_claimed(&claimed, migration, &mut *lock, &lost).await;
+    // Released on drop too; a failure here leaves a claim a later run takes over. A lost claim
+    // is another runner's now, and releasing it changes nothing.
+    let _ = lock.release().await;
+    result
+}
+
+/// Runs a claimed migration; `context.cancel` also stops when the claim is `lost`.
+async fn run_claimed(
+    context: &RunContext<'_>,
+    migration: &Migration,
+    lock: &mut dyn MigrationLock,
+    lost: &CancellationToken,
+) -> MigrationResult {
     let name = migration.name.as_str();
     let backend = context.backend;
     if let Err(message) = unsynced::settle_unsynced(context, migration).await {
@@ -58,13 +106,6 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         Ok(Action::NothingToDo) => return MigrationResult::Unchanged,
         Ok(action) => action,
         Err(result) => return result,
-    };
-    let mut lock = match claim::claim(context, name, &claim::owner()).await {
-        Ok(lock) => lock,
-        Err(error) => {
-            let retryable = matches!(error, StateError::Locked { .. });
-            return MigrationResult::failed(error.to_string(), retryable, false);
-        }
     };
     if let Err(error) = backend
         .set_migration_state(name, MigrationState::Running, None)
@@ -78,19 +119,23 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
     });
     let live = LiveStats::default();
     let copied = claim::with_heartbeat(
-        &mut *lock,
-        HEARTBEAT_INTERVAL,
+        lock,
+        heartbeat_interval(),
+        claim_lease().unsigned_abs(),
+        lost,
+        context.cancel,
         || transitions::record_live(backend, name, &live),
         copying::copy(context, migration, &live, action == Action::Resume),
     )
     .await;
+    // Nothing is recorded over another runner that took the migration over.
+    if !claim::still_held(lock, lost).await {
+        return MigrationResult::ClaimLost;
+    }
     if copied.is_err() {
         transitions::record_live(backend, name, &live).await;
     }
-    let result = transitions::record_end(context, migration, copied).await;
-    // The lock is released on drop too; a failure here leaves a lock a later run takes over.
-    let _ = lock.release().await;
-    result
+    transitions::record_end(context, migration, copied).await
 }
 
 /// The action this run takes with the migration (see [`RecordedState::action`]), scanning a

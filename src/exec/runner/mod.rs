@@ -1,5 +1,6 @@
 //! Running a `ValidPlan` against a state backend (`state::StateBackend`): the selected migrations, `--parallel` at a
-//! time, each locked, copied by the engine and recorded; Ctrl-C stops them resumably.
+//! time, each claimed, copied by the engine and recorded; Ctrl-C stops them resumably. Any number
+//! of runners may share one state (`fleet`): each runs what no live runner holds.
 //!
 //! The command does the checks that come before any data moves (`prepare`: `--only`, recorded
 //! IPs, secrets), records the plan, then calls [`run_migrations`]. A migration already `success`
@@ -8,6 +9,7 @@
 
 mod claim;
 mod copying;
+mod fleet;
 pub mod jobs;
 mod live;
 mod migration;
@@ -22,10 +24,8 @@ pub mod waves;
 
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-pub use claim::HEARTBEAT_INTERVAL;
 pub use migration::MigrationResult;
 pub use options::{RateError, RunOptions, parse_rate};
 pub use transitions::{INTERRUPTED_MESSAGE, stats_of};
@@ -105,34 +105,16 @@ impl RunSummary {
     }
 }
 
-/// Runs the migrations, at most `options.parallel` at once, until all ended or Ctrl-C (or SIGTERM).
+/// Runs the migrations, at most `options.parallel` at once, with any other runner of the same
+/// state (`fleet`): until every one ended, here or in another runner, or Ctrl-C (or SIGTERM).
+/// The summary holds the migrations this runner ran (or, after Ctrl-C, did not start).
 pub async fn run_migrations(context: &RunContext<'_>, migrations: &[&Migration]) -> RunSummary {
-    let parallel = context.options.parallel.max(1);
-    let mut finished: Vec<(usize, String, MigrationResult)> =
-        stream::iter(migrations.iter().enumerate())
-            .map(|(index, migration)| async move {
-                let held = match context.start_gate {
-                    Some(gate) => gate.hold(migration).await,
-                    None => None,
-                };
-                let result = match held {
-                    Some(reason) => MigrationResult::Held { reason },
-                    None => migration::run_migration(context, migration).await,
-                };
-                context.emit(RunEvent::MigrationFinished {
-                    migration: migration.name.clone(),
-                    result: result.clone(),
-                });
-                (index, migration.name.clone(), result)
-            })
-            .buffer_unordered(parallel)
-            .collect()
-            .await;
-    finished.sort_by_key(|(index, _, _)| *index);
+    let results = fleet::run_claiming(context, migrations).await;
     RunSummary {
-        results: finished
-            .into_iter()
-            .map(|(_, name, result)| (name, result))
+        results: migrations
+            .iter()
+            .zip(results)
+            .filter_map(|(migration, result)| Some((migration.name.clone(), result?)))
             .collect(),
         interrupted: context.cancel.is_cancelled(),
     }

@@ -47,6 +47,8 @@ pub struct MigrationPreview {
     /// Per mount, what would be copied, skipped and removed; `Err` says why the source or
     /// target could not be scanned.
     pub scan: Result<PlanPreview, String>,
+    /// The runner that holds its claim now (`user@host:pid`), while one does.
+    pub held_by: Option<String>,
 }
 
 impl MigrationPreview {
@@ -149,6 +151,7 @@ pub async fn preview_migration(
         state: recorded.state,
         action,
         scan,
+        held_by: None,
     }
 }
 

@@ -4,21 +4,19 @@
 //! synced them.
 
 use crate::exec::connect::{Endpoint, OpenMode, open_tree_retrying};
-use crate::exec::runner::claim::claim;
 use crate::exec::runner::{RunContext, RunEvent};
 use crate::exec::transport::RelativePath;
 use crate::plan::valid::Migration;
-use crate::state::StateError;
 
 /// Settles the migration's records of files that were not durable; see the module documentation.
-/// Another run holding the migration's lock settles them itself.
+/// The caller holds the migration's claim: another runner's files of this boot are never touched.
 pub(super) async fn settle_unsynced(
     context: &RunContext<'_>,
     migration: &Migration,
 ) -> Result<(), String> {
     let name = migration.name.as_str();
     let backend = context.backend;
-    // No run writes an earlier boot's records any more, so no lock is needed to drop them.
+    // Under the claim: no other runner writes this migration's records now.
     let dropped = backend
         .drop_unconfirmed(name)
         .await
@@ -37,12 +35,7 @@ pub(super) async fn settle_unsynced(
     {
         return Ok(());
     }
-    let lock = match claim(context, name, "ferry run (sync)").await {
-        Ok(lock) => lock,
-        Err(StateError::Locked { .. }) => return Ok(()),
-        Err(error) => return Err(error.to_string()),
-    };
-    // Listed under the lock: every listed file was in place before its record was written, so
+    // Listed under the caller's claim: every listed file was in place before its record was written, so
     // the sync below covers it.
     let paths = backend
         .unsynced_files(name)
@@ -70,6 +63,5 @@ pub(super) async fn settle_unsynced(
         .confirm_synced(name, &paths)
         .await
         .map_err(|error| error.to_string())?;
-    let _ = lock.release().await;
     Ok(())
 }

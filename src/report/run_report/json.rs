@@ -2,13 +2,13 @@
 
 use serde_json::{Value, json};
 
-use crate::report::run_report::{MigrationRow, counts};
+use crate::report::run_report::{MigrationRow, counts, names_runners};
 
 /// The JSON report's version. Bump it when a field changes meaning or disappears.
 pub const REPORT_VERSION: u32 = 1;
 
-fn row_json(row: &MigrationRow) -> Value {
-    json!({
+fn row_json(row: &MigrationRow, runners: bool) -> Value {
+    let mut value = json!({
         "name": row.name,
         "source": row.source,
         "target": row.target,
@@ -27,10 +27,17 @@ fn row_json(row: &MigrationRow) -> Value {
         "error": row.error,
         "error_retryable": row.error_retryable,
         "vanished": row.vanished,
-    })
+    });
+    // A fleet's report (`names_runners`): who ran each migration, and who holds it now.
+    if runners {
+        value["runner"] = json!(row.runner);
+        value["held_by"] = json!(row.held_by);
+    }
+    value
 }
 
 pub(super) fn render(rows: &[MigrationRow]) -> String {
+    let runners = names_runners(rows);
     let mut summary = serde_json::Map::new();
     summary.insert("total".to_string(), json!(rows.len()));
     for (state, count) in counts(rows) {
@@ -39,7 +46,10 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
     let document = json!({
         "version": REPORT_VERSION,
         "summary": summary,
-        "migrations": rows.iter().map(row_json).collect::<Vec<_>>(),
+        "migrations": rows
+            .iter()
+            .map(|row| row_json(row, runners))
+            .collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');

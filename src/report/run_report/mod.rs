@@ -17,7 +17,7 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::options::ReportFormat;
-use crate::state::{MigrationRecord, MigrationState};
+use crate::state::{ClaimRecord, MigrationRecord, MigrationState};
 
 pub use json::REPORT_VERSION;
 pub use waves::{WaveRow, render_with_waves};
@@ -44,6 +44,10 @@ pub struct MigrationRow {
     pub error_retryable: Option<bool>,
     /// Files deleted from the source while the last attempt copied (not copied; target paths).
     pub vanished: Vec<String>,
+    /// The runner of its last claim (`user@host:pid`), when known.
+    pub runner: Option<String>,
+    /// The runner that holds it now, while one does.
+    pub held_by: Option<String>,
 }
 
 impl MigrationRow {
@@ -65,7 +69,20 @@ impl MigrationRow {
             error: record.last_error.clone(),
             error_retryable: record.error_retryable,
             vanished: record.vanished.clone(),
+            runner: None,
+            held_by: None,
         }
+    }
+
+    /// Adds who ran the migration and who holds it now, from its claims (oldest first).
+    pub fn with_claims(mut self, claims: &[ClaimRecord]) -> MigrationRow {
+        if let Some(last) = claims.last() {
+            self.runner = Some(last.runner.clone());
+            if last.ended_at.is_none() {
+                self.held_by = Some(last.runner.clone());
+            }
+        }
+        self
     }
 
     /// From start to finish of the last attempt; `None` while running or never started.
@@ -83,6 +100,14 @@ impl MigrationRow {
         let seconds = self.duration()?.as_secs_f64();
         (seconds > 0.0).then(|| self.bytes.saturating_sub(self.skipped_bytes) as f64 / seconds)
     }
+}
+
+/// Whether the report names runners: when more than one ran these migrations (a fleet), or one
+/// holds a migration now. A plan run by one process at a time says nothing more.
+pub fn names_runners(rows: &[MigrationRow]) -> bool {
+    let mut runners = rows.iter().filter_map(|row| row.runner.as_deref());
+    let first = runners.next();
+    rows.iter().any(|row| row.held_by.is_some()) || runners.any(|runner| Some(runner) != first)
 }
 
 /// The rows of every recorded migration, in the order they were first recorded.

@@ -3,7 +3,7 @@
 use crate::report::escape::printable;
 use crate::report::run_report::{
     MigrationRow, VANISHED_HEADING, counts, human_bytes, human_duration, human_throughput,
-    human_time, named_vanished, state_word,
+    human_time, named_vanished, names_runners, state_word,
 };
 
 const HEADERS: [&str; 12] = [
@@ -80,6 +80,21 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
     push_line(&HEADERS.map(str::to_string));
     for row in &table {
         push_line(row);
+    }
+    if names_runners(rows) {
+        out.push_str("\nRunners:\n");
+        for row in rows {
+            let said = match (&row.held_by, &row.runner) {
+                (Some(holder), _) => format!("held by {holder}"),
+                (None, Some(runner)) => format!("ran by {runner}"),
+                (None, None) => continue,
+            };
+            out.push_str(&format!(
+                "  {}: {}\n",
+                printable(&row.name),
+                printable(&said)
+            ));
+        }
     }
     let failed: Vec<&MigrationRow> = rows.iter().filter(|row| row.error.is_some()).collect();
     if !failed.is_empty() {

@@ -29,6 +29,8 @@ pub(crate) fn sample_rows() -> Vec<MigrationRow> {
         error: None,
         error_retryable: None,
         vanished: Vec::new(),
+        runner: None,
+        held_by: None,
     };
     vec![
         MigrationRow {
@@ -198,4 +200,31 @@ fn names_mounts_and_errors_are_escaped_in_the_table_and_markdown() {
         }
         assert!(text.contains("\\u{202e}"), "{format:?}:\n{text}");
     }
+}
+
+#[test]
+fn a_fleets_report_names_who_ran_each_migration_and_who_holds_one_now() {
+    let mut rows = sample_rows();
+    // One runner alone: nothing more is said.
+    for row in &mut rows {
+        row.runner = Some("ops@build-7:4242".to_string());
+    }
+    assert!(!render(&rows, ReportFormat::Table).contains("Runners:"));
+    rows[1].runner = Some("ci@runner-2:77".to_string());
+    rows[2].held_by = Some("ci@runner-3:\u{1b}[2J".to_string());
+    let table = render(&rows, ReportFormat::Table);
+    assert!(
+        table.contains("\nRunners:\n  web-01: ran by ops@build-7:4242\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  files-02: held by ci@runner-3:"),
+        "{table}"
+    );
+    assert!(!table.contains('\u{1b}'), "escaped: {table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&rows, ReportFormat::Json)).expect("JSON");
+    assert_eq!(json["migrations"][1]["runner"], "ci@runner-2:77");
+    assert_eq!(json["migrations"][2]["held_by"], "ci@runner-3:\u{1b}[2J");
+    assert_eq!(json["migrations"][0]["held_by"], serde_json::Value::Null);
 }

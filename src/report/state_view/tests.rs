@@ -7,8 +7,8 @@ use crate::report::state_view::{
     MigrationView, StateListing, render_listing, render_migration, render_source,
 };
 use crate::state::{
-    LockInfo, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StorageRecord,
-    TargetRecord,
+    ClaimRecord, LockInfo, MigrationRecord, MigrationState, MigrationStats, SourceRecord,
+    StorageRecord, TargetRecord,
 };
 
 fn at(text: &str) -> Timestamp {
@@ -107,12 +107,31 @@ fn show_snapshots() {
         heartbeat_at: at("2025-03-01T10:07:00Z"),
         acquired_at: at("2025-03-01T10:00:00Z"),
     };
+    let claims = [
+        ClaimRecord {
+            runner: "ferry run (ops)".to_string(),
+            host: "build-6".to_string(),
+            pid: 4100,
+            started_at: at("2025-03-01T09:00:00Z"),
+            ended_at: Some(at("2025-03-01T09:30:00Z")),
+            outcome: Some("lost".to_string()),
+        },
+        ClaimRecord {
+            runner: "ferry run plan.yaml".to_string(),
+            host: "build-7".to_string(),
+            pid: 4242,
+            started_at: at("2025-03-01T10:00:00Z"),
+            ended_at: None,
+            outcome: None,
+        },
+    ];
     let migration = render_migration(&MigrationView {
         record: &migrations[0],
         storage: &storage,
         recorded_files: 100,
         partial_copies: 1,
         lock: Some(&lock),
+        claims: &claims,
     });
     let source = render_source(&sources()[1], &["web-01".to_string()]);
     insta::assert_snapshot!(format!("{source}\n{migration}"));

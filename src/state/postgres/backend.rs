@@ -16,9 +16,9 @@ use super::writes::{
 use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::migrations::not_found;
 use crate::state::{
-    ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure, MigrationLock,
-    MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend, StateError,
-    StateExport, StorageRecord, TargetRecord, WaveCounts,
+    ClaimRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure,
+    MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend,
+    StateError, StateExport, StorageRecord, TargetRecord, WaveCounts,
 };
 
 #[async_trait]
@@ -150,6 +150,10 @@ impl StateBackend for PostgresStore {
 
     async fn lock(&self, migration: &str) -> Result<Option<LockInfo>, StateError> {
         PostgresStore::lock(self, migration).await
+    }
+
+    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
+        PostgresStore::claims(self, migration).await
     }
 
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError> {

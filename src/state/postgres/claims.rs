@@ -4,7 +4,7 @@
 //!
 //! A holder on this host is alive while its process exists; one on another host while its lease
 //! (`lease_expires_at`, renewed by each heartbeat) has not expired. Every time is the server's,
-//! so runners' clocks need not agree. The lease is [`STALE_HEARTBEAT`], as for SQLite.
+//! so runners' clocks need not agree. The lease is [`claim_lease`], as for SQLite.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -12,16 +12,17 @@ use tokio_postgres::GenericClient;
 
 use super::store::PostgresStore;
 use super::writes::{lock_for_writing, set_state_in};
+use crate::state::ClaimRecord;
 use crate::state::backend::MigrationLock;
 use crate::state::error::StateError;
 use crate::state::locks::{
-    INTERRUPTED_MESSAGE, LockInfo, STALE_HEARTBEAT, TakenOver, holder_alive, this_host,
+    INTERRUPTED_MESSAGE, LockInfo, TakenOver, claim_lease, holder_alive, this_host,
 };
 use crate::state::migrations::{MigrationFailure, MigrationState, not_found};
 
 /// The lease in seconds, as the database's interval arithmetic takes it.
 fn lease_seconds() -> f64 {
-    STALE_HEARTBEAT.as_secs_f64()
+    claim_lease().as_secs_f64()
 }
 
 /// The live claim on a migration (its id and holder) and the server's time now.
@@ -143,6 +144,33 @@ impl PostgresStore {
             taken_over,
             released: false,
         })
+    }
+
+    /// Every claim on a migration, oldest first.
+    pub async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
+        let client = self.client().await;
+        let rows = client
+            .query(
+                "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
+                 WHERE migration = $1 ORDER BY started_at, id",
+                &[&migration],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let pid: i32 = row.try_get(2)?;
+                Ok(ClaimRecord {
+                    runner: row.try_get(0)?,
+                    host: row.try_get(1)?,
+                    pid: u32::try_from(pid).map_err(|_| StateError::Corrupt {
+                        what: format!("claim pid {pid}"),
+                    })?,
+                    started_at: row.try_get(3)?,
+                    ended_at: row.try_get(4)?,
+                    outcome: row.try_get(5)?,
+                })
+            })
+            .collect()
     }
 
     /// Who holds a migration's claim, if anyone (alive or not).

@@ -166,30 +166,32 @@ fn sigterm_is_handled_as_ctrl_c_exits_143_and_a_rerun_completes() {
 }
 
 #[test]
-fn a_second_run_does_not_touch_a_migration_another_run_holds() {
-    let ferry = big_plan();
+fn a_second_run_waits_for_a_migration_another_run_holds_then_resumes_it_when_that_one_stops() {
+    let ferry = big_plan().env("FERRY_CLAIM_LEASE_SECONDS", "3");
     let out = ferry.directory().join("out");
     let child = ferry.spawn(&["run", "plan.yaml", "--bwlimit", "24MiB"]);
     wait_for_partial(&out, MIB as u64);
-    let second = ferry.run_with(&["run", "plan.yaml"]);
+    let mut second = ferry.spawn(&["run", "plan.yaml"]);
+    // The second run says the migration is held, and waits instead of failing or touching it.
+    let mut stderr = std::io::BufReader::new(second.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    while !seen.contains("migration big: held by") {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).expect("read stderr");
+        assert!(read > 0, "the second run ended without waiting: {seen}");
+        seen.push_str(&line);
+    }
     signal(&child, libc::SIGINT);
     let first = ferry.wait(child);
-    assert_eq!(second.code, 1, "{}", second.snapshot());
-    assert!(
-        second
-            .stderr
-            .contains("migration `big` is locked by ferry run"),
-        "{}",
-        second.stderr
-    );
-    assert!(
-        !second.stderr.contains("an earlier run stopped"),
-        "a live run is not recovered: {}",
-        second.stderr
-    );
     assert_eq!(first.code, 130, "{}", first.snapshot());
-    let rerun = ferry.run_with(&["run", "plan.yaml"]);
-    assert_eq!(rerun.code, 0, "{}", rerun.snapshot());
+    std::io::Read::read_to_string(&mut stderr, &mut seen).expect("read stderr");
+    let second = ferry.wait(second);
+    assert_eq!(second.code, 0, "{seen}{}", second.snapshot());
+    assert!(
+        !seen.contains("an earlier run stopped"),
+        "a live run is not recovered: {seen}"
+    );
+    assert!(seen.contains("migration big: resuming"), "{seen}");
     assert_eq!(
         entries(&out, &[]),
         entries(&ferry.directory().join("source"), &[])

@@ -4,6 +4,7 @@
 //! The bodies speak only [`StateBackend`]; the fixture holds what each backend needs besides
 //! (reopening, a restart, a lock left by a process that is gone).
 
+mod claims;
 mod export;
 mod ledger;
 mod locks;

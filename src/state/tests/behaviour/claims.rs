@@ -1,0 +1,69 @@
+//! The claims history: every claim recorded with its runner, host and pid, ended with how the
+//! migration stood, or `lost` when taken over; claims on one migration never overlap.
+
+use jiff::Timestamp;
+
+use crate::state::MigrationState;
+
+use super::{Factory, behaviour};
+
+behaviour!(
+    claims_are_recorded_and_ended_with_how_the_migration_stands,
+    a_taken_over_claim_ends_lost_before_the_next_one_starts,
+);
+
+async fn claims_are_recorded_and_ended_with_how_the_migration_stands(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    assert!(store.claims("web-01").await.expect("none yet").is_empty());
+    let guard = store
+        .acquire_lock("web-01", "ops@build-7:4242")
+        .await
+        .expect("claim");
+    let held = store.claims("web-01").await.expect("claims");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].runner, "ops@build-7:4242");
+    assert_eq!(held[0].pid, std::process::id());
+    assert_eq!((held[0].ended_at, held[0].outcome.as_deref()), (None, None));
+    store
+        .set_migration_state("web-01", MigrationState::Running, None)
+        .await
+        .expect("running");
+    store
+        .finish_migration("web-01", &Default::default(), &[], &[])
+        .await
+        .expect("success");
+    guard.release().await.expect("release");
+    let failed = store.acquire_lock("web-01", "second").await.expect("again");
+    store
+        .set_migration_state("web-01", MigrationState::Error, None)
+        .await
+        .expect("error");
+    drop(failed);
+    let claims = store.claims("web-01").await.expect("claims");
+    let outcomes: Vec<Option<&str>> = claims.iter().map(|c| c.outcome.as_deref()).collect();
+    assert_eq!(outcomes, [Some("success"), Some("error")]);
+    let first_end = claims[0].ended_at.expect("ended");
+    assert!(first_end >= claims[0].started_at);
+    assert!(claims[1].started_at >= first_end, "{claims:?}");
+}
+
+async fn a_taken_over_claim_ends_lost_before_the_next_one_starts(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    let old = Timestamp::now() - jiff::SignedDuration::from_secs(600);
+    // A claim of another host whose lease ran out long ago.
+    state.insert_lock("elsewhere.invalid", 1, old).await;
+    let guard = store
+        .acquire_lock("web-01", "ferry run")
+        .await
+        .expect("takeover");
+    assert!(guard.taken_over().is_some());
+    let claims = store.claims("web-01").await.expect("claims");
+    let (live, before) = claims.split_last().expect("the new claim");
+    assert_eq!((live.runner.as_str(), live.ended_at), ("ferry run", None));
+    for claim in before {
+        assert_eq!(claim.outcome.as_deref(), Some("lost"), "{claim:?}");
+        assert!(claim.ended_at.expect("ended") <= live.started_at);
+    }
+}
