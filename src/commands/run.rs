@@ -9,9 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
+use crate::commands::report::report_rows;
 use crate::commands::state::OpenedState;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
-use crate::exec::runner::prepare::{migration_secrets, select_migrations};
+use crate::exec::runner::prepare::{run_secrets, select_migrations};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::plan::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::plan::load::{self, CheckedPlan};
@@ -55,7 +56,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         Ok(refuse(args, &file, ExitStatus::Failure))
     };
     // Before the state is opened: a run refused for missing secrets leaves no trace.
-    let secrets = match migration_secrets(plan, &selected) {
+    let secrets = match run_secrets(plan, &selected) {
         Ok(secrets) => secrets,
         Err(missing) => return refused(missing),
     };
@@ -117,22 +118,17 @@ fn blocking_threads(options: &RunOptions, migrations: usize) -> usize {
         .saturating_mul(options.copy.transfers.max(1))
 }
 
-/// Waves and hooks are checked but not yet run: running such a plan would skip its cutover
-/// commands and its failure thresholds, so the run refuses it, before anything is touched.
+/// Waves are checked but not yet run: running such a plan would skip its failure thresholds, so
+/// the run refuses it, before anything is touched.
 fn refuse_runbook(plan: &ValidPlan) -> miette::Result<()> {
-    let hooks = plan
-        .migrations
-        .iter()
-        .any(|migration| !migration.hooks.is_empty());
-    if plan.waves.is_empty() && !hooks {
+    if plan.waves.is_empty() {
         return Ok(());
     }
     Err(miette::miette!(
-        help = "remove `waves`, `wave` and `hooks` to run the plan without them, or run each \
-                wave's migrations with `--only` and their cutover steps by hand",
-        "this plan has {}: `ferry check` validates them, but this ferry does not run them yet, \
-         and running the plan without them would skip its cutover steps and failure thresholds",
-        if hooks { "hooks" } else { "waves" }
+        help = "remove `waves` and each migration's `wave` to run the plan without them, or run \
+                each wave's migrations with `--only`",
+        "this plan has waves: `ferry check` validates them, but this ferry does not run them yet, \
+         and running the plan without them would skip its failure thresholds"
     ))
 }
 
@@ -260,12 +256,12 @@ fn stop_status(signal: StopSignal) -> ExitStatus {
 /// Prints the report of the plan's migrations, in plan order.
 fn print_report(state: &OpenedState, plan: &ValidPlan, args: &RunArgs) -> miette::Result<()> {
     let records = state.call(state.store.migrations())?;
-    let rows: Vec<_> = plan
+    let records: Vec<_> = plan
         .migrations
         .iter()
         .filter_map(|migration| records.iter().find(|record| record.name == migration.name))
-        .map(run_report::MigrationRow::from_record)
         .collect();
+    let rows = report_rows(state, &records)?;
     let text = run_report::render(&rows, args.report_format);
     run_report::write_report(&text, args.report_output.as_deref())
         .into_diagnostic()

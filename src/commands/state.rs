@@ -88,7 +88,7 @@ pub fn run(args: StateArgs) -> miette::Result<ExitStatus> {
     let path = args.state.path.as_path();
     match args.command {
         StateCommand::List { kind, format } => list(&open(path)?, kind, format),
-        StateCommand::Show { kind, name } => show(&open(path)?, kind, &name),
+        StateCommand::Show { kind, name, format } => show(&open(path)?, kind, &name, format),
         StateCommand::Rm { kind, name, force } => remove(&open(path)?, kind, &name, force),
         StateCommand::Export { output } => export(&open(path)?, output.as_deref()),
         StateCommand::Import { file, replace } => import(path, &file, replace),
@@ -147,32 +147,58 @@ fn used_by(state: &OpenedState, kind: StateKind, name: &str) -> miette::Result<V
         .collect())
 }
 
-fn show(state: &OpenedState, kind: StateKind, name: &str) -> miette::Result<ExitStatus> {
+fn show(
+    state: &OpenedState,
+    kind: StateKind,
+    name: &str,
+    format: OutputFormat,
+) -> miette::Result<ExitStatus> {
+    let json = format == OutputFormat::Json;
     let text = match kind {
         StateKind::Source => {
             let source = state.call(state.store.source(name))?;
-            state_view::render_source(&source, &used_by(state, kind, name)?)
+            let used_by = used_by(state, kind, name)?;
+            if json {
+                state_view::render_object_json("source", &source, &used_by)
+            } else {
+                state_view::render_source(&source, &used_by)
+            }
         }
         StateKind::Target => {
             let target = state.call(state.store.target(name))?;
-            state_view::render_target(&target, &used_by(state, kind, name)?)
+            let used_by = used_by(state, kind, name)?;
+            if json {
+                state_view::render_object_json("target", &target, &used_by)
+            } else {
+                state_view::render_target(&target, &used_by)
+            }
         }
-        StateKind::Migration => {
-            let record = state.call(state.store.migration(name))?;
-            let storage = state.call(state.store.target_storage(name))?;
-            let (recorded_files, partial_copies) = state.call(state.store.ledger_counts(name))?;
-            let lock = state.call(state.store.lock(name))?;
-            state_view::render_migration(&MigrationView {
-                record: &record,
-                storage: &storage,
-                recorded_files,
-                partial_copies,
-                lock: lock.as_ref(),
-            })
-        }
+        StateKind::Migration => show_migration(state, name, json)?,
     };
     printed(state_view::print_text(&text))?;
     Ok(ExitStatus::Success)
+}
+
+/// `ferry state show migration NAME`, with its storage, ledger counts, lock and hook runs.
+fn show_migration(state: &OpenedState, name: &str, json: bool) -> miette::Result<String> {
+    let record = state.call(state.store.migration(name))?;
+    let storage = state.call(state.store.target_storage(name))?;
+    let (recorded_files, partial_copies) = state.call(state.store.ledger_counts(name))?;
+    let lock = state.call(state.store.lock(name))?;
+    let hooks = state.call(state.store.hook_runs(name))?;
+    let view = MigrationView {
+        record: &record,
+        storage: &storage,
+        recorded_files,
+        partial_copies,
+        lock: lock.as_ref(),
+        hooks: &hooks,
+    };
+    Ok(if json {
+        state_view::render_migration_json(&view)
+    } else {
+        state_view::render_migration(&view)
+    })
 }
 
 fn remove(

@@ -1,10 +1,13 @@
-//! `ferry state` output: the listing of sources, targets and migrations, and one object in detail.
+//! `ferry state` output: the listing of sources, targets and migrations, and one object in detail
+//! (a migration with its hook runs, `hooks.rs`).
 
 use std::io::Write;
 
 use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, human_duration, human_time, state_word};
-use crate::state::{LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord};
+use crate::state::{
+    HookRunRecord, LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord,
+};
 
 /// A migration with what `ferry state show migration` adds to its record.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +17,8 @@ pub struct MigrationView<'a> {
     pub recorded_files: u64,
     pub partial_copies: u64,
     pub lock: Option<&'a LockInfo>,
+    /// Its hook runs, oldest first.
+    pub hooks: &'a [HookRunRecord],
 }
 
 /// What `ferry state list` shows; `None` sections are left out (`--kind`).
@@ -227,6 +232,19 @@ fn used_by(migrations: &[String]) -> String {
     }
 }
 
+/// `ferry state show source|target NAME --format json`: the record and the migrations using it.
+pub fn render_object_json(
+    kind: &str,
+    record: &impl serde::Serialize,
+    used_by: &[String],
+) -> String {
+    let record = serde_json::to_value(record).unwrap_or(serde_json::Value::Null);
+    let document = serde_json::json!({ "version": 1, kind: record, "used_by": used_by });
+    let mut text = document.to_string();
+    text.push('\n');
+    text
+}
+
 /// `ferry state show source NAME`.
 pub fn render_source(source: &SourceRecord, migrations: &[String]) -> String {
     fields(
@@ -345,7 +363,9 @@ pub fn render_migration(view: &MigrationView<'_>) -> String {
     pairs.push(("lock", lock));
     pairs.push(("created", human_time(record.created_at)));
     pairs.push(("updated", human_time(record.updated_at)));
-    fields(format!("migration {}", record.name), &pairs)
+    let mut text = fields(format!("migration {}", record.name), &pairs);
+    text.push_str(&hooks::render_hook_runs(view.hooks));
+    text
 }
 
 /// Prints a command's result text on stdout.
@@ -367,5 +387,8 @@ pub fn print_note(note: &str) {
     }
 }
 
+mod hooks;
 #[cfg(test)]
 mod tests;
+
+pub use hooks::render_migration_json;

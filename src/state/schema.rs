@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::state::error::StateError;
 
 /// The schema version this ferry writes. Files with a higher version are refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id`: "FERY" in ASCII, so a ferry file is recognisable.
 pub(crate) const APPLICATION_ID: i64 = 0x4645_5259;
@@ -108,6 +108,22 @@ ALTER TABLE files ADD COLUMN unsynced_boot TEXT CHECK (unsynced_boot IS NULL OR 
     r#"
 ALTER TABLE migrations ADD COLUMN vanished TEXT NOT NULL DEFAULT '[]'
     CHECK (json_valid(vanished) AND json_type(vanished) = 'array');
+"#,
+    // 4: the hook commands each run ran for a migration (`state::hook_runs`), masked.
+    r#"
+CREATE TABLE hook_runs (
+    migration   TEXT NOT NULL REFERENCES migrations (name) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL CHECK (attempt >= 0),
+    phase       TEXT NOT NULL CHECK (phase IN ('before', 'after', 'on_failure')),
+    command     TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'signalled', 'timed_out',
+                                                 'interrupted', 'not_started')),
+    exit_code   INTEGER,
+    duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+    tail        TEXT NOT NULL,
+    started_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX hook_runs_by_migration ON hook_runs (migration);
 "#,
 ];
 

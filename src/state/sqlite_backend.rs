@@ -7,9 +7,9 @@ use async_trait::async_trait;
 
 use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::{
-    ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition, MigrationFailure,
-    MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend,
-    StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord,
+    HookRunRecord, ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition,
+    MigrationFailure, MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord,
+    StateBackend, StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord,
 };
 
 #[async_trait]
@@ -160,6 +160,18 @@ impl StateBackend for Store {
 
     async fn ledger_counts(&self, migration: &str) -> Result<(u64, u64), StateError> {
         Store::ledger_counts(self, migration)
+    }
+
+    async fn record_hook_run(
+        &self,
+        migration: &str,
+        run: &HookRunRecord,
+    ) -> Result<(), StateError> {
+        Store::record_hook_run(self, migration, run)
+    }
+
+    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
+        Store::hook_runs(self, migration)
     }
 }
 

@@ -1,13 +1,14 @@
 //! Running one migration, from its recorded state to its end: settle files not yet durable,
 //! decide the action (scanning a completed one for changes), claim it, mark it `running`, copy
-//! with a heartbeat, and record how it ended. The steps live beside it: `claim` (lock and
-//! heartbeat), `copying` (the copy) and `transitions` (what is recorded).
+//! with a heartbeat between its `before` and `after` hooks, record how it ended, and run its
+//! `on_failure` hooks when it failed. The steps live beside it: `claim` (lock and heartbeat),
+//! `hooks`, `copying` (the copy) and `transitions` (what is recorded).
 
 use crate::exec::copy::CopyOutcome;
 use crate::exec::runner::claim::{self, HEARTBEAT_INTERVAL};
 use crate::exec::runner::live::LiveStats;
 use crate::exec::runner::preview::{Action, RecordedState, has_changes, scan_migration};
-use crate::exec::runner::{RunContext, RunEvent, copying, transitions, unsynced};
+use crate::exec::runner::{RunContext, RunEvent, copying, hooks, transitions, unsynced};
 use crate::plan::valid::Migration;
 use crate::state::{MigrationState, StateError};
 
@@ -74,17 +75,22 @@ pub async fn run_migration(context: &RunContext<'_>, migration: &Migration) -> M
         action,
     });
     let live = LiveStats::default();
+    let copy = copying::copy(context, migration, &live, action == Action::Resume);
     let copied = claim::with_heartbeat(
         &mut *lock,
         HEARTBEAT_INTERVAL,
         || transitions::record_live(backend, name, &live),
-        copying::copy(context, migration, &live, action == Action::Resume),
+        hooks::around_copy(context, migration, copy),
     )
     .await;
     if copied.is_err() {
         transitions::record_live(backend, name, &live).await;
     }
     let result = transitions::record_end(context, migration, copied).await;
+    if let MigrationResult::Failed { message, .. } = &result {
+        let failure_hooks = hooks::on_failure(context, migration, message);
+        claim::with_heartbeat(&mut *lock, HEARTBEAT_INTERVAL, || async {}, failure_hooks).await;
+    }
     // The lock is released on drop too; a failure here leaves a lock a later run takes over.
     let _ = lock.release().await;
     result

@@ -8,6 +8,7 @@
 
 mod claim;
 mod copying;
+mod hooks;
 pub mod jobs;
 mod live;
 mod migration;
@@ -30,9 +31,10 @@ pub use options::{RateError, RunOptions, parse_rate};
 pub use transitions::{INTERRUPTED_MESSAGE, stats_of};
 
 use crate::exec::copy::ProgressEvent;
+use crate::exec::hooks::{HookOutcome, Stream};
 use crate::exec::runner::preview::Action;
 use crate::exec::secrets::Secrets;
-use crate::plan::valid::{Migration, ValidPlan};
+use crate::plan::valid::{HookPhase, Migration, ValidPlan};
 use crate::state::{LockInfo, StateBackend};
 
 /// Something the run did that the user should see.
@@ -55,6 +57,19 @@ pub enum RunEvent {
     },
     /// The copy engine's progress.
     Progress(ProgressEvent),
+    /// A line a hook printed (masked), as it came.
+    HookLine {
+        migration: String,
+        phase: HookPhase,
+        stream: Stream,
+        line: String,
+    },
+    /// A hook command ended.
+    HookFinished {
+        migration: String,
+        phase: HookPhase,
+        outcome: HookOutcome,
+    },
 }
 
 /// Receives the run's events, from any task.

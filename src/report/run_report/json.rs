@@ -2,13 +2,14 @@
 
 use serde_json::{Value, json};
 
+use crate::report::run_report::hooks::hooks_json;
 use crate::report::run_report::{MigrationRow, counts};
 
 /// The JSON report's version. Bump it when a field changes meaning or disappears.
 pub const REPORT_VERSION: u32 = 1;
 
 fn row_json(row: &MigrationRow) -> Value {
-    json!({
+    let mut value = json!({
         "name": row.name,
         "source": row.source,
         "target": row.target,
@@ -27,7 +28,14 @@ fn row_json(row: &MigrationRow) -> Value {
         "error": row.error,
         "error_retryable": row.error_retryable,
         "vanished": row.vanished,
-    })
+    });
+    // Only a migration with hooks has the key: reports of plans without hooks are unchanged.
+    if !row.hooks.is_empty()
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert("hooks".to_string(), hooks_json(row));
+    }
+    value
 }
 
 pub(super) fn render(rows: &[MigrationRow]) -> String {

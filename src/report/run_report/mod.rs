@@ -1,9 +1,10 @@
-//! The run report: one row per migration in state, rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
+//! The run report: one row per migration in state (with the last run of each of its hook phases), rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
 //!
 //! The renderers are pure (`rows -> String`) so that `ferry report` and the end of `ferry run`
 //! share them; [`write_report`] puts the text on stdout or in a file. A run that never started
 //! has its own report ([`refused`]): why, in the same formats.
 
+mod hooks;
 mod json;
 mod junit;
 mod markdown;
@@ -16,8 +17,9 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::options::ReportFormat;
-use crate::state::{MigrationRecord, MigrationState};
+use crate::state::{HookRunRecord, MigrationRecord, MigrationState};
 
+pub(crate) use hooks::outcome_words;
 pub use json::REPORT_VERSION;
 
 /// One migration as reported.
@@ -42,6 +44,8 @@ pub struct MigrationRow {
     pub error_retryable: Option<bool>,
     /// Files deleted from the source while the last attempt copied (not copied; target paths).
     pub vanished: Vec<String>,
+    /// The last run of each hook phase (see [`MigrationRow::with_hooks`]).
+    pub hooks: Vec<HookRunRecord>,
 }
 
 impl MigrationRow {
@@ -63,7 +67,14 @@ impl MigrationRow {
             error: record.last_error.clone(),
             error_retryable: record.error_retryable,
             vanished: record.vanished.clone(),
+            hooks: Vec::new(),
         }
+    }
+
+    /// The row with its hook runs: the report keeps the last of each phase.
+    pub fn with_hooks(mut self, runs: &[HookRunRecord]) -> MigrationRow {
+        self.hooks = hooks::last_per_phase(runs);
+        self
     }
 
     /// From start to finish of the last attempt; `None` while running or never started.
@@ -86,6 +97,11 @@ impl MigrationRow {
 /// The rows of every recorded migration, in the order they were first recorded.
 pub fn rows(records: &[MigrationRecord]) -> Vec<MigrationRow> {
     records.iter().map(MigrationRow::from_record).collect()
+}
+
+/// Rows with hooks, for the line that heads the hook sections of the table and Markdown.
+pub(crate) fn rows_with_hooks(rows: &[MigrationRow]) -> impl Iterator<Item = &MigrationRow> {
+    rows.iter().filter(|row| !row.hooks.is_empty())
 }
 
 /// Renders the report in `format`.

@@ -113,6 +113,7 @@ fn show_snapshots() {
         recorded_files: 100,
         partial_copies: 1,
         lock: Some(&lock),
+        hooks: &[],
     });
     let source = render_source(&sources()[1], &["web-01".to_string()]);
     insta::assert_snapshot!(format!("{source}\n{migration}"));
