@@ -1,10 +1,11 @@
 //! `ferry plan`'s output: per migration, what `ferry run` would do and how many files and bytes
-//! it would copy, skip and delete. A pure renderer plus a print.
+//! it would copy, skip and delete, and the hooks it would run. A pure renderer plus a print.
 
 use std::io::Write;
 
 use crate::exec::copy::MountPreview;
 use crate::exec::runner::preview::{Action, MigrationPreview};
+use crate::plan::valid::HookPhase;
 use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, state_word};
 
@@ -69,6 +70,9 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
             printable(&preview.source),
             printable(&preview.target)
         ));
+        if let Some(line) = hooks_line(preview) {
+            text.push_str(&line);
+        }
         match &preview.scan {
             Ok(scan) => {
                 let width = scan
@@ -108,7 +112,9 @@ pub fn render(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) ->
 /// "pending","error","mounts":[…]}],"summary":{"start","resume","sync","nothing_to_do"}}`.
 /// `state` is the state file read (`null` when there is none yet); a migration's `state` is its
 /// recorded state (`null` when not in state), `action` one of `start`, `resume`, `sync`,
-/// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty).
+/// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty). A migration
+/// with hooks has `hooks`: `{"before":[…],"after":[…],"on_failure":[…]}`, the commands a run
+/// would run (all empty when there is nothing to do).
 pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview]) -> String {
     use serde_json::json;
     let action_name = |action: Action| match action {
@@ -124,7 +130,7 @@ pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview
                 Ok(scan) => scan.mounts.iter().map(mount_json).collect(),
                 Err(_) => Vec::new(),
             };
-            json!({
+            let mut value = json!({
                 "name": preview.name,
                 "source": preview.source,
                 "target": preview.target,
@@ -133,7 +139,19 @@ pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview
                 "pending": preview.is_pending(),
                 "error": preview.scan.as_ref().err(),
                 "mounts": mounts,
-            })
+            });
+            // Only a migration with hooks has the key: plans without hooks read as they did.
+            if !preview.hooks.is_empty()
+                && let Some(object) = value.as_object_mut()
+            {
+                let hooks: serde_json::Map<String, serde_json::Value> = preview
+                    .hooks
+                    .iter()
+                    .map(|(phase, commands)| (phase.as_str().to_string(), json!(commands)))
+                    .collect();
+                object.insert("hooks".to_string(), serde_json::Value::Object(hooks));
+            }
+            value
         })
         .collect();
     let count = |action: Action| {
@@ -157,6 +175,29 @@ pub fn render_json(plan: &str, state: Option<&str>, previews: &[MigrationPreview
     let mut text = document.to_string();
     text.push('\n');
     text
+}
+
+/// `    hooks: before `a`, `b`; after `c`; on_failure (if it fails) `d`` for a migration whose run
+/// would run hooks.
+fn hooks_line(preview: &MigrationPreview) -> Option<String> {
+    let phases: Vec<String> = preview
+        .hooks
+        .iter()
+        .filter(|(_, commands)| !commands.is_empty())
+        .map(|(phase, commands)| {
+            let commands: Vec<String> = commands
+                .iter()
+                .map(|command| format!("`{}`", printable(command)))
+                .collect();
+            let when = if *phase == HookPhase::OnFailure {
+                " (if it fails)"
+            } else {
+                ""
+            };
+            format!("{}{when} {}", phase.as_str(), commands.join(", "))
+        })
+        .collect();
+    (!phases.is_empty()).then(|| format!("    hooks: {}\n", phases.join("; ")))
 }
 
 fn mount_json(mount: &MountPreview) -> serde_json::Value {

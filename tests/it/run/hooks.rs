@@ -288,3 +288,50 @@ fn ctrl_c_during_a_hook_stops_its_process_group_and_leaves_the_migration_resumab
     assert_eq!(migration_state(&ferry, "app").0, "success");
     assert!(ferry.directory().join("out/data.txt").exists());
 }
+
+#[test]
+fn plan_lists_the_hooks_a_run_would_run() {
+    let ferry = hook_plan(ORDERED);
+    let planned = ferry.run_with(&["plan", "plan.yaml"]);
+    assert_eq!(planned.code, 0, "{}", planned.snapshot());
+    assert!(
+        planned.stdout.contains(
+            "    hooks: before `test -e out/data.txt && echo before:copied >> hooks.log || echo before:empty >> hooks.log`, "
+        ) && planned
+            .stdout
+            .contains("; after `sh -c test -e out/data.txt && echo after:copied >> hooks.log`; on_failure (if it fails) `echo on_failure >> hooks.log`\n"),
+        "{}",
+        planned.snapshot()
+    );
+    assert!(log(&ferry).is_empty(), "planning runs no hook");
+    let json = |ferry: &Ferry| -> serde_json::Value {
+        let planned = ferry.run_with(&["plan", "plan.yaml", "--format", "json"]);
+        serde_json::from_str(&planned.stdout).expect("JSON")
+    };
+    let hooks = &json(&ferry)["migrations"][0]["hooks"];
+    assert_eq!(hooks["before"].as_array().map(Vec::len), Some(3), "{hooks}");
+    assert_eq!(hooks["after"].as_array().map(Vec::len), Some(1), "{hooks}");
+
+    assert_eq!(ferry.run_with(&["run", "plan.yaml"]).code, 0);
+    let hooks = &json(&ferry)["migrations"][0]["hooks"];
+    assert_eq!(
+        hooks["before"].as_array().map(Vec::len),
+        Some(0),
+        "nothing to do, no hook: {hooks}"
+    );
+}
+
+#[test]
+fn a_missing_hook_secret_refuses_the_run_before_anything_is_touched() {
+    let ferry = hook_plan(ORDERED).env("HOOK_TOKEN", "");
+    let outcome = ferry.run_with(&["run", "plan.yaml"]);
+    assert_eq!(outcome.code, 1, "{}", outcome.snapshot());
+    assert!(
+        outcome.stdout.contains("missing-secret") && outcome.stdout.contains("APP_TOKEN"),
+        "{}",
+        outcome.snapshot()
+    );
+    assert!(!ferry.directory().join(".ferry").exists(), "no state");
+    assert!(!ferry.directory().join("out").exists(), "no data");
+    assert!(log(&ferry).is_empty(), "no hook ran");
+}
