@@ -242,6 +242,8 @@ async fn stop_on_signal(cancel: CancellationToken, stopped_by: Arc<OnceLock<Stop
         _ = interrupt.recv() => StopSignal::Interrupt,
         _ = terminate.recv() => StopSignal::Terminate,
     };
+    // Exiting skips every destructor: the hooks' process groups are not stopped otherwise.
+    crate::exec::hooks::kill_running_hooks();
     std::process::exit(i32::from(stop_status(second).code(false)));
 }
 

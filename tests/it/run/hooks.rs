@@ -335,3 +335,38 @@ fn a_missing_hook_secret_refuses_the_run_before_anything_is_touched() {
     assert!(!ferry.directory().join("out").exists(), "no data");
     assert!(log(&ferry).is_empty(), "no hook ran");
 }
+
+/// Kills a process group left behind, so that a failing test leaves nothing running.
+struct KillGroup(String);
+
+impl Drop for KillGroup {
+    fn drop(&mut self) {
+        if let Ok(group) = self.0.trim().parse::<libc::pid_t>() {
+            // SAFETY: a signal to the group of the hook this test started.
+            unsafe { libc::killpg(group, libc::SIGKILL) };
+        }
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_kills_a_hook_that_ignores_sigterm() {
+    let ferry = hook_plan(
+        "      before:
+        - 'trap \"echo term >> got-term\" TERM; echo $$ > hook.pid; while :; do sleep 1; done'
+",
+    );
+    let child = ferry.spawn(&["run", "plan.yaml"]);
+    let hook_pid = wait_for_file(&ferry.directory().join("hook.pid"));
+    let _cleanup = KillGroup(hook_pid.clone());
+    signal(&child, libc::SIGINT);
+    // The hook got the first stop and outlives it; a second Ctrl-C does not wait for it.
+    wait_for_file(&ferry.directory().join("got-term"));
+    signal(&child, libc::SIGINT);
+    let outcome = ferry.wait(child);
+    assert_eq!(outcome.code, 130, "{}", outcome.snapshot());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !gone(&hook_pid) {
+        assert!(Instant::now() < deadline, "the hook outlived ferry");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
