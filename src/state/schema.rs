@@ -178,4 +178,57 @@ mod tests {
     fn the_last_migration_reaches_the_schema_version() {
         assert_eq!(i64::try_from(MIGRATIONS.len()).ok(), Some(SCHEMA_VERSION));
     }
+
+    #[test]
+    fn a_version_3_file_gains_hook_runs_and_keeps_its_migrations() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        connection
+            .pragma_update(None, "foreign_keys", true)
+            .expect("foreign keys");
+        for step in &MIGRATIONS[..3] {
+            connection.execute_batch(step).expect("an older step");
+        }
+        connection
+            .pragma_update(None, "user_version", 3)
+            .expect("version 3");
+        connection
+            .execute_batch(
+                "INSERT INTO sources VALUES ('web', '192.0.2.1', NULL, NULL, 't', 't');
+                 INSERT INTO targets VALUES ('vm', 'aws', '198.51.100.1', NULL, NULL, 't', 't');
+                 INSERT INTO migrations (name, source, target, cloud, mounts, created_at, updated_at)
+                     VALUES ('web', 'web', 'vm', 'aws', '[]', 't', 't');",
+            )
+            .expect("a version 3 migration");
+        upgrade(&mut connection).expect("upgrade");
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        connection
+            .execute(
+                "INSERT INTO hook_runs (migration, attempt, phase, command, outcome, exit_code,
+                     duration_ms, tail, started_at)
+                 VALUES ('web', 1, 'before', 'true', 'succeeded', 0, 5, '', 't')",
+                [],
+            )
+            .expect("a hook run");
+        // A phase or outcome the schema does not know is refused.
+        assert!(
+            connection
+                .execute(
+                    "INSERT INTO hook_runs (migration, attempt, phase, command, outcome,
+                         duration_ms, tail, started_at)
+                     VALUES ('web', 1, 'pre', 'true', 'succeeded', 5, '', 't')",
+                    [],
+                )
+                .is_err()
+        );
+        connection
+            .execute("DELETE FROM migrations WHERE name = 'web'", [])
+            .expect("delete");
+        let left: i64 = connection
+            .query_row("SELECT count(*) FROM hook_runs", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(left, 0, "deleted with their migration");
+    }
 }
