@@ -227,7 +227,7 @@ pub enum StateCommand {
         #[arg(value_enum)]
         kind: StateKind,
         name: String,
-        /// How to print it.
+        /// How to print it (JSON: a migration's record with its storage, lock and `hooks`).
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },

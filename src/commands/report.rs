@@ -17,7 +17,8 @@ use crate::state::{MigrationRecord, OpenMode};
 pub fn run(args: ReportArgs) -> miette::Result<ExitStatus> {
     let state = OpenedState::open(&args.state.path, OpenMode::Existing)?;
     let records = state.call(state.store.migrations())?;
-    let rows = rows_with_claims(&state, &records)?;
+    let records: Vec<&MigrationRecord> = records.iter().collect();
+    let rows = report_rows(&state, &records)?;
     let waves = match &args.plan {
         Some(path) => {
             let checked = load::check_file(path).map_err(miette::Report::new)?;
@@ -54,15 +55,20 @@ pub(crate) fn wave_rows(state: &OpenedState, plan: &ValidPlan) -> miette::Result
         .collect()
 }
 
-/// The report's rows, each with who ran it and who holds it now (its claims).
-pub(crate) fn rows_with_claims(
+/// The report's rows of `records`, in their order, each with who ran it and who holds it now
+/// (its claims) and its hook runs.
+pub(crate) fn report_rows(
     state: &OpenedState,
-    records: &[MigrationRecord],
+    records: &[&MigrationRecord],
 ) -> miette::Result<Vec<MigrationRow>> {
-    let mut rows = Vec::with_capacity(records.len());
-    for record in records {
-        let claims = state.call(state.store.claims(&record.name))?;
-        rows.push(MigrationRow::from_record(record).with_claims(&claims));
-    }
-    Ok(rows)
+    records
+        .iter()
+        .map(|record| {
+            let claims = state.call(state.store.claims(&record.name))?;
+            let hooks = state.call(state.store.hook_runs(&record.name))?;
+            Ok(MigrationRow::from_record(record)
+                .with_claims(&claims)
+                .with_hooks(&hooks))
+        })
+        .collect()
 }

@@ -9,10 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ExistingDataArgs, RunArgs};
 use crate::commands::ExitStatus;
-use crate::commands::report::rows_with_claims;
+use crate::commands::report::report_rows;
 use crate::commands::state::OpenedState;
 use crate::exec::copy::{BandwidthLimiter, CopyOptions, ExistingData, RetryPolicy};
-use crate::exec::runner::prepare::{migration_secrets, select_migrations};
+use crate::exec::runner::prepare::{run_secrets, select_migrations};
 use crate::exec::runner::waves::{WavesSummary, find_wave, run_waves, unfinished_before};
 use crate::exec::runner::{RunContext, RunObserver, RunOptions, parse_rate, run_migrations};
 use crate::exec::secrets::Secrets;
@@ -48,7 +48,6 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
     let Some(plan) = usable_plan(&checked) else {
         return Ok(refuse(args, &checked.report, ExitStatus::Failure));
     };
-    refuse_hooks(plan)?;
     let wave = chosen_wave(plan, args.wave.as_deref())?;
     let selected = select_migrations(plan, &options.only).map_err(|unknown| {
         let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
@@ -60,7 +59,7 @@ fn run_plan(args: &RunArgs, started: &mut bool) -> miette::Result<ExitStatus> {
         Ok(refuse(args, &file, ExitStatus::Failure))
     };
     // Before the state is opened: a run refused for missing secrets leaves no trace.
-    let secrets = match migration_secrets(plan, &selected) {
+    let secrets = match run_secrets(plan, &selected) {
         Ok(secrets) => secrets,
         Err(missing) => return refused(missing),
     };
@@ -237,23 +236,6 @@ fn blocking_threads(options: &RunOptions, migrations: usize) -> usize {
         .saturating_mul(options.copy.transfers.max(1))
 }
 
-/// Hooks are checked but not yet run: running such a plan would skip its cutover commands, so
-/// the run refuses it, before anything is touched.
-fn refuse_hooks(plan: &ValidPlan) -> miette::Result<()> {
-    let hooks = plan
-        .migrations
-        .iter()
-        .any(|migration| !migration.hooks.is_empty());
-    if !hooks {
-        return Ok(());
-    }
-    Err(miette::miette!(
-        help = "remove `hooks` to run the plan without them, and run its cutover steps by hand",
-        "this plan has hooks: `ferry check` validates them, but this ferry does not run them yet, \
-         and running the plan without them would skip its cutover steps"
-    ))
-}
-
 /// The run's options from its flags (`--bwlimit` parsed here).
 fn run_options(args: &RunArgs) -> miette::Result<RunOptions> {
     let bandwidth_limit = args
@@ -364,6 +346,8 @@ async fn stop_on_signal(cancel: CancellationToken, stopped_by: Arc<OnceLock<Stop
         _ = interrupt.recv() => StopSignal::Interrupt,
         _ = terminate.recv() => StopSignal::Terminate,
     };
+    // Exiting skips every destructor: the hooks' process groups are not stopped otherwise.
+    crate::exec::hooks::kill_running_hooks();
     std::process::exit(i32::from(stop_status(second).code(false)));
 }
 
@@ -378,14 +362,13 @@ fn stop_status(signal: StopSignal) -> ExitStatus {
 /// Prints the report of the plan's migrations, in plan order.
 fn print_report(state: &OpenedState, plan: &ValidPlan, args: &RunArgs) -> miette::Result<()> {
     let records = state.call(state.store.migrations())?;
-    let in_plan: Vec<_> = plan
+    let records: Vec<_> = plan
         .migrations
         .iter()
         .filter_map(|migration| records.iter().find(|record| record.name == migration.name))
-        .cloned()
         .collect();
     let waves = crate::commands::report::wave_rows(state, plan)?;
-    let rows = rows_with_claims(state, &in_plan)?;
+    let rows = report_rows(state, &records)?;
     let text = run_report::render_with_waves(&rows, &waves, args.report_format);
     run_report::write_report(&text, args.report_output.as_deref())
         .into_diagnostic()

@@ -179,13 +179,14 @@ fn show(
     Ok(ExitStatus::Success)
 }
 
-/// `ferry state show migration NAME`: its record, storage, ledger, holder and claims.
+/// `ferry state show migration NAME`: its record, storage, ledger, holder, claims and hook runs.
 fn show_migration(state: &OpenedState, name: &str, json: bool) -> miette::Result<String> {
     let record = state.call(state.store.migration(name))?;
     let storage = state.call(state.store.target_storage(name))?;
     let (recorded_files, partial_copies) = state.call(state.store.ledger_counts(name))?;
     let lock = state.call(state.store.lock(name))?;
     let claims = state.call(state.store.claims(name))?;
+    let hooks = state.call(state.store.hook_runs(name))?;
     let view = MigrationView {
         record: &record,
         storage: &storage,
@@ -193,6 +194,7 @@ fn show_migration(state: &OpenedState, name: &str, json: bool) -> miette::Result
         partial_copies,
         lock: lock.as_ref(),
         claims: &claims,
+        hooks: &hooks,
     };
     Ok(if json {
         state_view::render_migration_json(&view)

@@ -5,7 +5,8 @@
 //! ends everything it started: SIGTERM to the group, then SIGKILL after [`STOP_GRACE`]. Each line
 //! it prints goes to a [`HookOutput`] as it comes (the reporter prefixes it with the migration's
 //! name), and the last [`TAIL_LIMIT`] bytes are kept for the state and the report. Known secret
-//! values are masked in both.
+//! values are masked in both. A process about to exit at once kills every running hook's group
+//! first ([`kill_running_hooks`]).
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -158,6 +159,7 @@ impl HookRun<'_> {
                 };
             }
         };
+        let _running = child.id().map(RunningGroup::register);
         let tail = Arc::new(Mutex::new(Tail::default()));
         let masker = Arc::new(masker);
         let readers = [
@@ -268,6 +270,40 @@ impl HookRun<'_> {
                 }
             }
         }
+    }
+}
+
+/// The process groups of the hook commands running now, for [`kill_running_hooks`].
+static RUNNING_GROUPS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
+/// A hook command's process group, listed in [`RUNNING_GROUPS`] until it is dropped.
+struct RunningGroup(libc::pid_t);
+
+impl RunningGroup {
+    fn register(pid: u32) -> Option<Self> {
+        let group = libc::pid_t::try_from(pid).ok()?;
+        RUNNING_GROUPS.lock().ok()?.push(group);
+        Some(Self(group))
+    }
+}
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        if let Ok(mut groups) = RUNNING_GROUPS.lock() {
+            groups.retain(|group| *group != self.0);
+        }
+    }
+}
+
+/// Sends SIGKILL to the process group of every hook command running now. For a process about to
+/// exit at once (a second Ctrl-C), which would otherwise leave them running.
+pub fn kill_running_hooks() {
+    let Ok(groups) = RUNNING_GROUPS.lock() else {
+        return;
+    };
+    for group in groups.iter() {
+        // SAFETY: killpg only sends a signal to a process group this process created.
+        unsafe { libc::killpg(*group, libc::SIGKILL) };
     }
 }
 

@@ -10,7 +10,7 @@ use crate::exec::small_file::read_small_file;
 use crate::plan::codes::Code;
 use crate::plan::diagnostic::Diagnostic;
 use crate::plan::valid::{
-    AzureBlobKey, Connection, SecretRef, SecretString, Span, Spanned, Workload,
+    AzureBlobKey, Connection, Migration, SecretRef, SecretString, Span, Spanned, Workload,
 };
 
 /// The most a secret file may hold: passwords, keys and SAS tokens are far smaller.
@@ -114,10 +114,12 @@ impl MissingSecret {
     }
 }
 
-/// The resolved secrets, by workload: each connection needs at most one.
+/// The resolved secrets: by workload (each connection needs at most one), and the variables
+/// each migration's hooks ask for in their `env` map.
 #[derive(Debug, Default)]
 pub struct Secrets {
     passwords: HashMap<(Role, String), SecretString>,
+    hook_env: HashMap<String, Vec<(String, SecretString)>>,
 }
 
 impl Secrets {
@@ -125,6 +127,51 @@ impl Secrets {
     /// SFTP password, or the object store's key or SAS token (what `connect::open_tree` takes).
     pub fn password(&self, role: Role, workload: &str) -> Option<&SecretString> {
         self.passwords.get(&(role, workload.to_string()))
+    }
+
+    /// The variables a migration's hooks asked for, resolved: name → value.
+    pub fn hook_env(&self, migration: &str) -> &[(String, SecretString)] {
+        self.hook_env.get(migration).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every resolved value, for masking what hooks print.
+    pub fn values(&self) -> Vec<SecretString> {
+        let hooks = self.hook_env.values().flatten().map(|(_, value)| value);
+        self.passwords.values().chain(hooks).cloned().collect()
+    }
+
+    /// Resolves the `env` map of each migration's hooks (`None` for a migration without hooks:
+    /// its secrets are never read). Returns a `missing-secret` diagnostic for each one that
+    /// cannot be resolved.
+    pub fn resolve_hook_env<'plan>(
+        &mut self,
+        migrations: impl IntoIterator<Item = &'plan Migration>,
+    ) -> Vec<Diagnostic> {
+        let mut missing = Vec::new();
+        for migration in migrations {
+            if migration.hooks.is_empty() {
+                continue;
+            }
+            let mut resolved = Vec::new();
+            for (variable, reference) in &migration.hooks.env {
+                match resolve(reference) {
+                    Ok(value) => resolved.push((variable.clone(), value)),
+                    Err((reason, help)) => missing.push(
+                        Diagnostic::new(
+                            Code::MissingSecret,
+                            format!(
+                                "the variable `{variable}` of migration `{}`'s hooks needs a secret, but {reason}",
+                                migration.name
+                            ),
+                        )
+                        .with_label(reference.span.clone(), "this secret cannot be resolved")
+                        .with_help(help),
+                    ),
+                }
+            }
+            self.hook_env.insert(migration.name.clone(), resolved);
+        }
+        missing
     }
 }
 

@@ -1,11 +1,12 @@
 //! `ferry plan`'s output: per migration, what `ferry run` would do and how many files and bytes
-//! it would copy, skip and delete, grouped by wave (with what blocks each) when the plan has
-//! waves. A pure renderer plus a print.
+//! it would copy, skip and delete, and the hooks it would run, grouped by wave (with what blocks
+//! each) when the plan has waves. A pure renderer plus a print.
 
 use std::io::Write;
 
 use crate::exec::copy::MountPreview;
 use crate::exec::runner::preview::{Action, MigrationPreview};
+use crate::plan::valid::HookPhase;
 use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, state_word};
 
@@ -136,6 +137,9 @@ fn preview_lines(preview: &MigrationPreview) -> String {
     if let Some(holder) = &preview.held_by {
         text.push_str(&format!("    held by {}\n", printable(holder)));
     }
+    if let Some(line) = hooks_line(preview) {
+        text.push_str(&line);
+    }
     match &preview.scan {
         Ok(scan) => {
             let width = scan
@@ -161,7 +165,9 @@ fn preview_lines(preview: &MigrationPreview) -> String {
 /// "pending","error","mounts":[…]}],"summary":{"start","resume","sync","nothing_to_do"}}`.
 /// `state` is the state file read (`null` when there is none yet); a migration's `state` is its
 /// recorded state (`null` when not in state), `action` one of `start`, `resume`, `sync`,
-/// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty).
+/// `nothing_to_do`, and `error` why it could not be scanned (`mounts` is then empty). A migration
+/// with hooks has `hooks`: `{"before":[…],"after":[…],"on_failure":[…]}`, the commands a run
+/// would run (all empty when there is nothing to do).
 /// With waves, each migration has its `wave` and a `waves` array lists `name`, `max_failures`,
 /// `allowed_failures`, `migrations` and `blocked_by`.
 pub fn render_json(
@@ -197,6 +203,17 @@ pub fn render_json(
             // Only while a runner holds it: `held_by` names that runner.
             if let Some(holder) = &preview.held_by {
                 migration["held_by"] = json!(holder);
+            }
+            // Only a migration with hooks has the key: plans without hooks read as they did.
+            if !preview.hooks.is_empty()
+                && let Some(object) = migration.as_object_mut()
+            {
+                let hooks: serde_json::Map<String, serde_json::Value> = preview
+                    .hooks
+                    .iter()
+                    .map(|(phase, commands)| (phase.as_str().to_string(), json!(commands)))
+                    .collect();
+                object.insert("hooks".to_string(), serde_json::Value::Object(hooks));
             }
             migration
         })
@@ -252,6 +269,29 @@ fn add_waves(document: &mut serde_json::Value, waves: &[PlanWave]) {
             })
         })
         .collect();
+}
+
+/// `    hooks: before `a`, `b`; after `c`; on_failure (if it fails) `d`` for a migration whose run
+/// would run hooks.
+fn hooks_line(preview: &MigrationPreview) -> Option<String> {
+    let phases: Vec<String> = preview
+        .hooks
+        .iter()
+        .filter(|(_, commands)| !commands.is_empty())
+        .map(|(phase, commands)| {
+            let commands: Vec<String> = commands
+                .iter()
+                .map(|command| format!("`{}`", printable(command)))
+                .collect();
+            let when = if *phase == HookPhase::OnFailure {
+                " (if it fails)"
+            } else {
+                ""
+            };
+            format!("{}{when} {}", phase.as_str(), commands.join(", "))
+        })
+        .collect();
+    (!phases.is_empty()).then(|| format!("    hooks: {}\n", phases.join("; ")))
 }
 
 fn mount_json(mount: &MountPreview) -> serde_json::Value {

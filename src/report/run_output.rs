@@ -6,11 +6,13 @@
 use std::io::Write;
 
 use crate::exec::copy::{ProgressEvent, ProgressSink};
+use crate::exec::hooks::HookOutcome;
 use crate::exec::runner::preview::Action;
 use crate::exec::runner::waves::WaveStop;
 use crate::exec::runner::{MigrationResult, RunEvent};
 use crate::options::CheckFormat;
 use crate::plan::diagnostic::FileDiagnostics;
+use crate::plan::valid::HookPhase;
 use crate::report::diagnostics;
 use crate::report::escape::printable;
 use crate::report::progress::ProgressReporter;
@@ -94,6 +96,13 @@ impl RunPrinter {
                     result: result @ MigrationResult::Failed { .. },
                 } => say(finished_line(&migration, &result)),
                 RunEvent::Progress(event) => self.sink.emit(event),
+                RunEvent::HookFinished {
+                    migration,
+                    phase,
+                    outcome,
+                } if !outcome.status.succeeded() => {
+                    say(hook_finished_line(&migration, phase, &outcome))
+                }
                 _ => {}
             }
             return;
@@ -121,6 +130,20 @@ impl RunPrinter {
             RunEvent::MigrationFinished { migration, result } => {
                 say(finished_line(&migration, &result))
             }
+            RunEvent::HookLine {
+                migration,
+                phase,
+                line,
+                ..
+            } => say(format!(
+                "migration {migration} [{}]: {line}",
+                phase.as_str()
+            )),
+            RunEvent::HookFinished {
+                migration,
+                phase,
+                outcome,
+            } => say(hook_finished_line(&migration, phase, &outcome)),
             RunEvent::Progress(event) => {
                 if let Some(line) = progress_line(&event) {
                     say(line);
@@ -167,6 +190,16 @@ fn progress_line(event: &ProgressEvent) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+/// How a hook command ended; its command is masked already.
+fn hook_finished_line(migration: &str, phase: HookPhase, outcome: &HookOutcome) -> String {
+    let phase = phase.as_str();
+    let command = &outcome.command;
+    match outcome.status.failure() {
+        None => format!("migration {migration}: {phase} hook `{command}` succeeded"),
+        Some(failure) => format!("migration {migration}: {phase} hook `{command}` {failure}"),
+    }
 }
 
 fn finished_line(migration: &str, result: &MigrationResult) -> String {

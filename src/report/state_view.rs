@@ -1,11 +1,13 @@
-//! `ferry state` output: the listing of sources, targets and migrations, and one object in detail.
+//! `ferry state` output: the listing of sources, targets and migrations, and one object in detail
+//! (a migration with its hook runs, `hooks.rs`).
 
 use std::io::Write;
 
 use crate::report::escape::printable;
 use crate::report::run_report::{human_bytes, human_duration, human_time, state_word};
 use crate::state::{
-    ClaimRecord, LockInfo, MigrationRecord, SourceRecord, StorageRecord, TargetRecord,
+    ClaimRecord, HookRunRecord, LockInfo, MigrationRecord, SourceRecord, StorageRecord,
+    TargetRecord,
 };
 
 mod show;
@@ -21,6 +23,8 @@ pub struct MigrationView<'a> {
     pub lock: Option<&'a LockInfo>,
     /// Every claim on it, oldest first.
     pub claims: &'a [ClaimRecord],
+    /// Its hook runs, oldest first.
+    pub hooks: &'a [HookRunRecord],
 }
 
 /// What `ferry state list` shows; `None` sections are left out (`--kind`).
@@ -354,6 +358,7 @@ pub fn render_migration(view: &MigrationView<'_>) -> String {
     pairs.push(("updated", human_time(record.updated_at)));
     let mut out = fields(format!("migration {}", record.name), &pairs);
     out.push_str(&show::render_claims(view.claims));
+    out.push_str(&hooks::render_hook_runs(view.hooks));
     out
 }
 
@@ -376,5 +381,6 @@ pub fn print_note(note: &str) {
     }
 }
 
+mod hooks;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The state backend interface: everything the commands and a run need from state (sources,
 //! targets, a plan's records, a migration's state and transitions, its lock and heartbeat, files
-//! not yet durable, export and import, and the copy ledger), as one object-safe trait that the
+//! not yet durable, its hook runs, export and import, and the copy ledger), as one object-safe trait that the
 //! SQLite [`Store`] (`sqlite_backend`) and the PostgreSQL store (`postgres::PostgresStore`) implement.
 //!
 //! The runner (`exec::runner`) and the commands hold a `dyn StateBackend` (opened by
@@ -18,9 +18,9 @@ use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::Store;
 use crate::state::ledger::Ledger;
 use crate::state::{
-    ClaimRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure,
-    MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateError, StateExport,
-    StorageRecord, TakenOver, TargetRecord, WaveCounts,
+    ClaimRecord, HookRunRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition,
+    MigrationFailure, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateError,
+    StateExport, StorageRecord, TakenOver, TargetRecord, WaveCounts,
 };
 
 /// A state backend, as a run uses it. Implementations are shared between the run's tasks.
@@ -151,6 +151,12 @@ pub trait StateBackend: Ledger {
         migrations: &[String],
         since: Option<jiff::Timestamp>,
     ) -> Result<WaveCounts, StateError>;
+    /// Records a hook command a run ran for a migration ([`StateError::NotFound`] when the
+    /// state does not know the migration).
+    async fn record_hook_run(&self, migration: &str, run: &HookRunRecord)
+    -> Result<(), StateError>;
+    /// The hook runs of a migration, in the order they ran.
+    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError>;
 }
 
 /// A held migration lock. Dropping it releases it too, where the backend can (best effort).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::relative_path::RelativePath;
 use crate::state::error::{IpChange, StateError};
+use crate::state::hook_runs::{HookRunRecord, hook_runs_in, insert_hook_run_in};
 use crate::state::ledger::{FileRecord, PartialRecord};
 use crate::state::migrations::{
     MigrationRecord, list_migrations_in, replace_storage_in, storage_in, to_sql_u64,
@@ -31,7 +32,8 @@ pub struct StateExport {
     pub migrations: Vec<MigrationExport>,
 }
 
-/// A migration with what it needs to resume: the target's storage, the copied files and partial copies.
+/// A migration with what it needs to resume (the target's storage, the copied files and partial
+/// copies) and its hook runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MigrationExport {
     #[serde(flatten)]
@@ -43,6 +45,9 @@ pub struct MigrationExport {
     pub copied_files: Vec<ExportedFile>,
     #[serde(default)]
     pub partial_copies: Vec<ExportedPartial>,
+    /// The hook commands runs ran for it (masked), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hook_runs: Vec<HookRunRecord>,
 }
 
 /// [`FileRecord`] in the export.
@@ -125,6 +130,7 @@ impl Store {
                         source_modified_nanos: partial.source_modified_nanos,
                     })
                     .collect(),
+                hook_runs: hook_runs_in(&connection, &name)?,
                 record,
             });
         }
@@ -366,6 +372,9 @@ fn import_migration(
             source_modified_nanos: partial.source_modified_nanos,
         };
         insert_partial_in(connection, &record.name, &partial)?;
+    }
+    for run in &migration.hook_runs {
+        insert_hook_run_in(connection, &record.name, run)?;
     }
     Ok(migration.copied_files.len())
 }

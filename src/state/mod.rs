@@ -11,6 +11,7 @@
 //!   copy engine's ledger; both stores implement both (`sqlite_backend`, `sqlite_ledger`,
 //!   `postgres`). `state` never imports `exec`.
 //! - [`Store::export`] / [`Store::import`] move the whole state as versioned JSON.
+//! - Each hook command a run ran is kept with its migration ([`HookRunRecord`]), masked.
 //! - Files recorded before the target made them durable carry the boot that wrote them
 //!   (`unsynced`): trusted during that boot, confirmed by a later sync, dropped after a restart.
 
@@ -18,6 +19,7 @@ mod backend;
 mod claims;
 mod error;
 mod export;
+mod hook_runs;
 pub mod ledger;
 mod locks;
 mod migrations;
@@ -42,6 +44,7 @@ pub use export::{
     ExportedFile, ExportedPartial, ImportMode, ImportSummary, MigrationExport,
     STATE_EXPORT_VERSION, StateExport,
 };
+pub use hook_runs::{HookRunOutcome, HookRunRecord};
 pub use locks::{
     DEFAULT_LEASE, INTERRUPTED_MESSAGE, LEASE_VARIABLE, LockGuard, LockInfo, TakenOver,
     claim_lease, heartbeat_interval, this_host,

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::state::error::StateError;
 
 /// The schema version this ferry writes. Files with a higher version are refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `PRAGMA application_id`: "FERY" in ASCII, so a ferry file is recognisable.
 pub(crate) const APPLICATION_ID: i64 = 0x4645_5259;
@@ -125,6 +125,22 @@ CREATE TABLE claims (
 ) STRICT;
 CREATE INDEX claims_by_migration ON claims (migration, id);
 "#,
+    // 5: the hook commands each run ran for a migration (`state::hook_runs`), masked.
+    r#"
+CREATE TABLE hook_runs (
+    migration   TEXT NOT NULL REFERENCES migrations (name) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL CHECK (attempt >= 0),
+    phase       TEXT NOT NULL CHECK (phase IN ('before', 'after', 'on_failure')),
+    command     TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'signalled', 'timed_out',
+                                                 'interrupted', 'not_started')),
+    exit_code   INTEGER,
+    duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+    tail        TEXT NOT NULL,
+    started_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX hook_runs_by_migration ON hook_runs (migration);
+"#,
 ];
 
 /// What the file holds before ferry touches it.
@@ -177,5 +193,58 @@ mod tests {
     #[test]
     fn the_last_migration_reaches_the_schema_version() {
         assert_eq!(i64::try_from(MIGRATIONS.len()).ok(), Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn a_version_3_file_gains_hook_runs_and_keeps_its_migrations() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        connection
+            .pragma_update(None, "foreign_keys", true)
+            .expect("foreign keys");
+        for step in &MIGRATIONS[..3] {
+            connection.execute_batch(step).expect("an older step");
+        }
+        connection
+            .pragma_update(None, "user_version", 3)
+            .expect("version 3");
+        connection
+            .execute_batch(
+                "INSERT INTO sources VALUES ('web', '192.0.2.1', NULL, NULL, 't', 't');
+                 INSERT INTO targets VALUES ('vm', 'aws', '198.51.100.1', NULL, NULL, 't', 't');
+                 INSERT INTO migrations (name, source, target, cloud, mounts, created_at, updated_at)
+                     VALUES ('web', 'web', 'vm', 'aws', '[]', 't', 't');",
+            )
+            .expect("a version 3 migration");
+        upgrade(&mut connection).expect("upgrade");
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        connection
+            .execute(
+                "INSERT INTO hook_runs (migration, attempt, phase, command, outcome, exit_code,
+                     duration_ms, tail, started_at)
+                 VALUES ('web', 1, 'before', 'true', 'succeeded', 0, 5, '', 't')",
+                [],
+            )
+            .expect("a hook run");
+        // A phase or outcome the schema does not know is refused.
+        assert!(
+            connection
+                .execute(
+                    "INSERT INTO hook_runs (migration, attempt, phase, command, outcome,
+                         duration_ms, tail, started_at)
+                     VALUES ('web', 1, 'pre', 'true', 'succeeded', 5, '', 't')",
+                    [],
+                )
+                .is_err()
+        );
+        connection
+            .execute("DELETE FROM migrations WHERE name = 'web'", [])
+            .expect("delete");
+        let left: i64 = connection
+            .query_row("SELECT count(*) FROM hook_runs", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(left, 0, "deleted with their migration");
     }
 }

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 
 use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::{
-    ClaimRecord, ImportMode, ImportSummary, LockGuard, LockInfo, MigrationDefinition,
-    MigrationFailure, MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord,
-    StateBackend, StateError, StateExport, StorageRecord, Store, TakenOver, TargetRecord,
-    WaveCounts,
+    ClaimRecord, HookRunRecord, ImportMode, ImportSummary, LockGuard, LockInfo,
+    MigrationDefinition, MigrationFailure, MigrationLock, MigrationRecord, MigrationState,
+    MigrationStats, SourceRecord, StateBackend, StateError, StateExport, StorageRecord, Store,
+    TakenOver, TargetRecord, WaveCounts,
 };
 
 #[async_trait]
@@ -173,6 +173,18 @@ impl StateBackend for Store {
         since: Option<jiff::Timestamp>,
     ) -> Result<WaveCounts, StateError> {
         Store::wave_counts(self, migrations, since)
+    }
+
+    async fn record_hook_run(
+        &self,
+        migration: &str,
+        run: &HookRunRecord,
+    ) -> Result<(), StateError> {
+        Store::record_hook_run(self, migration, run)
+    }
+
+    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
+        Store::hook_runs(self, migration)
     }
 }
 

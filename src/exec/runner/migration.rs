@@ -1,8 +1,9 @@
-//! Running one migration, from its recorded state to its end: settle files not yet durable,
+//! Running one migration, from its recorded state to its end:
 //! claim it, settle files not yet durable, decide the action (scanning a completed one for
-//! changes), mark it `running`, copy while renewing the claim, and record how it ended (unless
-//! the claim was lost meanwhile). The steps live beside it: `claim` (lock and
-//! heartbeat), `copying` (the copy) and `transitions` (what is recorded).
+//! changes), mark it `running`, copy between its `before` and `after` hooks while renewing the
+//! claim, record how it ended (unless the claim was lost meanwhile), and run its `on_failure`
+//! hooks when it failed. The steps live beside it: `claim` (lock and heartbeat), `hooks`,
+//! `copying` (the copy) and `transitions` (what is recorded).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use crate::exec::copy::CopyOutcome;
 use crate::exec::runner::claim;
 use crate::exec::runner::live::LiveStats;
 use crate::exec::runner::preview::{Action, RecordedState, has_changes, scan_migration};
-use crate::exec::runner::{RunContext, RunEvent, copying, transitions, unsynced};
+use crate::exec::runner::{RunContext, RunEvent, copying, hooks, transitions, unsynced};
 use crate::plan::valid::Migration;
 use crate::state::{MigrationLock, MigrationState, StateError, claim_lease, heartbeat_interval};
 
@@ -118,6 +119,7 @@ async fn run_claimed(
         action,
     });
     let live = LiveStats::default();
+    let copy = copying::copy(context, migration, &live, action == Action::Resume);
     let copied = claim::with_heartbeat(
         lock,
         heartbeat_interval(),
@@ -125,7 +127,7 @@ async fn run_claimed(
         lost,
         context.cancel,
         || transitions::record_live(backend, name, &live),
-        copying::copy(context, migration, &live, action == Action::Resume),
+        hooks::around_copy(context, migration, copy),
     )
     .await;
     // Nothing is recorded over another runner that took the migration over.
@@ -135,7 +137,21 @@ async fn run_claimed(
     if copied.is_err() {
         transitions::record_live(backend, name, &live).await;
     }
-    transitions::record_end(context, migration, copied).await
+    let result = transitions::record_end(context, migration, copied).await;
+    if let MigrationResult::Failed { message, .. } = &result {
+        let failure_hooks = hooks::on_failure(context, migration, message);
+        claim::with_heartbeat(
+            lock,
+            heartbeat_interval(),
+            claim_lease().unsigned_abs(),
+            lost,
+            context.cancel,
+            || async {},
+            failure_hooks,
+        )
+        .await;
+    }
+    result
 }
 
 /// The action this run takes with the migration (see [`RecordedState::action`]), scanning a

@@ -10,6 +10,7 @@
 mod claim;
 mod copying;
 mod fleet;
+mod hooks;
 pub mod jobs;
 mod live;
 mod migration;
@@ -31,9 +32,10 @@ pub use options::{RateError, RunOptions, parse_rate};
 pub use transitions::{INTERRUPTED_MESSAGE, stats_of};
 
 use crate::exec::copy::ProgressEvent;
+use crate::exec::hooks::{HookOutcome, Stream};
 use crate::exec::runner::preview::Action;
 use crate::exec::secrets::Secrets;
-use crate::plan::valid::{Migration, ValidPlan};
+use crate::plan::valid::{HookPhase, Migration, ValidPlan};
 use crate::state::{LockInfo, StateBackend};
 
 /// Something the run did that the user should see.
@@ -56,6 +58,19 @@ pub enum RunEvent {
     },
     /// The copy engine's progress.
     Progress(ProgressEvent),
+    /// A line a hook printed (masked), as it came.
+    HookLine {
+        migration: String,
+        phase: HookPhase,
+        stream: Stream,
+        line: String,
+    },
+    /// A hook command ended.
+    HookFinished {
+        migration: String,
+        phase: HookPhase,
+        outcome: HookOutcome,
+    },
 }
 
 /// Receives the run's events, from any task.

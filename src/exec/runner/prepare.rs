@@ -58,3 +58,21 @@ pub fn migration_secrets(
     secrets::resolve_secrets(endpoints)
         .map_err(|missing| secrets::missing_secret_diagnostics(&missing))
 }
+
+/// What a run needs: [`migration_secrets`] and the secrets the migrations' hooks ask for in their
+/// `env` maps, or the `missing-secret` diagnostics of every one that is missing.
+pub fn run_secrets(
+    plan: &ValidPlan,
+    migrations: &[&Migration],
+) -> Result<Secrets, Vec<Diagnostic>> {
+    let (mut secrets, mut missing) = match migration_secrets(plan, migrations) {
+        Ok(secrets) => (secrets, Vec::new()),
+        Err(missing) => (Secrets::default(), missing),
+    };
+    missing.extend(secrets.resolve_hook_env(migrations.iter().copied()));
+    if missing.is_empty() {
+        Ok(secrets)
+    } else {
+        Err(missing)
+    }
+}

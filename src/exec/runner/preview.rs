@@ -8,7 +8,7 @@ use crate::exec::copy::{
 use crate::exec::ledger::Ledger;
 use crate::exec::runner::jobs::{mount_jobs, target_storage};
 use crate::exec::secrets::Secrets;
-use crate::plan::valid::{Migration, ValidPlan};
+use crate::plan::valid::{HookPhase, Migration, ValidPlan};
 use crate::state::{MigrationState, StateBackend, StateError, StorageRecord};
 
 /// What a run does with a migration.
@@ -49,6 +49,9 @@ pub struct MigrationPreview {
     pub scan: Result<PlanPreview, String>,
     /// The runner that holds its claim now (`user@host:pid`), while one does.
     pub held_by: Option<String>,
+    /// The hook commands a run would run, by phase in order (`on_failure` only if it fails): none
+    /// when there is nothing to do; empty when the migration has no hooks.
+    pub hooks: Vec<(HookPhase, Vec<String>)>,
 }
 
 impl MigrationPreview {
@@ -152,7 +155,30 @@ pub async fn preview_migration(
         action,
         scan,
         held_by: None,
+        hooks: hooks_that_would_run(migration, action),
     }
+}
+
+/// The hook commands of each phase a run taking `action` would run (see [`MigrationPreview::hooks`]).
+fn hooks_that_would_run(migration: &Migration, action: Action) -> Vec<(HookPhase, Vec<String>)> {
+    if migration.hooks.is_empty() {
+        return Vec::new();
+    }
+    HookPhase::ALL
+        .into_iter()
+        .map(|phase| {
+            let commands = match action {
+                Action::NothingToDo => Vec::new(),
+                _ => migration
+                    .hooks
+                    .phase(phase)
+                    .iter()
+                    .map(|hook| hook.command.to_string())
+                    .collect(),
+            };
+            (phase, commands)
+        })
+        .collect()
 }
 
 /// Why a scan failed, and whether scanning again may succeed without anyone changing anything.

@@ -58,7 +58,8 @@ impl fmt::Display for Threshold {
 }
 
 /// When a hook runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HookPhase {
     /// When the migration starts, before any data moves.
     Before,
@@ -78,6 +79,11 @@ impl HookPhase {
             HookPhase::After => "after",
             HookPhase::OnFailure => "on_failure",
         }
+    }
+
+    /// The phase [`HookPhase::as_str`] names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|phase| phase.as_str() == text)
     }
 }
 

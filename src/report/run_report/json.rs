@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::report::run_report::hooks::hooks_json;
 use crate::report::run_report::{MigrationRow, counts, names_runners};
 
 /// The JSON report's version. Bump it when a field changes meaning or disappears.
@@ -32,6 +33,12 @@ fn row_json(row: &MigrationRow, runners: bool) -> Value {
     if runners {
         value["runner"] = json!(row.runner);
         value["held_by"] = json!(row.held_by);
+    }
+    // Only a migration with hooks has the key: reports of plans without hooks are unchanged.
+    if !row.hooks.is_empty()
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert("hooks".to_string(), hooks_json(row));
     }
     value
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::report::escape::printable;
+use crate::report::run_report::hooks::hook_line;
 use crate::report::run_report::{MigrationRow, VANISHED_HEADING, human_bytes, named_vanished};
 use crate::state::MigrationState;
 
@@ -93,6 +94,10 @@ pub(super) fn suite(name: &str, rows: &[MigrationRow]) -> String {
             if more > 0 {
                 detail.push_str(&format!(", and {more} more"));
             }
+        }
+        if !row.hooks.is_empty() {
+            let hooks: Vec<String> = row.hooks.iter().map(hook_line).collect();
+            detail.push_str(&format!("\nHooks: {}", printable(&hooks.join("; "))));
         }
         match row.state {
             MigrationState::Success => {

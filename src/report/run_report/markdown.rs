@@ -1,9 +1,10 @@
 //! A GitHub-flavoured Markdown table for a pull-request comment, with a status emoji and word.
 
 use crate::report::escape::{printable, printable_lines};
+use crate::report::run_report::hooks::{markdown_tail, outcome_words};
 use crate::report::run_report::{
     MigrationRow, VANISHED_HEADING, counts, human_bytes, human_duration, human_throughput,
-    named_vanished, state_word,
+    named_vanished, rows_with_hooks, state_word,
 };
 use crate::state::MigrationState;
 
@@ -94,6 +95,26 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
             }
             if more > 0 {
                 out.push_str(&format!("- {}: and {more} more\n", cell(&row.name)));
+            }
+        }
+    }
+    if rows_with_hooks(rows).next().is_some() {
+        out.push_str("\n**Hooks** (the last run of each phase):\n\n");
+        for row in rows_with_hooks(rows) {
+            for run in &row.hooks {
+                out.push_str(&format!(
+                    "- {}: {} {} {}\n",
+                    cell(&row.name),
+                    run.phase.as_str(),
+                    code(&run.command),
+                    cell(&outcome_words(run))
+                ));
+                if !run.tail.is_empty() {
+                    out.push_str(&format!(
+                        "\n  <details><summary>output</summary>\n\n{}\n\n  </details>\n\n",
+                        markdown_tail(run)
+                    ));
+                }
             }
         }
     }

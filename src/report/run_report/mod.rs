@@ -1,9 +1,10 @@
-//! The run report: one row per migration in state, rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
+//! The run report: one row per migration in state (with the last run of each of its hook phases), rendered as a terminal table, versioned JSON, JUnit XML or GitHub Markdown.
 //!
 //! The renderers are pure (`rows -> String`) so that `ferry report` and the end of `ferry run`
 //! share them; [`write_report`] puts the text on stdout or in a file. A run that never started
 //! has its own report ([`refused`]): why, in the same formats.
 
+mod hooks;
 mod json;
 mod junit;
 mod markdown;
@@ -17,8 +18,9 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::options::ReportFormat;
-use crate::state::{ClaimRecord, MigrationRecord, MigrationState};
+use crate::state::{ClaimRecord, HookRunRecord, MigrationRecord, MigrationState};
 
+pub(crate) use hooks::outcome_words;
 pub use json::REPORT_VERSION;
 pub use waves::{WaveRow, render_with_waves};
 
@@ -48,6 +50,8 @@ pub struct MigrationRow {
     pub runner: Option<String>,
     /// The runner that holds it now, while one does.
     pub held_by: Option<String>,
+    /// The last run of each hook phase (see [`MigrationRow::with_hooks`]).
+    pub hooks: Vec<HookRunRecord>,
 }
 
 impl MigrationRow {
@@ -71,6 +75,7 @@ impl MigrationRow {
             vanished: record.vanished.clone(),
             runner: None,
             held_by: None,
+            hooks: Vec::new(),
         }
     }
 
@@ -82,6 +87,12 @@ impl MigrationRow {
                 self.held_by = Some(last.runner.clone());
             }
         }
+        self
+    }
+
+    /// The row with its hook runs: the report keeps the last of each phase.
+    pub fn with_hooks(mut self, runs: &[HookRunRecord]) -> MigrationRow {
+        self.hooks = hooks::last_per_phase(runs);
         self
     }
 
@@ -113,6 +124,11 @@ pub fn names_runners(rows: &[MigrationRow]) -> bool {
 /// The rows of every recorded migration, in the order they were first recorded.
 pub fn rows(records: &[MigrationRecord]) -> Vec<MigrationRow> {
     records.iter().map(MigrationRow::from_record).collect()
+}
+
+/// Rows with hooks, for the line that heads the hook sections of the table and Markdown.
+pub(crate) fn rows_with_hooks(rows: &[MigrationRow]) -> impl Iterator<Item = &MigrationRow> {
+    rows.iter().filter(|row| !row.hooks.is_empty())
 }
 
 /// Renders the report in `format`.

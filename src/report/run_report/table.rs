@@ -1,9 +1,10 @@
 //! The terminal table: aligned columns, the errors below, a one-line summary.
 
 use crate::report::escape::printable;
+use crate::report::run_report::hooks::hook_line;
 use crate::report::run_report::{
     MigrationRow, VANISHED_HEADING, counts, human_bytes, human_duration, human_throughput,
-    human_time, named_vanished, names_runners, state_word,
+    human_time, named_vanished, names_runners, rows_with_hooks, state_word,
 };
 
 const HEADERS: [&str; 12] = [
@@ -123,6 +124,18 @@ pub(super) fn render(rows: &[MigrationRow]) -> String {
             }
             if more > 0 {
                 out.push_str(&format!("  {name}: and {more} more\n"));
+            }
+        }
+    }
+    if rows_with_hooks(rows).next().is_some() {
+        out.push_str("\nHooks (the last run of each phase):\n");
+        for row in rows_with_hooks(rows) {
+            for run in &row.hooks {
+                out.push_str(&format!(
+                    "  {}: {}\n",
+                    printable(&row.name),
+                    printable(&hook_line(run))
+                ));
             }
         }
     }

@@ -31,6 +31,7 @@ pub(crate) fn sample_rows() -> Vec<MigrationRow> {
         vanished: Vec::new(),
         runner: None,
         held_by: None,
+        hooks: Vec::new(),
     };
     vec![
         MigrationRow {
@@ -227,4 +228,63 @@ fn a_fleets_report_names_who_ran_each_migration_and_who_holds_one_now() {
     assert_eq!(json["migrations"][1]["runner"], "ci@runner-2:77");
     assert_eq!(json["migrations"][2]["held_by"], "ci@runner-3:\u{1b}[2J");
     assert_eq!(json["migrations"][0]["held_by"], serde_json::Value::Null);
+}
+
+/// A migration whose `after` hook failed after two `before` runs: the report keeps the last run
+/// of each phase, and its output's tail (with a fence and a terminal control) only in JSON and
+/// Markdown.
+fn row_with_hooks() -> MigrationRow {
+    use crate::plan::valid::HookPhase;
+    use crate::state::{HookRunOutcome, HookRunRecord};
+    let run = |phase, command: &str, outcome, exit_code, tail: &str| HookRunRecord {
+        attempt: 1,
+        phase,
+        command: command.to_string(),
+        outcome,
+        exit_code,
+        duration_ms: 1200,
+        tail: tail.to_string(),
+        started_at: at("2024-05-01T12:00:00Z").expect("time"),
+    };
+    let mut row = sample_rows().remove(1);
+    row.name = "app".to_string();
+    row.with_hooks(&[
+        run(
+            HookPhase::Before,
+            "stop-app",
+            HookRunOutcome::Failed,
+            Some(1),
+            "old\n",
+        ),
+        run(
+            HookPhase::Before,
+            "stop-app",
+            HookRunOutcome::Succeeded,
+            Some(0),
+            "stopped\n",
+        ),
+        run(
+            HookPhase::After,
+            "smoke-test --token ***",
+            HookRunOutcome::TimedOut,
+            None,
+            "```\nchecking \u{1b}[31mred\n",
+        ),
+    ])
+}
+
+#[test]
+fn hooks_in_every_format() {
+    let rows = [row_with_hooks()];
+    let formats = [
+        ReportFormat::Table,
+        ReportFormat::Json,
+        ReportFormat::Junit,
+        ReportFormat::Markdown,
+    ];
+    let text: Vec<String> = formats
+        .iter()
+        .map(|format| format!("== {format:?}\n{}", render(&rows, *format)))
+        .collect();
+    insta::assert_snapshot!(text.join("\n"));
 }

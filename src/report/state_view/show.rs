@@ -37,7 +37,7 @@ pub(super) fn render_claims(claims: &[ClaimRecord]) -> String {
 /// `ferry state show migration NAME --format json`: the record's fields (as `ferry state list
 /// --format json` prints them) with its target storage, ledger counts, live holder (or null) and
 /// `claims` (`{runner, host, pid, started_at, ended_at, outcome}`, RFC 3339 UTC, `ended_at` and
-/// `outcome` null while held). One line.
+/// `outcome` null while held) and `hooks` (its hook runs, oldest first, output masked). One line.
 pub fn render_migration_json(view: &MigrationView<'_>) -> String {
     #[derive(Serialize)]
     struct Holder<'a> {
@@ -67,6 +67,7 @@ pub fn render_migration_json(view: &MigrationView<'_>) -> String {
         ),
         ("holder", to_value(&holder)),
         ("claims", to_value(view.claims)),
+        ("hooks", to_value(view.hooks)),
     ] {
         document.insert(key.to_string(), value);
     }

@@ -132,7 +132,54 @@ fn show_snapshots() {
         partial_copies: 1,
         lock: Some(&lock),
         claims: &claims,
+        hooks: &[],
     });
     let source = render_source(&sources()[1], &["web-01".to_string()]);
     insta::assert_snapshot!(format!("{source}\n{migration}"));
+}
+
+#[test]
+fn show_lists_hook_runs_with_their_last_lines_escaped() {
+    use crate::plan::valid::HookPhase;
+    use crate::report::state_view::render_migration_json;
+    use crate::state::{HookRunOutcome, HookRunRecord};
+    let migrations = migrations();
+    let tail: String = (1..=7).map(|line| format!("line {line}\n")).collect();
+    let hooks = [HookRunRecord {
+        attempt: 2,
+        phase: HookPhase::After,
+        command: "smoke-test \u{1b}[2J".to_string(),
+        outcome: HookRunOutcome::Failed,
+        exit_code: Some(3),
+        duration_ms: 1500,
+        tail: format!("{tail}bell \u{7}\n"),
+        started_at: at("2025-03-01T10:05:00Z"),
+    }];
+    let view = MigrationView {
+        record: &migrations[0],
+        storage: &[],
+        recorded_files: 0,
+        partial_copies: 0,
+        lock: None,
+        claims: &[],
+        hooks: &hooks,
+    };
+    let shown = render_migration(&view);
+    assert!(
+        shown.contains(
+            "  hooks (1):\n    attempt 2 after `smoke-test \\u{1b}[2J`: failed (exit 3) (1500 ms, 2025-03-01 10:05:00Z)\n"
+        ),
+        "{shown}"
+    );
+    // The last five lines only, escaped.
+    assert!(!shown.contains("line 3"), "{shown}");
+    assert!(
+        shown.contains("      | line 4\n") && shown.contains("      | bell \\u{7}\n"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render_migration_json(&view)).expect("JSON");
+    assert_eq!(json["hooks"][0]["tail"], hooks[0].tail.as_str());
+    assert_eq!(json["hooks"][0]["outcome"], "failed");
+    assert_eq!(json["name"], migrations[0].name.as_str());
 }

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use async_trait::async_trait;
 
+use super::hook_runs::{hook_runs_in, insert_hook_run_in};
 use super::records::{
     find_migration_in, find_source_by_ip_in, find_source_in, find_target_in, list_migrations_in,
     list_sources_in, list_targets_in, storage_in,
@@ -16,9 +17,9 @@ use super::writes::{
 use crate::plan::valid::{Cloud, OsFamily, ValidPlan};
 use crate::state::migrations::not_found;
 use crate::state::{
-    ClaimRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition, MigrationFailure,
-    MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord, StateBackend,
-    StateError, StateExport, StorageRecord, TargetRecord, WaveCounts,
+    ClaimRecord, HookRunRecord, ImportMode, ImportSummary, LockInfo, MigrationDefinition,
+    MigrationFailure, MigrationLock, MigrationRecord, MigrationState, MigrationStats, SourceRecord,
+    StateBackend, StateError, StateExport, StorageRecord, TargetRecord, WaveCounts,
 };
 
 #[async_trait]
@@ -217,5 +218,17 @@ impl StateBackend for PostgresStore {
             recorded.push((state.parse()?, started_at));
         }
         Ok(WaveCounts::tally(migrations.len(), recorded, since))
+    }
+
+    async fn record_hook_run(
+        &self,
+        migration: &str,
+        run: &HookRunRecord,
+    ) -> Result<(), StateError> {
+        insert_hook_run_in(&*self.client().await, migration, run).await
+    }
+
+    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
+        hook_runs_in(&*self.client().await, migration).await
     }
 }

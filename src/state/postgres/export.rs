@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Json;
 
+use super::hook_runs::{hook_runs_in, insert_hook_run_in};
 use super::ledger::{file_rows_in, insert_files_in, insert_partials_in, partials_in};
 use super::records::{
     find_source_in, list_migrations_in, list_sources_in, list_targets_in, storage_in,
@@ -61,6 +62,7 @@ impl PostgresStore {
                         source_modified_nanos: partial.source_modified_nanos,
                     })
                     .collect(),
+                hook_runs: hook_runs_in(&transaction, &name).await?,
                 record,
             });
         }
@@ -250,6 +252,9 @@ async fn import_migration(
         })?;
     replace_storage_in(client, &record.name, &migration.target_storage).await?;
     import_ledger(client, migration).await?;
+    for run in &migration.hook_runs {
+        insert_hook_run_in(client, &record.name, run).await?;
+    }
     Ok(migration.copied_files.len())
 }
 

@@ -7,6 +7,7 @@
 mod backend;
 mod claims;
 mod export;
+mod hook_runs;
 mod ledger;
 mod records;
 mod schema;

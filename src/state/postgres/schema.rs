@@ -5,7 +5,7 @@ use tokio_postgres::Client;
 use super::PostgresError;
 
 /// The schema version this ferry writes. A database with a higher version is refused.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key every ferry holds while it upgrades the schema ("FERY" in ASCII).
 const UPGRADE_LOCK: i64 = 0x4645_5259;
@@ -116,6 +116,23 @@ CREATE TABLE claims (
 );
 CREATE UNIQUE INDEX claims_one_live ON claims (migration) WHERE ended_at IS NULL;
 CREATE INDEX claims_by_migration ON claims (migration, started_at);
+"#,
+    // 2: the hook commands each run ran for a migration (`state::hook_runs`), masked.
+    r#"
+CREATE TABLE hook_runs (
+    id          BIGSERIAL PRIMARY KEY,
+    migration   TEXT NOT NULL REFERENCES migrations (name) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL CHECK (attempt >= 0),
+    phase       TEXT NOT NULL CHECK (phase IN ('before', 'after', 'on_failure')),
+    command     TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'signalled', 'timed_out',
+                                                 'interrupted', 'not_started')),
+    exit_code   INTEGER,
+    duration_ms BIGINT NOT NULL CHECK (duration_ms >= 0),
+    tail        TEXT NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX hook_runs_by_migration ON hook_runs (migration, id);
 "#,
 ];
 

@@ -6,6 +6,7 @@ mod demo;
 mod durability;
 mod escape;
 mod foreign;
+mod hooks;
 mod interrupt;
 #[cfg(all(feature = "sftp", feature = "object-store"))]
 mod killed;

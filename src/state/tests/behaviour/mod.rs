@@ -6,6 +6,7 @@
 
 mod claims;
 mod export;
+mod hook_runs;
 mod ledger;
 mod locks;
 mod migrations;
@@ -280,6 +281,7 @@ impl TestState {
                              UNION ALL SELECT row_to_json(t)::text FROM targets t
                              UNION ALL SELECT row_to_json(m)::text FROM migrations m
                              UNION ALL SELECT row_to_json(c)::text FROM claims c
+                             UNION ALL SELECT row_to_json(h)::text FROM hook_runs h
                          ) AS everything WHERE strpos(t, $1) > 0",
                         &[&needle],
                     )
