@@ -319,6 +319,10 @@ fn the_bundled_wave_plan_runs_with_the_demo_data() {
         &crate::support::command::repository_root().join("plans/wave.yaml"),
         &ferry.directory().join("plans/wave.yaml"),
     );
+    super::copy_tree(
+        &crate::support::command::repository_root().join("plans/hooks"),
+        &ferry.directory().join("plans/hooks"),
+    );
     let outcome = ferry.run_with(&["run", "plans/wave.yaml"]);
     assert_eq!(outcome.code, 0, "{}", outcome.snapshot());
     let out = ferry.directory().join("plans/wave-out");
@@ -326,6 +330,32 @@ fn the_bundled_wave_plan_runs_with_the_demo_data() {
         assert!(Path::new(&out.join(web).join("C/inetpub/wwwroot/index.html")).exists());
     }
     assert!(Path::new(&out.join("vsphere-shop-db-01/etc/hostname")).exists());
+    // The cutover hooks ran around each copy, the pilot's before the main wave's, and the
+    // database's own `before` replaced its wave's.
+    let log = std::fs::read_to_string(out.join("hooks.log")).expect("the hooks' log");
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 8, "{log}");
+    assert_eq!(
+        lines[0],
+        "pilot shop-web-01 before: stop iis on shop-web-01 (192.0.2.41)"
+    );
+    assert!(
+        lines[1].starts_with("pilot shop-web-01 after: ") && lines[1].contains("aws-shop-web-01"),
+        "{log}"
+    );
+    assert!(
+        lines.contains(&"main shop-db-01 before: stop postgresql on shop-db-01 (192.0.2.44)"),
+        "{log}"
+    );
+    for migration in ["shop-web-02", "shop-web-03", "shop-db-01"] {
+        let at = |phase: &str| {
+            lines
+                .iter()
+                .position(|line| line.starts_with(&format!("main {migration} {phase}")))
+                .unwrap_or_else(|| panic!("{migration} {phase}: {log}"))
+        };
+        assert!(at("before") < at("after"), "{log}");
+    }
 }
 
 /// The same through a PostgreSQL state: the database counts the wave's failures.
