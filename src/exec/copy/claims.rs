@@ -6,6 +6,28 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::exec::ledger::{FileRecord, PartialRecord};
 use crate::exec::transport::{EntryKind, Metadata, RelativePath};
 
+/// A migration's ledger records keyed by target path, borrowing the records loaded for the run.
+#[derive(Debug, Default)]
+pub(crate) struct LedgerIndex<'ledger> {
+    pub files: HashMap<&'ledger str, &'ledger FileRecord>,
+    pub partials: HashMap<&'ledger str, &'ledger PartialRecord>,
+}
+
+impl<'ledger> LedgerIndex<'ledger> {
+    pub fn new(files: &'ledger [FileRecord], partials: &'ledger [PartialRecord]) -> Self {
+        Self {
+            files: files
+                .iter()
+                .map(|record| (record.path.as_str(), record))
+                .collect(),
+            partials: partials
+                .iter()
+                .map(|record| (record.path.as_str(), record))
+                .collect(),
+        }
+    }
+}
+
 /// What a run may do with target entries that ferry's ledger does not say it wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ExistingData {
@@ -18,47 +40,46 @@ pub enum ExistingData {
     Mirror,
 }
 
-/// The target paths (relative to the target root) the ledger says are ferry's.
+/// The target paths (relative to the target root) the ledger says are ferry's, borrowed from the
+/// ledger's records (a copy of every path would be held once more for the whole scan).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Claims {
+pub(crate) struct Claims<'ledger> {
     /// Files ferry copied, and the temporary names of copies it started.
-    files: HashSet<String>,
+    files: HashSet<&'ledger str>,
     /// The final names of copies ferry started (partial records), with the size the finished
     /// file has: a run stopped between putting a file in place and recording it leaves a file of
     /// exactly that size there, which is ferry's. Any other file at that name is not (a copy
     /// that never happened claims nothing).
-    finishing: HashMap<String, u64>,
+    finishing: HashMap<&'ledger str, u64>,
     /// Symlinks ferry wrote.
-    symlinks: HashSet<String>,
+    symlinks: HashSet<&'ledger str>,
 }
 
-impl Claims {
-    pub fn new<'a>(
-        records: impl IntoIterator<Item = &'a FileRecord>,
-        partials: impl IntoIterator<Item = &'a PartialRecord>,
+impl<'ledger> Claims<'ledger> {
+    pub fn new(
+        records: impl IntoIterator<Item = &'ledger FileRecord>,
+        partials: impl IntoIterator<Item = &'ledger PartialRecord>,
     ) -> Self {
         let mut claims = Self::default();
         for record in records {
             if record.is_symlink() {
-                claims.symlinks.insert(record.path.clone());
+                claims.symlinks.insert(&record.path);
             } else {
-                claims.files.insert(record.path.clone());
+                claims.files.insert(&record.path);
             }
         }
         for partial in partials {
-            claims.files.insert(partial.temporary_path.clone());
-            claims
-                .finishing
-                .insert(partial.path.clone(), partial.source_size);
+            claims.files.insert(&partial.temporary_path);
+            claims.finishing.insert(&partial.path, partial.source_size);
         }
         claims
     }
 
-    pub fn of(
-        records: &HashMap<String, FileRecord>,
-        partials: &HashMap<String, PartialRecord>,
-    ) -> Self {
-        Self::new(records.values(), partials.values())
+    pub fn of(ledger: &LedgerIndex<'ledger>) -> Self {
+        Self::new(
+            ledger.files.values().copied(),
+            ledger.partials.values().copied(),
+        )
     }
 
     /// Whether the entry at `path` is one ferry wrote. Directories hold no data of their own
@@ -84,7 +105,7 @@ impl Claims {
 /// anything but a folder holding a nested mount.
 pub(crate) struct Ownership<'claims> {
     root: RelativePath,
-    claims: &'claims Claims,
+    claims: &'claims Claims<'claims>,
     /// Folders (mount-relative) holding, at any depth, an entry ferry did not write.
     holding_foreign: HashSet<RelativePath>,
     /// Folders (mount-relative) holding a nested mount, which no run of this mount may remove.
@@ -97,7 +118,7 @@ impl<'claims> Ownership<'claims> {
     pub fn new(
         root: &RelativePath,
         target: &BTreeMap<RelativePath, Metadata>,
-        claims: &'claims Claims,
+        claims: &'claims Claims<'claims>,
         nested_mounts: &HashSet<RelativePath>,
     ) -> Self {
         let mut holding_foreign = HashSet::new();

@@ -1,14 +1,15 @@
 //! What a mount's copy must do, decided from the two listings and the ledger without touching either tree:
 //! which files to copy, resume or skip, which temporary names to use, what to remove and forget.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::MountJob;
-use super::claims::{Claims, ExistingData, Ownership};
+use super::claims::{Claims, ExistingData, LedgerIndex, Ownership};
 use super::scan::SourceListing;
 use super::strategy::worth_resuming;
-use crate::exec::ledger::{FileRecord, PartialRecord};
+use crate::exec::ledger::PartialRecord;
 use crate::exec::transport::{Capabilities, EntryKind, Metadata, RelativePath};
 
 /// The longest file name most file systems accept, in bytes.
@@ -100,15 +101,14 @@ pub(crate) fn nanos_since_epoch(time: SystemTime) -> Option<i64> {
 type TargetListing = BTreeMap<RelativePath, Metadata>;
 
 /// Decides a mount's copy. `target` lists the target mount root (paths relative to it);
-/// `records` and `partials` are the migration's ledger, keyed by target path; `existing` says
+/// `ledger` is the migration's ledger, keyed by target path; `existing` says
 /// what may happen to target entries the ledger does not claim; `capabilities` are the target
 /// tree's (which files are worth resuming).
 pub(crate) fn decide(
     job: &MountJob,
     source: &SourceListing,
     target: &TargetListing,
-    records: &HashMap<String, FileRecord>,
-    partials: &HashMap<String, PartialRecord>,
+    ledger: &LedgerIndex<'_>,
     existing: ExistingData,
     capabilities: &Capabilities,
 ) -> MountPlan {
@@ -122,15 +122,14 @@ pub(crate) fn decide(
             .collect(),
         ..MountPlan::default()
     };
-    let claims = Claims::of(records, partials);
+    let claims = Claims::of(ledger);
     // Excluded paths are other mounts' business, whether or not the source has them.
     let nested_mounts: HashSet<RelativePath> =
         job.excluded.iter().chain(&plan.excluded).cloned().collect();
     let decider = Decider {
         job,
         target,
-        records,
-        partials,
+        ledger,
         existing,
         capabilities,
         names: names_in_use(source, target, &claims, root),
@@ -146,25 +145,25 @@ pub(crate) fn decide(
         .map(|(path, _)| root.concat(path))
         .collect();
     // Target paths (mount-relative) that the copy accounts for: everything else there is extraneous.
-    let mut keep: HashSet<RelativePath> = job.excluded.iter().cloned().collect();
+    let mut keep: HashSet<Cow<'_, RelativePath>> = job.excluded.iter().map(Cow::Borrowed).collect();
     let mount_points: HashSet<&RelativePath> =
         source.excluded.iter().map(|(path, _)| path).collect();
     plan.directories.push((root.clone(), source.root.clone()));
     let all_source = source.entries.iter().chain(&source.excluded);
     for (path, metadata) in all_source.filter(|(_, metadata)| metadata.kind != EntryKind::Other) {
-        keep.insert(path.clone());
+        keep.insert(Cow::Borrowed(path));
         if mount_points.contains(path) && metadata.kind != EntryKind::Directory {
             continue;
         }
         if let Some(temporary) = decider.entry(&mut plan, path, metadata) {
-            keep.insert(temporary);
+            keep.insert(Cow::Owned(temporary));
         }
     }
     // Extraneous target entries: only the topmost of each removed subtree, never under an excluded path.
     plan.extraneous = extraneous(&plan, root, target, &keep, &decider.ownership, existing);
     let excluded_targets: Vec<RelativePath> =
         nested_mounts.iter().map(|path| root.concat(path)).collect();
-    forget(&mut plan, root, &excluded_targets, records, partials);
+    forget(&mut plan, root, &excluded_targets, ledger);
     plan
 }
 
@@ -202,8 +201,7 @@ fn names_in_use<'listing>(
 struct Decider<'mount> {
     job: &'mount MountJob,
     target: &'mount TargetListing,
-    records: &'mount HashMap<String, FileRecord>,
-    partials: &'mount HashMap<String, PartialRecord>,
+    ledger: &'mount LedgerIndex<'mount>,
     existing: ExistingData,
     capabilities: &'mount Capabilities,
     names: HashMap<RelativePath, HashSet<&'mount str>>,
@@ -269,7 +267,7 @@ impl Decider<'_> {
         let root = &self.job.target_root;
         let ledger_path = target_path.as_str();
         let modified = metadata.modified.and_then(nanos_since_epoch);
-        let recorded = self.records.get(ledger_path).is_some_and(|record| {
+        let recorded = self.ledger.files.get(ledger_path).is_some_and(|record| {
             !record.is_symlink()
                 && record.size == metadata.size
                 && modified.is_some()
@@ -281,7 +279,7 @@ impl Decider<'_> {
         }
         let taken = self.names.get(&path.parent());
         // Every copy has a partial record (its claim); only one worth resuming is trusted.
-        let resume_from = self.partials.get(ledger_path).filter(|partial| {
+        let resume_from = self.ledger.partials.get(ledger_path).filter(|partial| {
             worth_resuming(metadata.size, self.capabilities)
                 && partial.source_size == metadata.size
                 && modified.is_some()
@@ -322,43 +320,42 @@ fn forget(
     plan: &mut MountPlan,
     root: &RelativePath,
     excluded_targets: &[RelativePath],
-    records: &HashMap<String, FileRecord>,
-    partials: &HashMap<String, PartialRecord>,
+    ledger: &LedgerIndex<'_>,
 ) {
     // Claims the copy keeps: files copied or unchanged (their partial claims are settled as each
-    // file is recorded), and symlinks the source still has.
-    let copied: HashSet<&RelativePath> = plan.copies.iter().map(|copy| &copy.target_path).collect();
-    let unchanged: HashSet<&RelativePath> = plan
+    // file is recorded), and symlinks the source still has. Looked up by name first, so a run
+    // that keeps every record builds no path of its own.
+    let copied: HashSet<&str> = plan
+        .copies
+        .iter()
+        .map(|copy| copy.target_path.as_str())
+        .collect();
+    let unchanged: HashSet<&str> = plan
         .unchanged
         .iter()
-        .map(|(path, _)| path)
-        .chain(plan.symlinks.iter().map(|link| &link.target_path))
+        .map(|(path, _)| path.as_str())
+        .chain(plan.symlinks.iter().map(|link| link.target_path.as_str()))
         .collect();
     let in_mount = |ledger_path: &str| {
-        RelativePath::new(ledger_path).filter(|path| {
+        RelativePath::new(ledger_path).is_some_and(|path| {
             path.starts_with(root)
                 && !excluded_targets
                     .iter()
                     .any(|excluded| path.starts_with(excluded))
         })
     };
-    let mut forget_files = Vec::new();
-    for record in records.values() {
-        if let Some(path) = in_mount(&record.path)
-            && !copied.contains(&path)
-            && !unchanged.contains(&path)
-        {
-            forget_files.push(record.path.clone());
-        }
-    }
-    let mut forget_partials = Vec::new();
-    for partial in partials.values() {
-        if let Some(path) = in_mount(&partial.path)
-            && !copied.contains(&path)
-        {
-            forget_partials.push(partial.path.clone());
-        }
-    }
+    let mut forget_files: Vec<String> = ledger
+        .files
+        .keys()
+        .filter(|path| !copied.contains(*path) && !unchanged.contains(*path) && in_mount(path))
+        .map(|path| (*path).to_string())
+        .collect();
+    let mut forget_partials: Vec<String> = ledger
+        .partials
+        .keys()
+        .filter(|path| !copied.contains(*path) && in_mount(path))
+        .map(|path| (*path).to_string())
+        .collect();
     forget_files.sort();
     forget_partials.sort();
     plan.forget_files = forget_files;
@@ -372,7 +369,7 @@ fn extraneous(
     plan: &MountPlan,
     root: &RelativePath,
     target: &TargetListing,
-    keep: &HashSet<RelativePath>,
+    keep: &HashSet<Cow<'_, RelativePath>>,
     ownership: &Ownership<'_>,
     existing: ExistingData,
 ) -> Vec<(RelativePath, EntryKind)> {

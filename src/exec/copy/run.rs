@@ -1,14 +1,14 @@
 //! `copy_migration` and `plan_migration`: scan every mount, decide, then copy with bounded
 //! concurrency, mirror, set directory metadata, and record it all in the ledger.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::{batches, copy_batch};
-use super::claims::{Claims, ExistingData};
+use super::claims::{Claims, ExistingData, LedgerIndex};
 use super::decide::{FileCopy, MountPlan, SymlinkCopy, decide};
 use super::error::{
     CopyError, FailedFile, FileFailure, MigrationContext, NAMED_FOREIGN, stopped_unexpectedly,
@@ -23,26 +23,22 @@ use super::{CopyOptions, CopyOutcome, MountJob, MountOutcome, MountPreview, Plan
 use crate::exec::ledger::{FileRecord, Ledger, PartialRecord};
 use crate::exec::transport::{EntryKind, FileTree, RelativePath};
 
-/// The migration's ledger, loaded once, keyed by target path.
+/// The migration's ledger, loaded once; [`LedgerIndex`] keys it by target path.
 struct LedgerSnapshot {
-    files: HashMap<String, FileRecord>,
-    partials: HashMap<String, PartialRecord>,
+    files: Vec<FileRecord>,
+    partials: Vec<PartialRecord>,
 }
 
 impl LedgerSnapshot {
     fn load(migration: &str, ledger: &dyn Ledger) -> Result<Self, CopyError> {
-        let files = ledger.files(migration).in_migration(migration)?;
-        let partials = ledger.partials(migration).in_migration(migration)?;
         Ok(Self {
-            files: files
-                .into_iter()
-                .map(|record| (record.path.clone(), record))
-                .collect(),
-            partials: partials
-                .into_iter()
-                .map(|record| (record.path.clone(), record))
-                .collect(),
+            files: ledger.files(migration).in_migration(migration)?,
+            partials: ledger.partials(migration).in_migration(migration)?,
         })
+    }
+
+    fn index(&self) -> LedgerIndex<'_> {
+        LedgerIndex::new(&self.files, &self.partials)
     }
 }
 
@@ -69,7 +65,7 @@ async fn plan_mount(
     target: &dyn FileTree,
     job: &MountJob,
     listing: &SourceListing,
-    snapshot: &LedgerSnapshot,
+    ledger: &LedgerIndex<'_>,
     options: &CopyOptions,
 ) -> Result<MountPlan, CopyError> {
     let concurrency = options.transfers.max(1);
@@ -87,8 +83,7 @@ async fn plan_mount(
         job,
         listing,
         &existing,
-        &snapshot.files,
-        &snapshot.partials,
+        ledger,
         options.existing,
         &capabilities,
     );
@@ -97,7 +92,7 @@ async fn plan_mount(
     if let Some(in_the_way) = target.metadata(root).await.in_migration(migration)?
         && in_the_way.kind != EntryKind::Directory
     {
-        let claims = Claims::of(&snapshot.files, &snapshot.partials);
+        let claims = Claims::of(ledger);
         let owned = claims.owns(root, &in_the_way);
         if !owned {
             plan.foreign.insert(0, root.clone());
@@ -129,9 +124,10 @@ async fn plan_all(
     snapshot: &LedgerSnapshot,
     options: &CopyOptions,
 ) -> Result<Vec<MountPlan>, CopyError> {
+    let ledger = snapshot.index();
     let mut plans = Vec::with_capacity(jobs.len());
     for (job, listing) in jobs.iter().zip(listings) {
-        plans.push(plan_mount(migration, target, job, listing, snapshot, options).await?);
+        plans.push(plan_mount(migration, target, job, listing, &ledger, options).await?);
     }
     for (job, plan) in jobs.iter().zip(&plans) {
         let offending: BTreeSet<&RelativePath> = match options.existing {

@@ -134,7 +134,7 @@ async fn written_by_ferry(
     target: &dyn FileTree,
     path: &RelativePath,
     entry: &Metadata,
-    written: &Claims,
+    written: &Claims<'_>,
 ) -> TransportResult<bool> {
     if entry.kind != EntryKind::Directory {
         return Ok(written.owns(path, entry));
