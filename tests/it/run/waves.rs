@@ -359,6 +359,7 @@ fn the_bundled_wave_plan_runs_with_the_demo_data() {
 }
 
 /// The same through a PostgreSQL state: the database counts the wave's failures.
+#[cfg(feature = "postgres")]
 #[test]
 fn waves_count_their_failures_in_a_postgres_state_too() {
     let Some(url) = crate::support::servers::postgres_database("waves") else {
