@@ -5,14 +5,14 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::state::error::StateError;
 use crate::state::store::Store;
 use crate::state::time;
 
 /// One claim on a migration. `ended_at` and `outcome` are `None` while it is held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimRecord {
     /// Who held it: `ferry run` and the user; with `host` and `pid` it names one process.
     pub runner: String,
@@ -61,7 +61,10 @@ pub(crate) fn end_live_claims_in(
     Ok(())
 }
 
-fn claims_in(connection: &Connection, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
+pub(crate) fn claims_in(
+    connection: &Connection,
+    migration: &str,
+) -> Result<Vec<ClaimRecord>, StateError> {
     let mut statement = connection.prepare(
         "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
          WHERE migration = ?1 ORDER BY id",
@@ -91,6 +94,38 @@ fn claims_in(connection: &Connection, migration: &str) -> Result<Vec<ClaimRecord
         });
     }
     Ok(claims)
+}
+
+/// Records an ended claim from an export (`ferry state import`): history, never a live claim.
+pub(crate) fn insert_ended_claim_in(
+    connection: &Connection,
+    migration: &str,
+    claim: &ClaimRecord,
+) -> Result<(), StateError> {
+    let (Some(ended_at), Some(outcome)) = (claim.ended_at, claim.outcome.as_deref()) else {
+        return Err(crate::state::export::invalid(format!(
+            "migration `{migration}`: a claim without an end (a live claim belongs to a running \
+             process, and is never exported)"
+        )));
+    };
+    connection
+        .execute(
+            "INSERT INTO claims (migration, runner, host, pid, started_at, ended_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                migration,
+                claim.runner,
+                claim.host,
+                claim.pid,
+                claim.started_at.to_string(),
+                ended_at.to_string(),
+                outcome
+            ],
+        )
+        .map_err(|error| {
+            crate::state::export::invalid(format!("a claim of migration `{migration}`: {error}"))
+        })?;
+    Ok(())
 }
 
 impl Store {

@@ -7,6 +7,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::relative_path::RelativePath;
+use crate::state::claims::{ClaimRecord, claims_in, insert_ended_claim_in};
 use crate::state::error::{IpChange, StateError};
 use crate::state::hook_runs::{HookRunRecord, hook_runs_in, insert_hook_run_in};
 use crate::state::ledger::{FileRecord, PartialRecord};
@@ -33,7 +34,7 @@ pub struct StateExport {
 }
 
 /// A migration with what it needs to resume (the target's storage, the copied files and partial
-/// copies) and its hook runs.
+/// copies), its hook runs and its claims history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MigrationExport {
     #[serde(flatten)]
@@ -48,6 +49,10 @@ pub struct MigrationExport {
     /// The hook commands runs ran for it (masked), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hook_runs: Vec<HookRunRecord>,
+    /// Its claims that ended, oldest first (who ran it, when, how it ended). A live claim
+    /// belongs to a running process, like a lock, and is left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<ClaimRecord>,
 }
 
 /// [`FileRecord`] in the export.
@@ -131,6 +136,7 @@ impl Store {
                     })
                     .collect(),
                 hook_runs: hook_runs_in(&connection, &name)?,
+                claims: ended(claims_in(&connection, &name)?),
                 record,
             });
         }
@@ -181,6 +187,14 @@ impl Store {
         transaction.commit()?;
         Ok(summary)
     }
+}
+
+/// The claims an export keeps: those that ended.
+pub(crate) fn ended(claims: Vec<ClaimRecord>) -> Vec<ClaimRecord> {
+    claims
+        .into_iter()
+        .filter(|claim| claim.ended_at.is_some())
+        .collect()
 }
 
 pub(crate) fn invalid(reason: impl Into<String>) -> StateError {
@@ -375,6 +389,9 @@ fn import_migration(
     }
     for run in &migration.hook_runs {
         insert_hook_run_in(connection, &record.name, run)?;
+    }
+    for claim in &migration.claims {
+        insert_ended_claim_in(connection, &record.name, claim)?;
     }
     Ok(migration.copied_files.len())
 }

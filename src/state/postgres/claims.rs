@@ -148,29 +148,7 @@ impl PostgresStore {
 
     /// Every claim on a migration, oldest first.
     pub async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
-        let client = self.client().await;
-        let rows = client
-            .query(
-                "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
-                 WHERE migration = $1 ORDER BY started_at, id",
-                &[&migration],
-            )
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let pid: i32 = row.try_get(2)?;
-                Ok(ClaimRecord {
-                    runner: row.try_get(0)?,
-                    host: row.try_get(1)?,
-                    pid: u32::try_from(pid).map_err(|_| StateError::Corrupt {
-                        what: format!("claim pid {pid}"),
-                    })?,
-                    started_at: row.try_get(3)?,
-                    ended_at: row.try_get(4)?,
-                    outcome: row.try_get(5)?,
-                })
-            })
-            .collect()
+        claims_in(&*self.client().await, migration).await
     }
 
     /// Who holds a migration's claim, if anyone (alive or not).
@@ -282,4 +260,71 @@ impl Drop for ClaimGuard {
         // Nothing to report to from a destructor; a claim left live is taken over later.
         let _ = self.store.wait(release);
     }
+}
+
+/// Every claim on a migration, oldest first.
+pub(super) async fn claims_in(
+    client: &impl GenericClient,
+    migration: &str,
+) -> Result<Vec<ClaimRecord>, StateError> {
+    let rows = client
+        .query(
+            "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
+             WHERE migration = $1 ORDER BY started_at, id",
+            &[&migration],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let pid: i32 = row.try_get(2)?;
+            Ok(ClaimRecord {
+                runner: row.try_get(0)?,
+                host: row.try_get(1)?,
+                pid: u32::try_from(pid).map_err(|_| StateError::Corrupt {
+                    what: format!("claim pid {pid}"),
+                })?,
+                started_at: row.try_get(3)?,
+                ended_at: row.try_get(4)?,
+                outcome: row.try_get(5)?,
+            })
+        })
+        .collect()
+}
+
+/// Records an ended claim from an export (`ferry state import`): history, never a live claim.
+/// Its heartbeat and lease end when it ended.
+pub(super) async fn insert_ended_claim_in(
+    client: &impl GenericClient,
+    migration: &str,
+    claim: &ClaimRecord,
+) -> Result<(), StateError> {
+    let (Some(ended_at), Some(outcome)) = (claim.ended_at, claim.outcome.as_deref()) else {
+        return Err(crate::state::export::invalid(format!(
+            "migration `{migration}`: a claim without an end (a live claim belongs to a running \
+             process, and is never exported)"
+        )));
+    };
+    let pid = i32::try_from(claim.pid).map_err(|_| {
+        crate::state::export::invalid(format!("migration `{migration}`: claim pid {}", claim.pid))
+    })?;
+    client
+        .execute(
+            "INSERT INTO claims (migration, runner, host, pid, started_at, heartbeat_at,
+                 lease_expires_at, ended_at, outcome)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7)",
+            &[
+                &migration,
+                &claim.runner,
+                &claim.host,
+                &pid,
+                &claim.started_at,
+                &ended_at,
+                &outcome,
+            ],
+        )
+        .await
+        .map_err(|error| {
+            crate::state::export::invalid(format!("a claim of migration `{migration}`: {error}"))
+        })?;
+    Ok(())
 }

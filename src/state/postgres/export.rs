@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Json;
 
+use super::claims::{claims_in, insert_ended_claim_in};
 use super::hook_runs::{hook_runs_in, insert_hook_run_in};
 use super::ledger::{file_rows_in, insert_files_in, insert_partials_in, partials_in};
 use super::records::{
@@ -18,7 +19,7 @@ use super::writes::{lock_for_writing, replace_storage_in};
 use crate::state::error::{IpChange, StateError};
 use crate::state::export::{
     ExportedFile, ExportedPartial, ImportMode, ImportSummary, MigrationExport,
-    STATE_EXPORT_VERSION, StateExport, canonical_ip, check_paths, invalid,
+    STATE_EXPORT_VERSION, StateExport, canonical_ip, check_paths, ended, invalid,
 };
 use crate::state::ledger::{FileRecord, PartialRecord};
 use crate::state::migrations::to_sql_u64;
@@ -63,6 +64,7 @@ impl PostgresStore {
                     })
                     .collect(),
                 hook_runs: hook_runs_in(&transaction, &name).await?,
+                claims: ended(claims_in(&transaction, &name).await?),
                 record,
             });
         }
@@ -254,6 +256,9 @@ async fn import_migration(
     import_ledger(client, migration).await?;
     for run in &migration.hook_runs {
         insert_hook_run_in(client, &record.name, run).await?;
+    }
+    for claim in &migration.claims {
+        insert_ended_claim_in(client, &record.name, claim).await?;
     }
     Ok(migration.copied_files.len())
 }

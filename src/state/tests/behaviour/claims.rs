@@ -3,13 +3,14 @@
 
 use jiff::Timestamp;
 
-use crate::state::MigrationState;
+use crate::state::{ImportMode, MigrationState, StateError};
 
 use super::{Factory, behaviour};
 
 behaviour!(
     claims_are_recorded_and_ended_with_how_the_migration_stands,
     a_taken_over_claim_ends_lost_before_the_next_one_starts,
+    export_and_import_carry_the_claims_that_ended,
 );
 
 async fn claims_are_recorded_and_ended_with_how_the_migration_stands(factory: &Factory) {
@@ -66,4 +67,55 @@ async fn a_taken_over_claim_ends_lost_before_the_next_one_starts(factory: &Facto
         assert_eq!(claim.outcome.as_deref(), Some("lost"), "{claim:?}");
         assert!(claim.ended_at.expect("ended") <= live.started_at);
     }
+}
+
+async fn export_and_import_carry_the_claims_that_ended(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    let ended = store
+        .acquire_lock("web-01", "ops@build-7:1")
+        .await
+        .expect("claim");
+    store
+        .set_migration_state("web-01", MigrationState::Error, None)
+        .await
+        .expect("error");
+    ended.release().await.expect("release");
+    let live = store
+        .acquire_lock("web-01", "ops@build-7:2")
+        .await
+        .expect("claim");
+    let export = store.export().await.expect("export");
+    drop(live);
+    let claims = &export.migrations[0].claims;
+    assert_eq!(claims.len(), 1, "only the claim that ended: {claims:?}");
+    assert_eq!(
+        (claims[0].runner.as_str(), claims[0].outcome.as_deref()),
+        ("ops@build-7:1", Some("error"))
+    );
+    let text = serde_json::to_string(&export).expect("serialise");
+    let mut export: crate::state::StateExport = serde_json::from_str(&text).expect("parse");
+
+    let other = factory.open().await;
+    other
+        .store
+        .import(&export, ImportMode::Replace)
+        .await
+        .expect("import");
+    assert_eq!(other.store.claims("web-01").await.expect("read"), *claims);
+    // Importing again replaces them: no claim is doubled.
+    other
+        .store
+        .import(&export, ImportMode::Merge)
+        .await
+        .expect("import again");
+    assert_eq!(other.store.claims("web-01").await.expect("read"), *claims);
+    // A claim without an end is a running process's, never history: refused.
+    export.migrations[0].claims[0].ended_at = None;
+    export.migrations[0].claims[0].outcome = None;
+    let refused = other.store.import(&export, ImportMode::Replace).await;
+    assert!(
+        matches!(&refused, Err(StateError::ImportInvalid { reason }) if reason.contains("without an end")),
+        "{refused:?}"
+    );
 }
