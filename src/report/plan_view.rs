@@ -8,6 +8,7 @@ use crate::exec::copy::MountPreview;
 use crate::exec::runner::preview::{Action, MigrationPreview};
 use crate::plan::valid::HookPhase;
 use crate::report::escape::printable;
+use crate::report::run_report::waves::tag_migration_waves;
 use crate::report::run_report::{human_bytes, state_word};
 
 fn files(count: u64) -> String {
@@ -247,16 +248,11 @@ pub fn render_json(
 /// Each migration's `wave`, and the `waves` array.
 fn add_waves(document: &mut serde_json::Value, waves: &[PlanWave]) {
     use serde_json::json;
-    if let Some(migrations) = document["migrations"].as_array_mut() {
-        for migration in migrations {
-            let name = migration["name"].as_str().unwrap_or_default().to_string();
-            let wave = waves
-                .iter()
-                .find(|wave| wave.migrations.contains(&name))
-                .map(|wave| wave.name.clone());
-            migration["wave"] = json!(wave);
-        }
-    }
+    let members: Vec<(&str, &[String])> = waves
+        .iter()
+        .map(|wave| (wave.name.as_str(), wave.migrations.as_slice()))
+        .collect();
+    tag_migration_waves(document, &members);
     document["waves"] = waves
         .iter()
         .map(|wave| {

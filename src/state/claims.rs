@@ -25,6 +25,20 @@ pub struct ClaimRecord {
     pub outcome: Option<String>,
 }
 
+impl ClaimRecord {
+    /// When and how an imported claim ended: a claim without an end is refused, since a live
+    /// claim belongs to a running process and is never exported.
+    pub(crate) fn end_for_import(&self, migration: &str) -> Result<(Timestamp, &str), StateError> {
+        match (self.ended_at, self.outcome.as_deref()) {
+            (Some(ended_at), Some(outcome)) => Ok((ended_at, outcome)),
+            _ => Err(crate::state::export::invalid(format!(
+                "migration `{migration}`: a claim without an end (a live claim belongs to a \
+                 running process, and is never exported)"
+            ))),
+        }
+    }
+}
+
 /// Ends a claim this process released: its outcome is how the migration stands.
 pub(crate) const RELEASE: &str = "UPDATE claims SET ended_at = ?2, outcome = (
          SELECT CASE m.state WHEN 'success' THEN 'success' WHEN 'error' THEN 'error'
@@ -102,12 +116,7 @@ pub(crate) fn insert_ended_claim_in(
     migration: &str,
     claim: &ClaimRecord,
 ) -> Result<(), StateError> {
-    let (Some(ended_at), Some(outcome)) = (claim.ended_at, claim.outcome.as_deref()) else {
-        return Err(crate::state::export::invalid(format!(
-            "migration `{migration}`: a claim without an end (a live claim belongs to a running \
-             process, and is never exported)"
-        )));
-    };
+    let (ended_at, outcome) = claim.end_for_import(migration)?;
     connection
         .execute(
             "INSERT INTO claims (migration, runner, host, pid, started_at, ended_at, outcome)

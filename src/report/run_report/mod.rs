@@ -10,7 +10,7 @@ mod junit;
 mod markdown;
 pub mod refused;
 mod table;
-mod waves;
+pub(crate) mod waves;
 
 use std::io::Write;
 use std::path::Path;

@@ -145,21 +145,30 @@ fn sections(
 }
 
 /// The JSON report with each migration's `wave` and a `waves` array.
+/// Sets each migration's `wave` in a JSON document's `migrations` array: the name of the wave
+/// (of `waves`, each a name and its members) that holds it, or null.
+pub(crate) fn tag_migration_waves(document: &mut serde_json::Value, waves: &[(&str, &[String])]) {
+    let Some(migrations) = document["migrations"].as_array_mut() else {
+        return;
+    };
+    for migration in migrations {
+        let wave = migration["name"].as_str().and_then(|name| {
+            waves
+                .iter()
+                .find(|(_, members)| members.iter().any(|member| member == name))
+                .map(|(wave, _)| *wave)
+        });
+        migration["wave"] = json!(wave);
+    }
+}
+
 fn json_report(rows: &[MigrationRow], waves: &[WaveRow]) -> String {
     let mut document: Value = serde_json::from_str(&json::render(rows)).unwrap_or_default();
-    if let Some(migrations) = document["migrations"].as_array_mut() {
-        for migration in migrations {
-            let wave = waves
-                .iter()
-                .find(|wave| {
-                    migration["name"]
-                        .as_str()
-                        .is_some_and(|name| wave.migrations.iter().any(|member| member == name))
-                })
-                .map(|wave| wave.name.clone());
-            migration["wave"] = json!(wave);
-        }
-    }
+    let members: Vec<(&str, &[String])> = waves
+        .iter()
+        .map(|wave| (wave.name.as_str(), wave.migrations.as_slice()))
+        .collect();
+    tag_migration_waves(&mut document, &members);
     document["waves"] = waves
         .iter()
         .map(|wave| {

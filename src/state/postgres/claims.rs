@@ -298,12 +298,7 @@ pub(super) async fn insert_ended_claim_in(
     migration: &str,
     claim: &ClaimRecord,
 ) -> Result<(), StateError> {
-    let (Some(ended_at), Some(outcome)) = (claim.ended_at, claim.outcome.as_deref()) else {
-        return Err(crate::state::export::invalid(format!(
-            "migration `{migration}`: a claim without an end (a live claim belongs to a running \
-             process, and is never exported)"
-        )));
-    };
+    let (ended_at, outcome) = claim.end_for_import(migration)?;
     let pid = i32::try_from(claim.pid).map_err(|_| {
         crate::state::export::invalid(format!("migration `{migration}`: claim pid {}", claim.pid))
     })?;
