@@ -198,9 +198,11 @@ impl Store {
     pub fn acquire_lock(&self, migration: &str, owner: &str) -> Result<LockGuard, StateError> {
         let host = this_host();
         let pid = std::process::id();
-        let now = time::now();
         let mut connection = self.connection();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read once the write lock is this process's: a claim starts after the one before it
+        // ended, even when another process held the file while this one waited.
+        let now = time::now();
         let mut taken_over = None;
         if let Some(previous) = find_lock_in(&transaction, migration)? {
             if holder_alive(&previous, &host, now) {
@@ -249,9 +251,9 @@ impl Store {
     /// ([`INTERRUPTED_MESSAGE`]), deleting dead locks. Returns the migrations recovered.
     pub fn recover_stale_running(&self) -> Result<Vec<String>, StateError> {
         let host = this_host();
-        let now = time::now();
         let mut connection = self.connection();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = time::now();
         let running: Vec<String> = {
             let mut statement = transaction
                 .prepare("SELECT name FROM migrations WHERE state = 'running' ORDER BY rowid")?;

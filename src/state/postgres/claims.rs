@@ -4,7 +4,10 @@
 //!
 //! A holder on this host is alive while its process exists; one on another host while its lease
 //! (`lease_expires_at`, renewed by each heartbeat) has not expired. Every time is the server's,
-//! so runners' clocks need not agree. The lease is [`claim_lease`], as for SQLite.
+//! so runners' clocks need not agree, and its `clock_timestamp()`, not `now()`: `now()` is when
+//! the transaction began, before it waited for the migration's row, so a claim taken right
+//! after another ended would seem to start before that one's end. The lease is
+//! [`claim_lease`], as for SQLite.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -32,7 +35,7 @@ async fn live_claim_in(
 ) -> Result<(Option<(i64, LockInfo)>, Timestamp), StateError> {
     let row = client
         .query_one(
-            "SELECT now(), c.id, c.runner, c.host, c.pid, c.heartbeat_at, c.started_at
+            "SELECT clock_timestamp(), c.id, c.runner, c.host, c.pid, c.heartbeat_at, c.started_at
              FROM (SELECT 1) AS one
              LEFT JOIN claims c ON c.migration = $1 AND c.ended_at IS NULL",
             &[&migration],
@@ -64,7 +67,7 @@ async fn end_claim_in(
 ) -> Result<(), StateError> {
     client
         .execute(
-            "UPDATE claims SET ended_at = now(), outcome = $2 WHERE id = $1 AND ended_at IS NULL",
+            "UPDATE claims SET ended_at = clock_timestamp(), outcome = $2 WHERE id = $1 AND ended_at IS NULL",
             &[&id, &outcome],
         )
         .await?;
@@ -73,7 +76,7 @@ async fn end_claim_in(
 
 /// Ends this process's claim: its outcome is how the migration stands (`success`, `error`, or
 /// `interrupted` when it ended neither way).
-const RELEASE: &str = "UPDATE claims SET ended_at = now(), outcome = (
+const RELEASE: &str = "UPDATE claims SET ended_at = clock_timestamp(), outcome = (
          SELECT CASE m.state WHEN 'success' THEN 'success' WHEN 'error' THEN 'error'
              ELSE 'interrupted' END
          FROM migrations m WHERE m.name = claims.migration)
@@ -123,7 +126,8 @@ impl PostgresStore {
             .query_one(
                 "INSERT INTO claims (migration, runner, host, pid, started_at, heartbeat_at,
                      lease_expires_at)
-                 VALUES ($1, $2, $3, $4, now(), now(), now() + make_interval(secs => $5))
+                 VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp(),
+                     clock_timestamp() + make_interval(secs => $5))
                  RETURNING id, started_at",
                 &[&migration, &owner, &host, &pid_sql, &lease_seconds()],
             )
@@ -222,8 +226,8 @@ impl MigrationLock for ClaimGuard {
         let client = self.store.client().await;
         let row = client
             .query_opt(
-                "UPDATE claims SET heartbeat_at = now(),
-                     lease_expires_at = now() + make_interval(secs => $2)
+                "UPDATE claims SET heartbeat_at = clock_timestamp(),
+                     lease_expires_at = clock_timestamp() + make_interval(secs => $2)
                  WHERE id = $1 AND ended_at IS NULL RETURNING heartbeat_at",
                 &[&self.id, &lease_seconds()],
             )
