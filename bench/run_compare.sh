@@ -12,6 +12,8 @@
 # Each line: the median wall time of FERRY_BENCH_RUNS runs (3), the peak RSS (GNU time), and
 # every run's wall time.
 # Data lives in $FERRY_BENCH_DIR (default /tmp/ferry-bench), reused between runs.
+# FERRY_BENCH_BASELINE=PATH adds an earlier ferry binary (built from an older commit) to every
+# case, taking turns with this build, so that "no slowdown" is measured in the same run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
@@ -28,6 +30,8 @@ fi
 cargo build --profile dist --locked --bin ferry >&2
 : >"$RCLONE_CONFIG"
 ferry=$CARGO_TARGET_DIR/dist/ferry
+baseline=${FERRY_BENCH_BASELINE:-}
+if [ -n "$baseline" ] && [ ! -x "$baseline" ]; then echo "FERRY_BENCH_BASELINE=$baseline is not an executable" >&2 && exit 2; fi
 
 cases=${FERRY_BENCH_CASES:-abcde}
 [ -d "$work/small" ] || python3 bench/make_data.py small "$work/small"
@@ -140,14 +144,20 @@ for case in small large; do
   label=$([ "$case" = small ] && echo "(a) 10,000 files 4-64 KiB" || echo "(b) 8 x 256 MiB")
   echo "== $label"
   out=$work/out-$case
-  rm -rf "$out" && mkdir -p "$out"/{ferry,ferry-defer,rclone,rsync,cp,cp-sync} && sync
+  rm -rf "$out" && mkdir -p "$out"/{ferry,ferry-defer,baseline,rclone,rsync,cp,cp-sync} && sync
   plan "$work/$case" "$out/ferry/target" >"$work/$case.yaml"
   plan "$work/$case" "$out/ferry-defer/target" >"$work/$case-defer.yaml"
+  plan "$work/$case" "$out/baseline/target" >"$work/$case-baseline.yaml"
   warm=$work/$case
+  baseline_turn=()
+  if [ -n "$baseline" ]; then
+    baseline_turn=("baseline ferry run (verify full)" "$baseline run --state $work/state-baseline.db $work/$case-baseline.yaml")
+  fi
   # `cp -a, then sync` waits for the disk as ferry's default (`--durability wait`) does;
   # `--durability defer` leaves the disk to the system as cp, rsync and rclone do.
   before=set_aside turns \
     "ferry run (verify full)" "$ferry run --state $work/state.db $work/$case.yaml" \
+    "${baseline_turn[@]}" \
     "ferry run --durability defer" "$ferry run --durability defer --state $work/state-defer.db $work/$case-defer.yaml" \
     "rclone copy" "rclone copy --transfers 8 --checkers 16 $work/$case $out/rclone/target" \
     "rsync -a" "rsync -a $work/$case/ $out/rsync/target/" \
@@ -156,6 +166,10 @@ for case in small large; do
   if [ "$case" = small ]; then
     set_aside last && "$ferry" run --state "$work/state.db" "$work/$case.yaml" >/dev/null 2>&1
     measure "(c) ferry run, no-op re-run" "$ferry" run --state "$work/state.db" "$work/$case.yaml"
+    if [ -n "$baseline" ]; then
+      "$baseline" run --state "$work/state-baseline.db" "$work/$case-baseline.yaml" >/dev/null 2>&1
+      measure "(c) baseline ferry run, no-op re-run" "$baseline" run --state "$work/state-baseline.db" "$work/$case-baseline.yaml"
+    fi
     rsync -a "$work/$case/" "$work/rsync-target/"
     measure "(c) rsync -a, no-op re-run" rsync -a "$work/$case/" "$work/rsync-target/"
     rm -rf "$work/rsync-target"
@@ -178,8 +192,14 @@ printf '[bench]\ntype = sftp\nhost = %s\nport = %s\nuser = %s\npass = %s\nknown_
 printf 'get -r %s %s\n' "$remote" "$work/out/target" >"$work/sftp-batch"
 # The three take turns, as in (a) and (b): the loopback sshd shares the 2 cores with the client,
 # and a slow spell of the machine then falls on all of them alike.
+baseline_turn=()
+if [ -n "$baseline" ]; then
+  sed "s|$work/out/target|$work/out/baseline|" "$work/sftp.yaml" >"$work/sftp-baseline.yaml"
+  baseline_turn=("baseline ferry run over SFTP (verify full)" "$baseline run --state $work/state-baseline.db $work/sftp-baseline.yaml")
+fi
 before=fresh_out turns \
   "ferry run over SFTP (verify full)" "$ferry run --state $work/state.db $work/sftp.yaml" \
+  "${baseline_turn[@]}" \
   "rclone copy (sftp)" "rclone copy --transfers 8 bench:$remote $work/out/target" \
   "OpenSSH sftp get -r" "sftp -q -i $FERRY_TEST_SFTP_KEY -o UserKnownHostsFile=$FERRY_TEST_SFTP_KNOWN_HOSTS -P $FERRY_TEST_SFTP_PORT_A -b $work/sftp-batch $FERRY_TEST_SFTP_USER@$FERRY_TEST_SFTP_HOST_A"
 fresh_out
@@ -227,6 +247,10 @@ object_case() {
   for verify in full size; do
     before=object_run FERRY_BENCH_STORE_KEY=$key measure "ferry run to $label (verify $verify)" \
       "$ferry" run --verify "$verify" --state "$work/state.db" "$work/object.yaml"
+    if [ -n "$baseline" ]; then
+      before=object_run FERRY_BENCH_STORE_KEY=$key measure "baseline ferry run to $label (verify $verify)" \
+        "$baseline" run --verify "$verify" --state "$work/state.db" "$work/object.yaml"
+    fi
   done
   # shellcheck disable=SC2016 # expanded by the inner shell, once per run
   before=restart measure "rclone copy to $label" \

@@ -5,6 +5,7 @@
 // Only `report` prints (it allows these lints for itself).
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
+pub mod allocator;
 pub mod cli;
 pub mod commands;
 pub mod exec;

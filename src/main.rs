@@ -10,20 +10,9 @@ use clap::Parser;
 use ferry::cli::{Cli, Command};
 use ferry::commands::{ExitStatus, dispatch};
 
-/// mimalloc's `mi_option_purge_delay` (`mimalloc.h`; the bindings name no constant for it).
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Freed pages go back to the system at once rather than after mimalloc's default second: a
-/// scan's short-lived buffers (listings growing, the ledger's rows decoded) no longer add up
-/// before the peak. A no-op re-run of 10,000 files: 28.8 MiB instead of 30.6 MiB, and copying
-/// them was no slower (bench/README.md, "Where the memory goes").
-fn purge_freed_memory_at_once() {
-    // SAFETY: sets one of mimalloc's options, which it reads atomically; no other thread exists yet.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
-}
-
 fn main() -> ExitCode {
-    purge_freed_memory_at_once();
+    // Until file data moves (see `ferry::allocator`).
+    ferry::allocator::purge_at_once();
     let arguments: Vec<OsString> = std::env::args_os().collect();
     let (status, detailed_exitcode) = match Cli::try_parse_from(&arguments) {
         Ok(cli) => {

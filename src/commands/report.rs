@@ -56,19 +56,21 @@ pub(crate) fn wave_rows(state: &OpenedState, plan: &ValidPlan) -> miette::Result
 }
 
 /// The report's rows of `records`, in their order, each with who ran it and who holds it now
-/// (its claims) and its hook runs.
+/// (its claims) and its hook runs: two reads of the state, however many migrations there are.
 pub(crate) fn report_rows(
     state: &OpenedState,
     records: &[&MigrationRecord],
 ) -> miette::Result<Vec<MigrationRow>> {
-    records
+    let names: Vec<String> = records.iter().map(|record| record.name.clone()).collect();
+    let claims = state.call(state.store.claims_of(&names))?;
+    let hooks = state.call(state.store.hook_runs_of(&names))?;
+    let none = (Vec::new(), Vec::new());
+    Ok(records
         .iter()
         .map(|record| {
-            let claims = state.call(state.store.claims(&record.name))?;
-            let hooks = state.call(state.store.hook_runs(&record.name))?;
-            Ok(MigrationRow::from_record(record)
-                .with_claims(&claims)
-                .with_hooks(&hooks))
+            MigrationRow::from_record(record)
+                .with_claims(claims.get(&record.name).unwrap_or(&none.0))
+                .with_hooks(hooks.get(&record.name).unwrap_or(&none.1))
         })
-        .collect()
+        .collect())
 }

@@ -9,6 +9,7 @@
 //! network; the SQLite store answers at once, on the calling task, as it always did. The copy
 //! ledger stays synchronous: the engine calls it per batch of files.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
@@ -121,8 +122,17 @@ pub trait StateBackend: Ledger {
     async fn targets(&self) -> Result<Vec<TargetRecord>, StateError>;
     /// Who holds a migration's lock, if anyone (alive or not).
     async fn lock(&self, migration: &str) -> Result<Option<LockInfo>, StateError>;
-    /// Every claim on a migration (who ran it, when, and how each ended), oldest first.
-    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError>;
+    /// Every claim on each of `migrations` (who ran it, when, and how each ended), oldest
+    /// first, in one read however many they are; a migration without claims has no entry.
+    async fn claims_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError>;
+    /// Every claim on one migration, oldest first.
+    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
+        let mut claims = self.claims_of(&[migration.to_owned()]).await?;
+        Ok(claims.remove(migration).unwrap_or_default())
+    }
     /// Turns every migration left `running` without a live lock into a retryable `error`;
     /// returns the migrations recovered.
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError>;
@@ -155,8 +165,17 @@ pub trait StateBackend: Ledger {
     /// state does not know the migration).
     async fn record_hook_run(&self, migration: &str, run: &HookRunRecord)
     -> Result<(), StateError>;
-    /// The hook runs of a migration, in the order they ran.
-    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError>;
+    /// The hook runs of each of `migrations`, in the order they ran, in one read however many
+    /// they are; a migration without hook runs has no entry.
+    async fn hook_runs_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError>;
+    /// The hook runs of one migration, in the order they ran.
+    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
+        let mut runs = self.hook_runs_of(&[migration.to_owned()]).await?;
+        Ok(runs.remove(migration).unwrap_or_default())
+    }
 }
 
 /// A held migration lock. Dropping it releases it too, where the backend can (best effort).

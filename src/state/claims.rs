@@ -3,6 +3,8 @@
 //! (`locks`, the live lock) and ended when the lock is released, taken over or recovered; in
 //! PostgreSQL the live claim is the lock (`postgres::claims`).
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -75,28 +77,31 @@ pub(crate) fn end_live_claims_in(
     Ok(())
 }
 
+/// Every claim on each of `migrations`, oldest first, in one query; a migration without claims
+/// has no entry.
 pub(crate) fn claims_in(
     connection: &Connection,
-    migration: &str,
-) -> Result<Vec<ClaimRecord>, StateError> {
-    let mut statement = connection.prepare(
-        "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
-         WHERE migration = ?1 ORDER BY id",
+    migrations: &[String],
+) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT migration, runner, host, pid, started_at, ended_at, outcome FROM claims
+         WHERE migration IN (SELECT value FROM json_each(?1)) ORDER BY id",
     )?;
-    let rows = statement.query_map([migration], |row| {
+    let rows = statement.query_map([names_json(migrations)], |row| {
         Ok((
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
-            row.get::<_, i64>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, Option<String>>(4)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, i64>(3)?,
+            row.get::<_, String>(4)?,
             row.get::<_, Option<String>>(5)?,
+            row.get::<_, Option<String>>(6)?,
         ))
     })?;
-    let mut claims = Vec::new();
+    let mut claims: HashMap<String, Vec<ClaimRecord>> = HashMap::new();
     for row in rows {
-        let (runner, host, pid, started_at, ended_at, outcome) = row?;
-        claims.push(ClaimRecord {
+        let (migration, runner, host, pid, started_at, ended_at, outcome) = row?;
+        claims.entry(migration).or_default().push(ClaimRecord {
             runner,
             host,
             pid: u32::try_from(pid).map_err(|_| StateError::Corrupt {
@@ -108,6 +113,12 @@ pub(crate) fn claims_in(
         });
     }
     Ok(claims)
+}
+
+/// `migrations` as the JSON array that `json_each(?)` reads: one bound parameter for any number
+/// of names.
+pub(crate) fn names_json(migrations: &[String]) -> String {
+    serde_json::Value::from(migrations).to_string()
 }
 
 /// Records an ended claim from an export (`ferry state import`): history, never a live claim.
@@ -138,8 +149,11 @@ pub(crate) fn insert_ended_claim_in(
 }
 
 impl Store {
-    /// Every claim on a migration, oldest first.
-    pub fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
-        claims_in(&self.connection(), migration)
+    /// Every claim on each of `migrations`, oldest first (see [`claims_in`]).
+    pub fn claims_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
+        claims_in(&self.connection(), migrations)
     }
 }

@@ -104,8 +104,12 @@ impl Store {
     /// Exports every source, target and migration (with storage, files and partial copies).
     pub fn export(&self) -> Result<StateExport, StateError> {
         let connection = self.connection();
+        let records = list_migrations_in(&connection)?;
+        let names: Vec<String> = records.iter().map(|record| record.name.clone()).collect();
+        let mut hook_runs = hook_runs_in(&connection, &names)?;
+        let mut claims = claims_in(&connection, &names)?;
         let mut migrations = Vec::new();
-        for record in list_migrations_in(&connection)? {
+        for record in records {
             let name = record.name.clone();
             let ledger =
                 |error: crate::state::ledger::LedgerError| StateError::Corrupt { what: error.0 };
@@ -135,8 +139,8 @@ impl Store {
                         source_modified_nanos: partial.source_modified_nanos,
                     })
                     .collect(),
-                hook_runs: hook_runs_in(&connection, &name)?,
-                claims: ended(claims_in(&connection, &name)?),
+                hook_runs: hook_runs.remove(&name).unwrap_or_default(),
+                claims: ended(claims.remove(&name).unwrap_or_default()),
                 record,
             });
         }

@@ -1,6 +1,7 @@
 //! Hook runs: each hook command a run ran for a migration (its phase, masked command, outcome,
 //! duration and masked output tail), kept with the migration and deleted with it.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -8,6 +9,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::plan::valid::HookPhase;
+use crate::state::claims::names_json;
 use crate::state::error::StateError;
 use crate::state::migrations::{from_sql_u64, to_sql_u64};
 use crate::state::store::Store;
@@ -98,9 +100,12 @@ impl Store {
         insert_hook_run_in(&self.connection(), migration, run)
     }
 
-    /// The hook runs of `migration`, in the order they ran.
-    pub fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
-        hook_runs_in(&self.connection(), migration)
+    /// The hook runs of each of `migrations`, in the order they ran (see [`hook_runs_in`]).
+    pub fn hook_runs_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError> {
+        hook_runs_in(&self.connection(), migrations)
     }
 }
 
@@ -132,29 +137,37 @@ pub(crate) fn insert_hook_run_in(
     Ok(())
 }
 
+/// The hook runs of each of `migrations`, in the order they ran, in one query; a migration
+/// without hook runs has no entry.
 pub(crate) fn hook_runs_in(
     connection: &Connection,
-    migration: &str,
-) -> Result<Vec<HookRunRecord>, StateError> {
+    migrations: &[String],
+) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError> {
     let mut statement = connection.prepare_cached(
-        "SELECT attempt, phase, command, outcome, exit_code, duration_ms, tail, started_at
-         FROM hook_runs WHERE migration = ?1 ORDER BY rowid",
+        "SELECT migration, attempt, phase, command, outcome, exit_code, duration_ms, tail,
+             started_at
+         FROM hook_runs WHERE migration IN (SELECT value FROM json_each(?1)) ORDER BY rowid",
     )?;
-    let rows = statement.query_map([migration], |row| {
+    let rows = statement.query_map([names_json(migrations)], |row| {
         Ok((
-            row.get::<_, u32>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, Option<i32>>(4)?,
-            row.get::<_, i64>(5)?,
-            row.get::<_, String>(6)?,
-            row.get::<_, String>(7)?,
+            row.get::<_, String>(0)?,
+            (
+                row.get::<_, u32>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<i32>>(5)?,
+                row.get::<_, i64>(6)?,
+                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
+            ),
         ))
     })?;
-    rows.map(|row| {
-        let (attempt, phase, command, outcome, exit_code, duration_ms, tail, started_at) = row?;
-        Ok(HookRunRecord {
+    let mut runs: HashMap<String, Vec<HookRunRecord>> = HashMap::new();
+    for row in rows {
+        let (migration, (attempt, phase, command, outcome, exit_code, duration_ms, tail, started)) =
+            row?;
+        runs.entry(migration).or_default().push(HookRunRecord {
             attempt,
             phase: parse_phase(&phase)?,
             command,
@@ -162,8 +175,8 @@ pub(crate) fn hook_runs_in(
             exit_code,
             duration_ms: from_sql_u64(duration_ms, "duration")?,
             tail,
-            started_at: time::parse(&started_at)?,
-        })
-    })
-    .collect()
+            started_at: time::parse(&started)?,
+        });
+    }
+    Ok(runs)
 }

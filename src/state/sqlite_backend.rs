@@ -1,6 +1,7 @@
 //! The SQLite [`Store`] as a [`StateBackend`]: each method calls the store's own, synchronously
 //! (SQLite answers at once), and [`LockGuard`] as the [`MigrationLock`].
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
@@ -131,8 +132,11 @@ impl StateBackend for Store {
         Store::lock(self, migration)
     }
 
-    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
-        Store::claims(self, migration)
+    async fn claims_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
+        Store::claims_of(self, migrations)
     }
 
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError> {
@@ -183,8 +187,11 @@ impl StateBackend for Store {
         Store::record_hook_run(self, migration, run)
     }
 
-    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
-        Store::hook_runs(self, migration)
+    async fn hook_runs_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError> {
+        Store::hook_runs_of(self, migrations)
     }
 }
 

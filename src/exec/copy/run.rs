@@ -459,6 +459,9 @@ impl MountCopy<'_, '_> {
         outcome: &mut MountOutcome,
     ) -> Result<(), CopyError> {
         let context = Arc::clone(self.context);
+        if !work.is_empty() {
+            crate::allocator::data_moves();
+        }
         let mut running = JoinSet::new();
         loop {
             while running.len() < self.concurrency && !context.cancel.is_cancelled() {

@@ -1,5 +1,6 @@
 //! `PostgresStore` as a [`StateBackend`]: the commands and the runner use it exactly as they use the SQLite store.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
@@ -153,8 +154,11 @@ impl StateBackend for PostgresStore {
         PostgresStore::lock(self, migration).await
     }
 
-    async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
-        PostgresStore::claims(self, migration).await
+    async fn claims_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
+        PostgresStore::claims_of(self, migrations).await
     }
 
     async fn recover_stale_running(&self) -> Result<Vec<String>, StateError> {
@@ -228,7 +232,10 @@ impl StateBackend for PostgresStore {
         insert_hook_run_in(&*self.client().await, migration, run).await
     }
 
-    async fn hook_runs(&self, migration: &str) -> Result<Vec<HookRunRecord>, StateError> {
-        hook_runs_in(&*self.client().await, migration).await
+    async fn hook_runs_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError> {
+        hook_runs_in(&*self.client().await, migrations).await
     }
 }

@@ -9,6 +9,8 @@
 //! after another ended would seem to start before that one's end. The lease is
 //! [`claim_lease`], as for SQLite.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tokio_postgres::GenericClient;
@@ -150,9 +152,12 @@ impl PostgresStore {
         })
     }
 
-    /// Every claim on a migration, oldest first.
-    pub async fn claims(&self, migration: &str) -> Result<Vec<ClaimRecord>, StateError> {
-        claims_in(&*self.client().await, migration).await
+    /// Every claim on each of `migrations`, oldest first (see [`claims_in`]).
+    pub async fn claims_of(
+        &self,
+        migrations: &[String],
+    ) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
+        claims_in(&*self.client().await, migrations).await
     }
 
     /// Who holds a migration's claim, if anyone (alive or not).
@@ -266,33 +271,37 @@ impl Drop for ClaimGuard {
     }
 }
 
-/// Every claim on a migration, oldest first.
+/// Every claim on each of `migrations`, oldest first, in one query; a migration without claims
+/// has no entry.
 pub(super) async fn claims_in(
     client: &impl GenericClient,
-    migration: &str,
-) -> Result<Vec<ClaimRecord>, StateError> {
+    migrations: &[String],
+) -> Result<HashMap<String, Vec<ClaimRecord>>, StateError> {
     let rows = client
         .query(
-            "SELECT runner, host, pid, started_at, ended_at, outcome FROM claims
-             WHERE migration = $1 ORDER BY started_at, id",
-            &[&migration],
+            "SELECT migration, runner, host, pid, started_at, ended_at, outcome FROM claims
+             WHERE migration = ANY($1) ORDER BY started_at, id",
+            &[&migrations],
         )
         .await?;
-    rows.iter()
-        .map(|row| {
-            let pid: i32 = row.try_get(2)?;
-            Ok(ClaimRecord {
-                runner: row.try_get(0)?,
-                host: row.try_get(1)?,
+    let mut claims: HashMap<String, Vec<ClaimRecord>> = HashMap::new();
+    for row in &rows {
+        let pid: i32 = row.try_get(3)?;
+        claims
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push(ClaimRecord {
+                runner: row.try_get(1)?,
+                host: row.try_get(2)?,
                 pid: u32::try_from(pid).map_err(|_| StateError::Corrupt {
                     what: format!("claim pid {pid}"),
                 })?,
-                started_at: row.try_get(3)?,
-                ended_at: row.try_get(4)?,
-                outcome: row.try_get(5)?,
-            })
-        })
-        .collect()
+                started_at: row.try_get(4)?,
+                ended_at: row.try_get(5)?,
+                outcome: row.try_get(6)?,
+            });
+    }
+    Ok(claims)
 }
 
 /// Records an ended claim from an export (`ferry state import`): history, never a live claim.

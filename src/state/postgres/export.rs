@@ -36,8 +36,12 @@ impl PostgresStore {
             .read_only(true)
             .start()
             .await?;
+        let records = list_migrations_in(&transaction).await?;
+        let names: Vec<String> = records.iter().map(|record| record.name.clone()).collect();
+        let mut hook_runs = hook_runs_in(&transaction, &names).await?;
+        let mut claims = claims_in(&transaction, &names).await?;
         let mut migrations = Vec::new();
-        for record in list_migrations_in(&transaction).await? {
+        for record in records {
             let name = record.name.clone();
             migrations.push(MigrationExport {
                 target_storage: storage_in(&transaction, &name).await?,
@@ -63,8 +67,8 @@ impl PostgresStore {
                         source_modified_nanos: partial.source_modified_nanos,
                     })
                     .collect(),
-                hook_runs: hook_runs_in(&transaction, &name).await?,
-                claims: ended(claims_in(&transaction, &name).await?),
+                hook_runs: hook_runs.remove(&name).unwrap_or_default(),
+                claims: ended(claims.remove(&name).unwrap_or_default()),
                 record,
             });
         }

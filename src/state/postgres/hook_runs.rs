@@ -1,5 +1,7 @@
 //! Hook runs in PostgreSQL: the same records as the SQLite store's (`state::hook_runs`).
 
+use std::collections::HashMap;
+
 use tokio_postgres::GenericClient;
 
 use crate::state::error::StateError;
@@ -39,34 +41,39 @@ pub(super) async fn insert_hook_run_in(
     Ok(())
 }
 
+/// The hook runs of each of `migrations`, in the order they ran, in one query; a migration
+/// without hook runs has no entry.
 pub(super) async fn hook_runs_in(
     client: &impl GenericClient,
-    migration: &str,
-) -> Result<Vec<HookRunRecord>, StateError> {
+    migrations: &[String],
+) -> Result<HashMap<String, Vec<HookRunRecord>>, StateError> {
     let rows = client
         .query(
-            "SELECT attempt, phase, command, outcome, exit_code, duration_ms, tail, started_at
-             FROM hook_runs WHERE migration = $1 ORDER BY id",
-            &[&migration],
+            "SELECT migration, attempt, phase, command, outcome, exit_code, duration_ms, tail,
+                 started_at
+             FROM hook_runs WHERE migration = ANY($1) ORDER BY id",
+            &[&migrations],
         )
         .await?;
-    rows.iter()
-        .map(|row| {
-            let attempt: i32 = row.try_get(0)?;
-            let phase: String = row.try_get(1)?;
-            let outcome: String = row.try_get(3)?;
-            Ok(HookRunRecord {
+    let mut runs: HashMap<String, Vec<HookRunRecord>> = HashMap::new();
+    for row in &rows {
+        let attempt: i32 = row.try_get(1)?;
+        let phase: String = row.try_get(2)?;
+        let outcome: String = row.try_get(4)?;
+        runs.entry(row.try_get(0)?)
+            .or_default()
+            .push(HookRunRecord {
                 attempt: u32::try_from(attempt).map_err(|_| StateError::Corrupt {
                     what: format!("attempt {attempt}"),
                 })?,
                 phase: parse_phase(&phase)?,
-                command: row.try_get(2)?,
+                command: row.try_get(3)?,
                 outcome: outcome.parse()?,
-                exit_code: row.try_get(4)?,
-                duration_ms: from_sql_u64(row.try_get(5)?, "duration")?,
-                tail: row.try_get(6)?,
-                started_at: row.try_get(7)?,
-            })
-        })
-        .collect()
+                exit_code: row.try_get(5)?,
+                duration_ms: from_sql_u64(row.try_get(6)?, "duration")?,
+                tail: row.try_get(7)?,
+                started_at: row.try_get(8)?,
+            });
+    }
+    Ok(runs)
 }

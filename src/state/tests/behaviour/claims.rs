@@ -3,7 +3,10 @@
 
 use jiff::Timestamp;
 
-use crate::state::{ImportMode, MigrationState, StateError};
+use crate::plan::valid::{Cloud, HookPhase};
+use crate::state::{
+    HookRunOutcome, HookRunRecord, ImportMode, MigrationDefinition, MigrationState, StateError,
+};
 
 use super::{Factory, behaviour};
 
@@ -11,6 +14,7 @@ behaviour!(
     claims_are_recorded_and_ended_with_how_the_migration_stands,
     a_taken_over_claim_ends_lost_before_the_next_one_starts,
     export_and_import_carry_the_claims_that_ended,
+    many_migrations_histories_are_read_at_once,
 );
 
 async fn claims_are_recorded_and_ended_with_how_the_migration_stands(factory: &Factory) {
@@ -118,4 +122,61 @@ async fn export_and_import_carry_the_claims_that_ended(factory: &Factory) {
         matches!(&refused, Err(StateError::ImportInvalid { reason }) if reason.contains("without an end")),
         "{refused:?}"
     );
+}
+
+/// `claims_of` and `hook_runs_of` (the report's two reads) give each asked migration its own
+/// history, in order, and nothing of a migration that was not asked for.
+async fn many_migrations_histories_are_read_at_once(factory: &Factory) {
+    let state = factory.with_migration().await;
+    let store = &state.store;
+    for name in ["db-01", "app-01"] {
+        store
+            .define_migration(&MigrationDefinition {
+                name: name.to_string(),
+                source: "web-01".to_string(),
+                target: "aws-web".to_string(),
+                cloud: Cloud::Aws,
+                mounts: vec!["C:\\".to_string()],
+            })
+            .await
+            .expect("migration");
+    }
+    for (name, runners) in [
+        ("web-01", ["a", "b"]),
+        ("db-01", ["c", "d"]),
+        ("app-01", ["e", "f"]),
+    ] {
+        for runner in runners {
+            let guard = store.acquire_lock(name, runner).await.expect("claim");
+            let hook_run = HookRunRecord {
+                attempt: 1,
+                phase: HookPhase::Before,
+                command: format!("echo {runner}"),
+                outcome: HookRunOutcome::Succeeded,
+                exit_code: Some(0),
+                duration_ms: 1,
+                tail: String::new(),
+                started_at: "2026-01-02T03:04:05Z".parse::<Timestamp>().expect("time"),
+            };
+            store.record_hook_run(name, &hook_run).await.expect("hook");
+            guard.release().await.expect("release");
+        }
+    }
+    let asked = [
+        "web-01".to_string(),
+        "db-01".to_string(),
+        "unknown".to_string(),
+    ];
+    let claims = store.claims_of(&asked).await.expect("claims");
+    let hooks = store.hook_runs_of(&asked).await.expect("hook runs");
+    for (name, runners) in [("web-01", ["a", "b"]), ("db-01", ["c", "d"])] {
+        let claimed: Vec<&str> = claims[name].iter().map(|c| c.runner.as_str()).collect();
+        assert_eq!(claimed, runners, "{name}");
+        let commands: Vec<String> = hooks[name].iter().map(|h| h.command.clone()).collect();
+        assert_eq!(commands, runners.map(|r| format!("echo {r}")), "{name}");
+    }
+    let mut keys: Vec<&String> = claims.keys().chain(hooks.keys()).collect();
+    keys.sort();
+    assert_eq!(keys, ["db-01", "db-01", "web-01", "web-01"]);
+    assert!(store.claims_of(&[]).await.expect("none asked").is_empty());
 }
