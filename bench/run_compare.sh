@@ -59,15 +59,18 @@ measure() {
 
 # turns NAME COMMAND [NAME COMMAND]...: like `measure`, for several shell command lines that take
 # turns: one run of each, then the next round, FERRY_BENCH_RUNS rounds. A slow spell of this
-# shared machine (or a disk still busy with an earlier delete) then falls on all of them alike,
-# not on whichever ran first.
+# shared machine then falls on all of them alike. Odd rounds go down the list, even rounds back
+# up: a tool's run is slowed by what the run before it left behind (in case (d), whichever ran
+# right after OpenSSH's `sftp` took 10-18% longer, bench/README.md 2026-12-07), so no tool
+# may always follow the same one.
 turns() {
   local -a names=() commands=() walls=() peaks=()
-  local run index wall rss
+  local run index wall rss turn
   while (($# >= 2)); do names+=("$1") commands+=("$2") && shift 2; done
   for ((run = 1; run <= runs; run++)); do
     export BENCH_RUN=$run
-    for index in "${!names[@]}"; do
+    for ((turn = 0; turn < ${#names[@]}; turn++)); do
+      index=$((run % 2 ? turn : ${#names[@]} - 1 - turn))
       if [ -n "${before:-}" ]; then "$before" "$run"; fi
       /usr/bin/time -f '%e %M' -o "$work/time.txt" bash -c "${commands[index]}" >"$work/${names[index]}.log" 2>&1 ||
         { echo "${names[index]} failed:"; tail -20 "$work/${names[index]}.log"; return 1; }

@@ -64,13 +64,12 @@ pub(crate) fn report_rows(
     let names: Vec<String> = records.iter().map(|record| record.name.clone()).collect();
     let claims = state.call(state.store.claims_of(&names))?;
     let hooks = state.call(state.store.hook_runs_of(&names))?;
-    let none = (Vec::new(), Vec::new());
     Ok(records
         .iter()
         .map(|record| {
             MigrationRow::from_record(record)
-                .with_claims(claims.get(&record.name).unwrap_or(&none.0))
-                .with_hooks(hooks.get(&record.name).unwrap_or(&none.1))
+                .with_claims(claims.get(&record.name).map_or(&[], Vec::as_slice))
+                .with_hooks(hooks.get(&record.name).map_or(&[], Vec::as_slice))
         })
         .collect())
 }
