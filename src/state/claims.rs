@@ -10,6 +10,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::state::error::StateError;
+use crate::state::migrations::names_json;
 use crate::state::store::Store;
 use crate::state::time;
 
@@ -113,12 +114,6 @@ pub(crate) fn claims_in(
         });
     }
     Ok(claims)
-}
-
-/// `migrations` as the JSON array that `json_each(?)` reads: one bound parameter for any number
-/// of names.
-pub(crate) fn names_json(migrations: &[String]) -> String {
-    serde_json::Value::from(migrations).to_string()
 }
 
 /// Records an ended claim from an export (`ferry state import`): history, never a live claim.

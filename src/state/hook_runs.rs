@@ -9,9 +9,8 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::plan::valid::HookPhase;
-use crate::state::claims::names_json;
 use crate::state::error::StateError;
-use crate::state::migrations::{from_sql_u64, to_sql_u64};
+use crate::state::migrations::{from_sql_u64, names_json, to_sql_u64};
 use crate::state::store::Store;
 use crate::state::time;
 

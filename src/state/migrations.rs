@@ -141,6 +141,12 @@ const MIGRATION_COLUMNS: &str = "name, source, target, cloud, mounts, state, att
      error_retryable, started_at, finished_at, files, bytes, skipped_files, skipped_bytes, \
      created_at, updated_at, vanished";
 
+/// Migration names as the JSON array that `json_each(?)` reads: one bound parameter for any
+/// number of names (`WHERE migration IN (SELECT value FROM json_each(?1))`).
+pub(crate) fn names_json(migrations: &[String]) -> String {
+    serde_json::Value::from(migrations).to_string()
+}
+
 pub(crate) fn to_sql_u64(value: u64, what: &str) -> Result<i64, StateError> {
     i64::try_from(value).map_err(|_| StateError::Corrupt {
         what: format!("{what} {value} is too large to store"),

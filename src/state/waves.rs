@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rusqlite::params;
 
 use crate::state::error::StateError;
-use crate::state::migrations::MigrationState;
+use crate::state::migrations::{MigrationState, names_json};
 use crate::state::store::Store;
 use crate::state::time;
 
@@ -67,9 +67,7 @@ impl Store {
         migrations: &[String],
         since: Option<Timestamp>,
     ) -> Result<WaveCounts, StateError> {
-        let names = serde_json::to_string(migrations).map_err(|_| StateError::Corrupt {
-            what: "migration names".to_string(),
-        })?;
+        let names = names_json(migrations);
         let connection = self.connection();
         let mut statement = connection.prepare(
             "SELECT state, started_at FROM migrations

@@ -3,10 +3,8 @@
 
 use jiff::Timestamp;
 
-use crate::plan::valid::{Cloud, HookPhase};
-use crate::state::{
-    HookRunOutcome, HookRunRecord, ImportMode, MigrationDefinition, MigrationState, StateError,
-};
+use crate::plan::valid::HookPhase;
+use crate::state::{HookRunOutcome, HookRunRecord, ImportMode, MigrationState, StateError};
 
 use super::{Factory, behaviour};
 
@@ -129,18 +127,7 @@ async fn export_and_import_carry_the_claims_that_ended(factory: &Factory) {
 async fn many_migrations_histories_are_read_at_once(factory: &Factory) {
     let state = factory.with_migration().await;
     let store = &state.store;
-    for name in ["db-01", "app-01"] {
-        store
-            .define_migration(&MigrationDefinition {
-                name: name.to_string(),
-                source: "web-01".to_string(),
-                target: "aws-web".to_string(),
-                cloud: Cloud::Aws,
-                mounts: vec!["C:\\".to_string()],
-            })
-            .await
-            .expect("migration");
-    }
+    state.define_more(&["db-01", "app-01"]).await;
     for (name, runners) in [
         ("web-01", ["a", "b"]),
         ("db-01", ["c", "d"]),

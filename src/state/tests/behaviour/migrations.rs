@@ -239,18 +239,7 @@ async fn recording_a_plan_is_all_or_nothing_and_keeps_secrets_out(factory: &Fact
 async fn migrations_are_listed_in_the_order_first_recorded(factory: &Factory) {
     let state = factory.with_migration().await;
     let store = &state.store;
-    for name in ["zeta", "alpha", "mid"] {
-        store
-            .define_migration(&MigrationDefinition {
-                name: name.to_string(),
-                source: "web-01".to_string(),
-                target: "aws-web".to_string(),
-                cloud: crate::plan::valid::Cloud::Aws,
-                mounts: Vec::new(),
-            })
-            .await
-            .expect("define");
-    }
+    state.define_more(&["zeta", "alpha", "mid"]).await;
     let names: Vec<String> = store
         .migrations()
         .await

@@ -171,6 +171,22 @@ impl Factory {
 }
 
 impl TestState {
+    /// Defines more migrations like `web-01` (source `web-01` to `aws-web`, mount `C:\`), in order.
+    pub async fn define_more(&self, names: &[&str]) {
+        for name in names {
+            self.store
+                .define_migration(&MigrationDefinition {
+                    name: name.to_string(),
+                    source: "web-01".to_string(),
+                    target: "aws-web".to_string(),
+                    cloud: Cloud::Aws,
+                    mounts: vec!["C:\\".to_string()],
+                })
+                .await
+                .expect("migration");
+        }
+    }
+
     /// The same state, opened again (a new connection; nothing cached survives).
     pub async fn reopen(&self) -> Arc<dyn StateBackend> {
         match &self.place {

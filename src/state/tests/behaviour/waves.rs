@@ -1,7 +1,6 @@
 //! A wave's counts: every state, names the state does not know, and failures since an instant.
 
-use crate::plan::valid::Cloud;
-use crate::state::{MigrationDefinition, MigrationFailure, MigrationState, WaveCounts};
+use crate::state::{MigrationFailure, MigrationState, WaveCounts};
 
 use super::{Factory, behaviour};
 
@@ -10,18 +9,7 @@ behaviour!(a_wave_is_counted_by_state_and_failures_since_an_instant);
 async fn a_wave_is_counted_by_state_and_failures_since_an_instant(factory: &Factory) {
     let state = factory.with_migration().await;
     let store = &state.store;
-    for name in ["web-02", "web-03", "web-04"] {
-        store
-            .define_migration(&MigrationDefinition {
-                name: name.to_string(),
-                source: "web-01".to_string(),
-                target: "aws-web".to_string(),
-                cloud: Cloud::Aws,
-                mounts: vec!["C:\\".to_string()],
-            })
-            .await
-            .expect("migration");
-    }
+    state.define_more(&["web-02", "web-03", "web-04"]).await;
     let failure = MigrationFailure {
         message: "the source path does not exist".to_string(),
         retryable: false,
